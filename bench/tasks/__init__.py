@@ -1,0 +1,1 @@
+"""Bundled tasks: seeded splits, metrics, feedback, and profiles for the simulated LLM."""

@@ -1,0 +1,25 @@
+"""Shared pytest configuration."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real BBH / GSM8K files beside the checkout; skips where they are absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent (real BBH/GSM8K files are not in the repo)")
+    return SHARED_DATA
