@@ -1,0 +1,1 @@
+"""LLM layer of the engine: clients, the simulated LLM and its HTTP server."""
