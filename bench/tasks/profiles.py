@@ -1,0 +1,32 @@
+"""The simulated LLM's profiles of the bundled reasoning tasks.
+
+Registered under the entry-point group `undertow.sim_profiles` (see pyproject.toml), so
+that `SimLLM()` finds them without the engine importing the bench.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from undertow.engine.llm.sim.profile import TaskProfile
+
+#: Task modules under `undertow.bench.tasks.reasoning` that define a `PROFILE`.
+REASONING_TASKS = ("boolean_expressions", "word_sorting", "object_counting",
+                   "multistep_arithmetic", "dyck_languages", "navigation", "date_arithmetic")
+
+
+def all_profiles() -> list[TaskProfile]:
+    """The profile of every bundled reasoning task whose module exists, sorted by name."""
+    profiles = []
+    for name in REASONING_TASKS:
+        module_name = f"undertow.bench.tasks.reasoning.{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:  # a real missing dependency inside the module
+                raise
+            continue
+        profile = getattr(module, "PROFILE", None)
+        if profile is not None:
+            profiles.append(profile)
+    return sorted(profiles, key=lambda p: p.name)
