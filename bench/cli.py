@@ -36,6 +36,30 @@ def _root(
     """undertow: optimize LLM agents from feedback."""
 
 
+@app.command("sim-server")
+def sim_server(
+    port: int = typer.Option(8765, help="Port on 127.0.0.1."),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)."),
+    latency: float = typer.Option(0.0, help="Seconds added to every API request."),
+    fault: list[str] = typer.Option(
+        [], help="Fault rule, repeatable, fired in order: e.g. 'status=429,times=2,retry_after_ms=10', "
+        "'kind=truncate,probability=0.1', 'kind=hang', 'kind=malformed,api=anthropic'."),
+    faults_json: str | None = typer.Option(None, help="A fault plan as JSON text or a file (see docs/sim-server.md)."),
+    fault_seed: int | None = typer.Option(None, help="Seed of probabilistic faults."),
+    sim_seed: int = typer.Option(0, help="Seed of the simulated LLM."),
+    responder: str | None = typer.Option(None, help="module:factory serving instead of SimLLM (tests)."),
+    verbose: bool = typer.Option(False, help="Log every request to stderr."),
+) -> None:
+    """Serve the simulated LLM over HTTP (OpenAI- and Anthropic-compatible), llm=sim."""
+    from undertow.engine.llm.server import FaultSpecError, build_plan, load_responder, serve  # lazy import
+
+    try:
+        plan = build_plan(fault, faults_json, latency, fault_seed)
+    except (FaultSpecError, OSError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+    serve(host, port, plan=plan, responder=load_responder(responder, sim_seed), verbose=verbose)
+
+
 def main() -> None:
     """Entry point of the `undertow` console script and of `python -m undertow`."""
     app()
