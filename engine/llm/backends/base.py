@@ -1,0 +1,51 @@
+"""The `Backend` protocol every provider implements, and helpers they share.
+
+A backend turns one `LLMRequest` into one `Reply`, sync or async, and translates
+its SDK's exceptions into `undertow.engine.llm.errors`. It does no caching, retrying,
+rate limiting or accounting: the `LLM` client does those once for every backend.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol, runtime_checkable
+
+from undertow.engine.llm.errors import MissingAPIKeyError
+from undertow.engine.llm.types import LLMRequest, Reply
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """One provider. `endpoint` (a URL) enters every cache key, so two servers never
+    share entries; `provider` names the backend in responses and accounting."""
+
+    provider: str
+    endpoint: str
+
+    def complete(self, request: LLMRequest, *, timeout: float | None = None,
+                 stream: bool = False) -> Reply:
+        """Send `request` and return the complete reply (streamed or not)."""
+        ...
+
+    async def acomplete(self, request: LLMRequest, *, timeout: float | None = None,
+                        stream: bool = False) -> Reply:
+        """Async twin of `complete`."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count (about 4 characters a token) for servers that report none
+    and for rate-limit reservations."""
+    return max(1, (len(text) + 3) // 4)
+
+
+def resolve_key(api_key: str | None, env_var: str, provider: str) -> str:
+    """`api_key`, else the environment variable; raise `MissingAPIKeyError` naming it."""
+    key = api_key if api_key is not None else os.environ.get(env_var)
+    if not key:
+        raise MissingAPIKeyError(provider, env_var)
+    return key

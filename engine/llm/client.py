@@ -1,0 +1,302 @@
+"""The `LLM` client: one object per model, the same for every provider.
+
+`complete` / `acomplete` send one request through the pipeline every backend
+shares: build the request -> cache lookup (a hit is free and says so) -> budget
+check (nothing is sent past a budget) -> rate limit -> backend call with retries ->
+accounting and cache write (only complete replies are stored) -> structured
+parsing with one repair round. `complete_many` / `acomplete_many` fan out with at
+most `max_concurrency` requests in flight; the sync forms work inside a running
+event loop too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from undertow.engine.llm.accounting import Accounting
+from undertow.engine.llm.aio import run_sync
+from undertow.engine.llm.backends.base import Backend, estimate_tokens
+from undertow.engine.llm.cache import ResponseCache, request_key
+from undertow.engine.llm.errors import LLMConfigError
+from undertow.engine.llm.ratelimit import RateLimiter
+from undertow.engine.llm.retry import RetryPolicy, aretry_call, retry_call
+from undertow.engine.llm.structured import (StructuredOutputError, parse_structured,
+                                            repair_messages, response_format_for)
+from undertow.engine.llm.types import LLMRequest, LLMResponse, Message, Reply, Usage
+
+#: A prompt: one user string, one message, or a list of messages (dicts or `Message`).
+Prompt = str | Message | Mapping[str, Any] | Sequence[str | Message | Mapping[str, Any]]
+
+_UNSET: Any = object()
+
+
+def to_messages(prompt: Prompt) -> tuple[Message, ...]:
+    """Normalize a prompt into messages (a bare string is one user message)."""
+    if isinstance(prompt, (str, Message, Mapping)):
+        prompt = [prompt]
+    out = []
+    for item in prompt:
+        if isinstance(item, Message):
+            out.append(item)
+        elif isinstance(item, str):
+            out.append(Message(role="user", content=item))
+        elif isinstance(item, Mapping):
+            out.append(Message(**item))
+        else:
+            raise LLMConfigError(f"a prompt item must be a str, a Message or a dict with "
+                                 f"role and content; got {type(item).__name__}")
+    if not out:
+        raise LLMConfigError("the prompt is empty: pass at least one message")
+    return tuple(out)
+
+
+class LLM:
+    """A client for one model of one backend.
+
+    Args:
+        backend: the provider (`OpenAIBackend`, `AnthropicBackend`, `SimBackend`, ...).
+        model: the model name sent with every request.
+        cache: a `ResponseCache`, or None for no caching.
+        accounting: the ledger and budgets (share one between clients for one budget).
+        retry: the retry policy (retries are ours; SDK retries are off).
+        rate_limiter: optional requests/tokens-per-minute limits.
+        max_concurrency: most requests in flight at once in async use.
+        timeout: seconds per attempt (None: the SDK's default).
+        purpose: the default accounting purpose ("forward", "optimizer", "judge", ...).
+        stream: stream replies by default (the result is the same, joined).
+        temperature, max_tokens, seed: defaults for every request.
+    """
+
+    def __init__(self, backend: Backend, *, model: str, cache: ResponseCache | None = None,
+                 accounting: Accounting | None = None, retry: RetryPolicy | None = None,
+                 rate_limiter: RateLimiter | None = None, max_concurrency: int = 16,
+                 timeout: float | None = 60.0, purpose: str = "forward", stream: bool = False,
+                 temperature: float | None = None, max_tokens: int | None = None,
+                 seed: int | None = None) -> None:
+        if max_concurrency < 1:
+            raise LLMConfigError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        self.backend = backend
+        self.model = model
+        self.cache = cache
+        self.accounting = accounting if accounting is not None else Accounting()
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.rate_limiter = rate_limiter
+        self.max_concurrency = max_concurrency
+        self.timeout = timeout
+        self.purpose = purpose
+        self.stream = stream
+        self.defaults = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
+                                                    asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return f"LLM({self.backend!r}, model={self.model!r})"
+
+    # building blocks ----------------------------------------------------------
+    def request(self, prompt: Prompt, *, model: str | None = None, temperature: Any = _UNSET,
+                top_p: float | None = None, max_tokens: Any = _UNSET, stop: Sequence[str] | None = None,
+                seed: Any = _UNSET, tools: Sequence[Mapping[str, Any]] | None = None,
+                tool_choice: str | Mapping[str, Any] | None = None,
+                response_format: Mapping[str, Any] | None = None, sample_index: int = 0,
+                **extra: Any) -> LLMRequest:
+        """The `LLMRequest` that `complete` would send (client defaults filled in)."""
+        d = self.defaults
+        return LLMRequest(
+            provider=self.backend.provider, endpoint=self.backend.endpoint,
+            model=model or self.model, messages=to_messages(prompt),
+            temperature=d["temperature"] if temperature is _UNSET else temperature,
+            top_p=top_p, max_tokens=d["max_tokens"] if max_tokens is _UNSET else max_tokens,
+            stop=tuple(stop) if stop is not None else None,
+            seed=d["seed"] if seed is _UNSET else seed,
+            tools=tuple(dict(t) for t in tools) if tools is not None else None,
+            tool_choice=dict(tool_choice) if isinstance(tool_choice, Mapping) else tool_choice,
+            response_format=dict(response_format) if response_format is not None else None,
+            sample_index=sample_index, extra=extra)
+
+    def _response(self, reply: Reply, request: LLMRequest, key: str, purpose: str,
+                  started: float, *, cached: bool, cost: float, attempts: int) -> LLMResponse:
+        return LLMResponse(
+            text=reply.text, usage=Usage(prompt_tokens=reply.prompt_tokens,
+                                         completion_tokens=reply.completion_tokens,
+                                         estimated=reply.usage_estimated),
+            cost_usd=cost, model=reply.model or request.model, provider=request.provider,
+            latency_s=time.perf_counter() - started, cached=cached, purpose=purpose,
+            finish_reason=reply.finish_reason, key=key, attempts=attempts)
+
+    def _lookup(self, request: LLMRequest, purpose: str, started: float
+                ) -> tuple[str, LLMResponse | None]:
+        key = request_key(request)
+        if self.cache is not None and (reply := self.cache.get(key)) is not None:
+            self.accounting.record_hit(purpose)
+            return key, self._response(reply, request, key, purpose, started,
+                                       cached=True, cost=0.0, attempts=0)
+        self.accounting.reserve(purpose, request.provider, request.model)
+        return key, None
+
+    def _estimate(self, request: LLMRequest) -> int:
+        prompt = sum(estimate_tokens(m.content) for m in request.messages)
+        return prompt + (request.max_tokens or 0)
+
+    def _book(self, reply: Reply, request: LLMRequest, key: str, purpose: str, started: float,
+              attempts: int, estimate: int) -> LLMResponse:
+        usage = Usage(prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
+        cost = self.accounting.record(purpose, request.provider, request.model, usage)
+        if self.rate_limiter is not None:
+            self.rate_limiter.settle(estimate, usage.total_tokens)
+        if self.cache is not None:
+            self.cache.set(key, reply)
+        return self._response(reply, request, key, purpose, started,
+                              cached=False, cost=cost, attempts=attempts)
+
+    # sync ------------------------------------------------------------------------
+    def send(self, request: LLMRequest, *, purpose: str | None = None,
+             stream: bool | None = None, timeout: float | None = None) -> LLMResponse:
+        """Send a prepared request through cache, budget, rate limit and retries."""
+        started = time.perf_counter()
+        purpose = purpose or self.purpose
+        key, hit = self._lookup(request, purpose, started)
+        if hit is not None:
+            return hit
+        estimate = 0
+        try:
+            if self.rate_limiter is not None:
+                estimate = self._estimate(request)
+                self.rate_limiter.acquire(estimate)
+            stream = self.stream if stream is None else stream
+            timeout = self.timeout if timeout is None else timeout
+            reply, attempts = retry_call(
+                lambda: self.backend.complete(request, timeout=timeout, stream=stream), self.retry)
+        except BaseException as exc:
+            self.accounting.record_failure(purpose, error=not isinstance(exc, asyncio.CancelledError))
+            raise
+        return self._book(reply, request, key, purpose, started, attempts, estimate)
+
+    def complete(self, prompt: Prompt, *, purpose: str | None = None, schema: Any = None,
+                 repair: bool = True, stream: bool | None = None, timeout: float | None = None,
+                 **params: Any) -> LLMResponse:
+        """Ask the model; return a typed `LLMResponse`.
+
+        `params` are request fields (`temperature`, `max_tokens`, `top_p`, `stop`,
+        `seed`, `tools`, `tool_choice`, `response_format`, `sample_index`, `model`) or
+        provider extras. With `schema` (a pydantic model, a type, or a JSON-schema
+        dict) the reply is parsed into `response.parsed`; a reply that cannot be
+        parsed gets one repair round (unless `repair=False`), then raises
+        `StructuredOutputError`.
+        """
+        if schema is not None and "response_format" not in params:
+            params["response_format"] = response_format_for(schema)
+        request = self.request(prompt, **params)
+        response = self.send(request, purpose=purpose, stream=stream, timeout=timeout)
+        if schema is None:
+            return response
+        try:
+            return response.model_copy(update={"parsed": parse_structured(response.text, schema)})
+        except StructuredOutputError as error:
+            if not repair:
+                raise
+            fixed = request.model_copy(update={"messages": repair_messages(
+                request.messages, response.text, error, schema)})
+            second = self.send(fixed, purpose=purpose, stream=stream, timeout=timeout)
+            return second.model_copy(update={"parsed": _parse_after_repair(second.text, schema)})
+
+    def complete_many(self, prompts: Sequence[Prompt], *, return_exceptions: bool = False,
+                      **kwargs: Any) -> list[Any]:
+        """`complete` for many prompts at once, `max_concurrency` in flight; in order.
+
+        The first error cancels the calls not yet done and is raised, unless
+        `return_exceptions=True` puts errors in the list instead.
+        """
+        return run_sync(self.acomplete_many(prompts, return_exceptions=return_exceptions,
+                                            **kwargs))
+
+    # async -----------------------------------------------------------------------
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        sem = self._semaphores.get(loop)
+        if sem is None:
+            sem = self._semaphores[loop] = asyncio.Semaphore(self.max_concurrency)
+        return sem
+
+    async def asend(self, request: LLMRequest, *, purpose: str | None = None,
+                    stream: bool | None = None, timeout: float | None = None) -> LLMResponse:
+        """Async twin of `send`."""
+        started = time.perf_counter()
+        purpose = purpose or self.purpose
+        key, hit = self._lookup(request, purpose, started)
+        if hit is not None:
+            return hit
+        estimate = 0
+        try:
+            async with self._semaphore():
+                if self.rate_limiter is not None:
+                    estimate = self._estimate(request)
+                    await self.rate_limiter.aacquire(estimate)
+                stream = self.stream if stream is None else stream
+                timeout = self.timeout if timeout is None else timeout
+                reply, attempts = await aretry_call(
+                    lambda: self.backend.acomplete(request, timeout=timeout, stream=stream),
+                    self.retry)
+        except BaseException as exc:
+            self.accounting.record_failure(purpose, error=not isinstance(exc, asyncio.CancelledError))
+            raise
+        return self._book(reply, request, key, purpose, started, attempts, estimate)
+
+    async def acomplete(self, prompt: Prompt, *, purpose: str | None = None, schema: Any = None,
+                        repair: bool = True, stream: bool | None = None,
+                        timeout: float | None = None, **params: Any) -> LLMResponse:
+        """Async twin of `complete`."""
+        if schema is not None and "response_format" not in params:
+            params["response_format"] = response_format_for(schema)
+        request = self.request(prompt, **params)
+        response = await self.asend(request, purpose=purpose, stream=stream, timeout=timeout)
+        if schema is None:
+            return response
+        try:
+            return response.model_copy(update={"parsed": parse_structured(response.text, schema)})
+        except StructuredOutputError as error:
+            if not repair:
+                raise
+            fixed = request.model_copy(update={"messages": repair_messages(
+                request.messages, response.text, error, schema)})
+            second = await self.asend(fixed, purpose=purpose, stream=stream, timeout=timeout)
+            return second.model_copy(update={"parsed": _parse_after_repair(second.text, schema)})
+
+    async def acomplete_many(self, prompts: Sequence[Prompt], *, return_exceptions: bool = False,
+                             **kwargs: Any) -> list[Any]:
+        """Async twin of `complete_many`."""
+        tasks = [asyncio.ensure_future(self.acomplete(p, **kwargs)) for p in prompts]
+        if return_exceptions:
+            return list(await asyncio.gather(*tasks, return_exceptions=True))
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return [t.result() for t in tasks]
+
+    # lifetime --------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the backend's connections and the cache's files."""
+        self.backend.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    def __enter__(self) -> LLM:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _parse_after_repair(text: str, schema: Any) -> Any:
+    try:
+        return parse_structured(text, schema)
+    except StructuredOutputError as error:
+        raise StructuredOutputError(f"{error.reason} (still, after one repair round)",
+                                    text) from None
