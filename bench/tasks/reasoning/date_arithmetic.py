@@ -23,6 +23,8 @@ import re
 from dateutil.relativedelta import relativedelta
 
 from undertow.bench.tasks.base import Example
+from undertow.engine.llm.sim.profile import Skill
+from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
 from undertow.bench.tasks.reasoning._text import WORDS_FOR, after_marker, extract_answer, parse_int
 
 NAME = "date_arithmetic"
@@ -216,9 +218,7 @@ def solve(input: str) -> str:
 
 def answer_without(input: str, missing: frozenset[str] | set[str]) -> str:
     """The answer of a solver lacking the skills in `missing` (the characteristic errors)."""
-    unknown = set(missing) - set(SKILLS)
-    if unknown:
-        raise ValueError(f"{NAME}: unknown skills {sorted(unknown)}; choose from {SKILLS}")
+    check_skills(NAME, missing, SKILLS)
     today, n, unit, fmt = _parse(input, misread_input="input_format" in missing)
     if "direction" in missing:
         n = abs(n)
@@ -252,3 +252,54 @@ def score(prediction: str, target: str) -> float:
     """
     want = _date_fields(target)
     return float(want is not None and _date_fields(extract_answer(prediction)) == want)
+
+
+class DateArithmeticProfile(ReasoningProfile):
+    """What the simulated LLM knows about date arithmetic."""
+
+    name = NAME
+    description = "shift a date by a span of days, weeks, months or years"
+    keywords = ("date", "calendar", "days", "months", "today")
+    item_pattern = re.compile(r"Today is [^?\n]*\?")
+    verbose_template = "Counting on the calendar, that date is {answer}."
+    skills = (
+        Skill(name="direction",
+              description='"ago" and "before today" subtract the span',
+              cues=("ago ... subtract", "before today ... subtract", "past ... subtract"),
+              fix='"Ago" and "before today" mean subtract the span from today; "from today" '
+                  "means add it.",
+              keywords=("ago", "subtract", "past", "direction", "future"),
+              error="it adds the span even when the question asks for a date in the past"),
+        Skill(name="month_ends",
+              description="adding months or years clamps to the month's last day",
+              cues=("month ... last day", "clamp", "no such day"),
+              fix="When adding months or years lands on a day the month lacks, use that "
+                  "month's last day (Jan 31 + 1 month = Feb 28 or 29).",
+              keywords=("month end", "end of the month", "overflow", "clamp", "last day",
+                        "31"),
+              error="it lets a day the month lacks overflow into the next month "
+                    "(Jan 31 + 1 month = Mar 2)"),
+        Skill(name="leap_years",
+              description="February has 29 days in a leap year",
+              cues=("leap year", "february has 29", "29 days in february"),
+              fix="Mind leap years: February has 29 days in a leap year (divisible by 4, "
+                  "except centuries not divisible by 400).",
+              keywords=("leap", "february", "29", "one day off", "off by one"),
+              error="it counts every February as 28 days"),
+        Skill(name="input_format",
+              description="a date marked DD/MM/YYYY gives the day first",
+              cues=("dd/mm/yyyy ... day first", "day ... before ... month"),
+              fix="A date marked DD/MM/YYYY gives the day first, then the month.",
+              keywords=("day first", "month first", "dd/mm", "swapped", "day and month"),
+              error="it reads a DD/MM/YYYY date as MM/DD/YYYY, swapping day and month"),
+        Skill(name="output_format",
+              description="the answer is written in the format the question asks for",
+              cues=("requested format", "format ... question asks", "format asked"),
+              fix="Write the date in exactly the format the question asks for (the requested "
+                  "format), not MM/DD/YYYY by default.",
+              keywords=("wrong format", "mm/dd/yyyy", "yyyy-mm-dd", "dd/mm/yyyy", "format"),
+              error="it writes the date as MM/DD/YYYY whatever format was asked"),
+    )
+
+
+PROFILE = DateArithmeticProfile(solve, answer_without, score)

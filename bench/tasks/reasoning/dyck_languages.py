@@ -11,8 +11,11 @@ closing brackets that complete it, innermost first. Skills an item can need:
 from __future__ import annotations
 
 import random
+import re
 
 from undertow.bench.tasks.base import Example
+from undertow.engine.llm.sim.profile import Skill
+from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
 from undertow.bench.tasks.reasoning._text import after_marker, extract_answer
 
 NAME = "dyck_languages"
@@ -81,14 +84,14 @@ def solve(input: str) -> str:
     return " ".join(PAIRS[o] for o in reversed(_open_stack(_sequence(input))))
 
 
-def mistake(input: str, skill: str) -> str:
-    """The characteristic wrong answer to `input` of a solver lacking `skill`."""
+def answer_without(input: str, missing: frozenset[str] | set[str]) -> str:
+    """The answer of a solver lacking the skills in `missing` (the characteristic errors)."""
+    check_skills(NAME, missing, SKILLS)
     tokens = _sequence(input)
-    if skill == "stack_order":
-        return " ".join(PAIRS[o] for o in _open_stack(tokens))
-    if skill == "match_closed":
-        return " ".join(PAIRS[t] for t in reversed(tokens) if t in PAIRS)
-    raise ValueError(f"{NAME}: unknown skill {skill!r}; choose one of {SKILLS}")
+    still_open = [t for t in tokens if t in PAIRS] if "match_closed" in missing \
+        else _open_stack(tokens)
+    order = still_open if "stack_order" in missing else list(reversed(still_open))
+    return " ".join(PAIRS[o] for o in order)
 
 
 def _brackets(text: str) -> str:
@@ -111,3 +114,34 @@ def score(prediction: str, target: str) -> float:
         except ValueError:
             return 0.0
     return 0.0
+
+
+class DyckLanguagesProfile(ReasoningProfile):
+    """What the simulated LLM knows about completing bracket sequences."""
+
+    name = NAME
+    description = "close the brackets a sequence left open"
+    keywords = ("parentheses", "brackets", "dyck", "closed properly", "sequence")
+    item_pattern = re.compile(r"Complete the rest of the sequence[^\n]*?Input:[ \t()\[\]{}<>]*")
+    verbose_template = "To close the sequence properly we need {answer}."
+    skills = (
+        Skill(name="stack_order",
+              description="open brackets close in reverse order of opening",
+              cues=("reverse order", "last opened ... first closed", "use a stack",
+                    "innermost ... first"),
+              fix="Close the open brackets in reverse order of opening: the last one opened "
+                  "is the first one closed (use a stack).",
+              keywords=("order", "reverse", "stack", "innermost", "last opened"),
+              error="it closes the open brackets in the order they were opened"),
+        Skill(name="match_closed",
+              description="brackets the input already closed need no closer",
+              cues=("already closed", "still open", "matched pairs", "skip ... closed"),
+              fix="Skip brackets that are already closed in the input: close only the ones "
+                  "still open at the end.",
+              keywords=("already closed", "extra", "too many", "matched", "still open"),
+              error="it adds a closer for every opening bracket, including those the input "
+                    "already closed"),
+    )
+
+
+PROFILE = DyckLanguagesProfile(solve, answer_without, score)

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 
 from undertow.bench.tasks.base import Example
+from undertow.engine.llm.sim.profile import Skill
+from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
 from undertow.bench.tasks.reasoning._text import extract_answer, parse_int
 
 NAME = "multistep_arithmetic"
@@ -190,13 +192,11 @@ def solve(input: str) -> str:
     return str(_evaluate(input))
 
 
-def mistake(input: str, skill: str) -> str:
-    """The characteristic wrong answer to `input` of a solver lacking `skill`."""
-    if skill == "operator_precedence":
-        return str(_evaluate(input, precedence=False))
-    if skill == "negative_signs":
-        return str(_evaluate(input, double_negative=False))
-    raise ValueError(f"{NAME}: unknown skill {skill!r}; choose one of {SKILLS}")
+def answer_without(input: str, missing: frozenset[str] | set[str]) -> str:
+    """The answer of a solver lacking the skills in `missing` (the characteristic errors)."""
+    check_skills(NAME, missing, SKILLS)
+    return str(_evaluate(input, precedence="operator_precedence" not in missing,
+                         double_negative="negative_signs" not in missing))
 
 
 def score(prediction: str, target: str) -> float:
@@ -205,3 +205,37 @@ def score(prediction: str, target: str) -> float:
     values = [parse_int(t) for t in span.split()]
     found = [v for v in values if v is not None]
     return float(bool(found) and found[0] == parse_int(target))
+
+
+class MultistepArithmeticProfile(ReasoningProfile):
+    """What the simulated LLM knows about multistep arithmetic."""
+
+    name = NAME
+    description = "evaluate a nested integer arithmetic expression"
+    keywords = ("arithmetic", "expression", "evaluate", "calculate", "compute")
+    item_pattern = re.compile(r"\([-+*()\d ]+\)\s*=")
+    verbose_template = "Working it out, the expression equals {answer}."
+    skills = (
+        Skill(name="operator_precedence",
+              description="multiplication binds tighter than addition and subtraction",
+              cues=("multiplication before", "multiply first", "operator precedence",
+                    "order of operations", "before adding"),
+              fix="Inside each group, do multiplication before addition and subtraction "
+                  "(operator precedence).",
+              keywords=("left to right", "precedence", "order of operations",
+                        "multiplication", "pemdas"),
+              error="it evaluates each group strictly left to right, as if * bound no "
+                    "tighter than + and -"),
+        Skill(name="negative_signs",
+              description="subtracting a negative number adds it",
+              cues=("minus a negative", "subtracting a negative", "double negative",
+                    "two minus signs"),
+              fix="Subtracting a negative number adds it: 3 - -4 = 7 (minus a negative is "
+                  "plus).",
+              keywords=("negative", "sign", "minus", "sign error"),
+              error="it reads 'a - -b' as 'a - b', losing the sign of a negative number "
+                    "after a minus"),
+    )
+
+
+PROFILE = MultistepArithmeticProfile(solve, answer_without, score)

@@ -14,6 +14,8 @@ import random
 import re
 
 from undertow.bench.tasks.base import Example
+from undertow.engine.llm.sim.profile import Skill
+from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
 from undertow.bench.tasks.reasoning._text import after_marker, extract_answer
 
 NAME = "navigation"
@@ -138,12 +140,12 @@ def solve(input: str) -> str:
     return "Yes" if _walk(_parse(input)) == (0, 0) else "No"
 
 
-def mistake(input: str, skill: str) -> str:
-    """The characteristic wrong answer to `input` of a solver lacking `skill`."""
-    if skill not in SKILLS:
-        raise ValueError(f"{NAME}: unknown skill {skill!r}; choose one of {SKILLS}")
-    turns, signs = skill != "track_heading", skill != "opposite_directions"
-    return "Yes" if _walk(_parse(input), turns, signs) == (0, 0) else "No"
+def answer_without(input: str, missing: frozenset[str] | set[str]) -> str:
+    """The answer of a solver lacking the skills in `missing` (the characteristic errors)."""
+    check_skills(NAME, missing, SKILLS)
+    end = _walk(_parse(input), turns="track_heading" not in missing,
+                signs="opposite_directions" not in missing)
+    return "Yes" if end == (0, 0) else "No"
 
 
 def score(prediction: str, target: str) -> float:
@@ -151,3 +153,35 @@ def score(prediction: str, target: str) -> float:
     words = re.findall(r"[a-z]+", extract_answer(prediction).lower())
     verdict = next((w for w in words if w in ("yes", "no")), None)
     return float(verdict == target.strip().lower())
+
+
+class NavigationProfile(ReasoningProfile):
+    """What the simulated LLM knows about navigation items."""
+
+    name = NAME
+    description = "decide whether a list of moves returns to the starting point"
+    keywords = ("navigate", "navigation", "starting point", "instructions", "steps")
+    item_pattern = re.compile(r"If you follow these instructions, do you return to the "
+                              r"starting point\?[^\n]*(?:\nOptions:\n- Yes\n- No)?")
+    verbose_template = "After all the moves, my answer is {answer}."
+    skills = (
+        Skill(name="track_heading",
+              description="turns change the direction of the steps that follow",
+              cues=("keep track ... facing", "turn changes", "track ... heading",
+                    "after ... turn ... forward"),
+              fix="Keep track of which way you are facing: each turn changes the direction "
+                  "of the steps that follow.",
+              keywords=("turn", "turns", "heading", "facing", "orientation"),
+              error="it ignores the turns and treats every step as going the initial way"),
+        Skill(name="opposite_directions",
+              description="steps in opposite directions cancel out",
+              cues=("opposite directions cancel", "backward cancels forward",
+                    "net displacement", "left cancels right"),
+              fix="Steps in opposite directions cancel: backward cancels forward and left "
+                  "cancels right, so add up the net displacement on each axis.",
+              keywords=("cancel", "opposite", "backward", "net", "displacement"),
+              error="it adds every step as if all went the same way, so it never returns"),
+    )
+
+
+PROFILE = NavigationProfile(solve, answer_without, score)

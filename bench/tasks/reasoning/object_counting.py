@@ -11,6 +11,8 @@ import random
 import re
 
 from undertow.bench.tasks.base import Example
+from undertow.engine.llm.sim.profile import Skill
+from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
 from undertow.bench.tasks.reasoning._objects import CATEGORIES, CATEGORY_OF
 from undertow.bench.tasks.reasoning._text import (
     NUMBER_WORDS, WORDS_FOR, after_marker, extract_answer, parse_int,
@@ -86,14 +88,15 @@ def solve(input: str) -> str:
     return str(sum(n for n, c in entries if c == category))
 
 
-def mistake(input: str, skill: str) -> str:
-    """The characteristic wrong answer to `input` of a solver lacking `skill`."""
+def answer_without(input: str, missing: frozenset[str] | set[str]) -> str:
+    """The answer of a solver lacking the skills in `missing` (the characteristic errors)."""
+    check_skills(NAME, missing, SKILLS)
     category, entries = _parse(input)
-    if skill == "count_multiples":
-        return str(sum(1 for _, c in entries if c == category))
-    if skill == "filter_category":
-        return str(sum(n for n, _ in entries))
-    raise ValueError(f"{NAME}: unknown skill {skill!r}; choose one of {SKILLS}")
+    if "filter_category" not in missing:
+        entries = [(n, c) for n, c in entries if c == category]
+    if "count_multiples" in missing:
+        entries = [(1, c) for _, c in entries]
+    return str(sum(n for n, _ in entries))
 
 
 def score(prediction: str, target: str) -> float:
@@ -102,3 +105,35 @@ def score(prediction: str, target: str) -> float:
               if t.lower() not in ("a", "an")]
     found = [v for v in values if v is not None]
     return float(bool(found) and found[0] == parse_int(target))
+
+
+class ObjectCountingProfile(ReasoningProfile):
+    """What the simulated LLM knows about object counting."""
+
+    name = NAME
+    description = "count the things of one category in a list"
+    keywords = ("count", "how many", "object counting", "number of items")
+    item_pattern = re.compile(r"I have [^?\n]+\?")
+    verbose_template = "Counting them up, I get {answer}."
+    skills = (
+        Skill(name="count_multiples",
+              description='an entry like "three bananas" counts as three',
+              cues=("quantities", "counts as three", "number words", "count ... each ... quantity"),
+              fix='Count quantities: an entry such as "three bananas" counts as three items, '
+                  "not one.",
+              keywords=("quantity", "quantities", "plural", "undercount", "number word",
+                        "too low"),
+              error="it counts an entry such as 'three bananas' as one item"),
+        Skill(name="filter_category",
+              description="only things of the asked category count",
+              cues=("belong to the category", "category asked", "only ... asked about",
+                    "ignore ... other kind"),
+              fix="Count only the things that belong to the category asked about; ignore "
+                  "items of any other kind.",
+              keywords=("category", "other kind", "overcount", "too high", "belong",
+                        "not a fruit", "distractor"),
+              error="it counts every item in the list, including those of other categories"),
+    )
+
+
+PROFILE = ObjectCountingProfile(solve, answer_without, score)

@@ -9,8 +9,11 @@ Skills an item can need:
 from __future__ import annotations
 
 import random
+import re
 
 from undertow.bench.tasks.base import Example
+from undertow.engine.llm.sim.profile import Skill
+from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
 from undertow.bench.tasks.reasoning._text import after_marker, extract_answer
 from undertow.bench.tasks.reasoning._words import WORDS
 
@@ -52,14 +55,15 @@ def solve(input: str) -> str:
     return " ".join(sorted(_words(input)))
 
 
-def mistake(input: str, skill: str) -> str:
-    """The characteristic wrong answer to `input` of a solver lacking `skill`."""
+def answer_without(input: str, missing: frozenset[str] | set[str]) -> str:
+    """The answer of a solver lacking the skills in `missing` (the characteristic errors)."""
+    check_skills(NAME, missing, SKILLS)
     words = _words(input)
-    if skill == "compare_all_letters":
+    if "keep_duplicates" in missing:
+        words = list(dict.fromkeys(words))
+    if "compare_all_letters" in missing:
         return " ".join(sorted(words, key=lambda w: w[0]))
-    if skill == "keep_duplicates":
-        return " ".join(sorted(set(words)))
-    raise ValueError(f"{NAME}: unknown skill {skill!r}; choose one of {SKILLS}")
+    return " ".join(sorted(words))
 
 
 def score(prediction: str, target: str) -> float:
@@ -73,3 +77,36 @@ def score(prediction: str, target: str) -> float:
         span = span.replace(sep, " ")
     got = [w for w in span.split() if w not in ("-", "*", "and")]
     return float(got == target.lower().split())
+
+
+class WordSortingProfile(ReasoningProfile):
+    """What the simulated LLM knows about word sorting."""
+
+    name = NAME
+    description = "sort a list of words alphabetically"
+    keywords = ("sort", "alphabetically", "alphabetical order", "word sorting")
+    item_pattern = re.compile(r"Sort the following words alphabetically: List:[^\n]*")
+    verbose_template = "Sorted alphabetically, the words are {answer}."
+    skills = (
+        Skill(name="compare_all_letters",
+              description="words with the same first letter are ordered by their next letters",
+              cues=("letter by letter", "second letter", "next letter", "first differing letter",
+                    "same first letter ... compare"),
+              fix="When two words start with the same letter, compare them letter by letter: "
+                  "the first differing letter decides the order.",
+              keywords=("first letter", "second letter", "same letter", "letter by letter",
+                        "tie"),
+              error="it orders words by their first letter only, keeping the list order "
+                    "among words that share it"),
+        Skill(name="keep_duplicates",
+              description="a word listed twice appears twice in the answer",
+              cues=("duplicate", "every occurrence", "repeated word", "listed twice"),
+              fix="Keep every occurrence of a repeated word: a word listed twice appears "
+                  "twice in the answer (keep duplicates).",
+              keywords=("duplicate", "duplicates", "repeated", "twice", "missing word",
+                        "dropped"),
+              error="it drops the second copy of a repeated word"),
+    )
+
+
+PROFILE = WordSortingProfile(solve, answer_without, score)
