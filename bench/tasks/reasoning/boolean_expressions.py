@@ -162,7 +162,7 @@ class BooleanExpressionsProfile(TaskProfile):
                   "parenthesized group right after it.",
               keywords=("scope of not", "negation scope", "negated the whole", "not applies",
                         "applied not to"),
-              error='it applies "not" to everything after it instead of only the next operand'),
+              error='applies "not" to everything after it instead of only the next operand'),
         Skill(name="and_before_or",
               description='"and" is evaluated before "or"',
               cues=("and ... before ... or", "and ... binds tighter ... or",
@@ -171,7 +171,7 @@ class BooleanExpressionsProfile(TaskProfile):
               fix='Evaluate every "and" before any "or": "and" binds tighter than "or".',
               keywords=("left to right", "operator precedence", "and before or",
                         "or before and", "precedence"),
-              error='it evaluates "and" and "or" strictly left to right, as if they had equal '
+              error='evaluates "and" and "or" strictly left to right, as if they had equal '
                     "precedence"),
         Skill(name="parentheses",
               description="parenthesized groups are evaluated first",
@@ -180,7 +180,7 @@ class BooleanExpressionsProfile(TaskProfile):
               fix="Evaluate the expression inside each pair of parentheses first, innermost "
                   "first, and replace it by its value.",
               keywords=("parentheses", "parenthesis", "brackets", "grouping", "parenthesized"),
-              error="it ignores the parentheses"),
+              error="ignores the parentheses"),
         Skill(name="double_negation",
               description="each not flips the value; an even number of nots cancels",
               cues=("double negation", "each not ... flips", "even number ... not",
@@ -188,7 +188,7 @@ class BooleanExpressionsProfile(TaskProfile):
               fix='Each "not" flips the value once: count the nots in a row, and an even number '
                   "of them cancels out (double negation).",
               keywords=("double negation", "negations", "count the nots", "cancel", "nots"),
-              error='it reads a run of several "not"s as a single "not"'),
+              error='reads a run of several "not"s as a single "not"'),
     )
 
     def find_items(self, text: str):  # type: ignore[no-untyped-def]

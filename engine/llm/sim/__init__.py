@@ -3,6 +3,7 @@
 See `docs/sim.md` for its rules. Task profiles (`profile.py`) tell it about tasks.
 """
 
+from undertow.engine.llm.sim.llm import SimLLM, SimReply
 from undertow.engine.llm.sim.profile import (
     ANSWER_FORMAT,
     CodeFix,
@@ -15,5 +16,5 @@ from undertow.engine.llm.sim.profile import (
     normalize,
 )
 
-__all__ = ["ANSWER_FORMAT", "CodeFix", "ItemMatch", "Skill", "TaskProfile", "check_profile",
+__all__ = ["SimLLM", "SimReply", "ANSWER_FORMAT", "CodeFix", "ItemMatch", "Skill", "TaskProfile", "check_profile",
            "cue_in", "load_profiles", "normalize"]

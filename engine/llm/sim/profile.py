@@ -76,7 +76,8 @@ class Skill(BaseModel):
     - `fix`: the sentence the simulator adds to a prompt to teach the skill; it must
       itself contain one of the cues (checked).
     - `keywords`: words that, found in feedback or a critique, point at this skill.
-    - `error`: how a model without the skill goes wrong, in words (used in critiques).
+    - `error`: how a model without the skill goes wrong, as a verb phrase completing
+      "the model ..." (used in critiques).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -119,7 +120,7 @@ ANSWER_FORMAT = Skill(
         "final answer.",
     keywords=("format", "formatting", "could not parse", "unparseable", "not parse",
               "extract the answer", "no answer found"),
-    error="the reply buries its answer in a sentence, so no final answer can be read off",
+    error="buries its answer in a sentence, so no final answer can be read off",
 )
 
 

@@ -1,0 +1,81 @@
+"""The answering role: a task item in the messages gets an answer whose accuracy depends
+on what the prompt around it teaches (rates below; rules in docs/sim.md)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+
+from undertow.engine.llm.sim.items import last_item, without_items
+from undertow.engine.llm.sim.profile import ANSWER_FORMAT, Skill, TaskProfile
+from undertow.engine.llm.sim.request import parse_format
+
+#: A needed skill that the prompt teaches is still misapplied this often.
+TAUGHT_SLIP = 0.05
+#: A needed skill that the prompt does not teach is applied right anyway this often.
+UNTAUGHT_LUCK = 0.15
+#: A careless mistake on any item, whatever the prompt.
+BASE_SLIP = 0.02
+#: Without a format instruction, the answer is buried in a sentence this often
+#: (more often when the prompt asks for step-by-step reasoning).
+CHATTY = 0.35
+CHATTY_STEPS = 0.6
+
+STEP_BY_STEP = Skill(
+    name="step_by_step",
+    description="reason step by step before answering",
+    cues=("step by step", "step-by-step", "think ... before ... answer", "show your work",
+          "reason ... carefully"),
+    fix="Think step by step before giving the answer.",
+)
+
+_ANSWER_KEYS = {"answer", "final_answer", "result", "output", "prediction", "value"}
+_REASON_KEYS = {"reasoning", "reason", "rationale", "thought", "thoughts", "thinking",
+                "explanation", "analysis", "steps"}
+
+
+def answer(messages: Sequence[tuple[str, str]], profiles: Sequence[TaskProfile],
+           rng: random.Random, temperature: float) -> str | None:
+    """The reply to a task item in `messages`, or None when no message holds an item."""
+    found = None
+    for _, content in reversed(messages):
+        found = last_item(content, profiles)
+        if found:
+            break
+    if found is None:
+        return None
+    profile, item = found
+    prompt = "\n".join(without_items(c, profile) for _, c in messages)
+    taught = {s.name for s in profile.all_skills() if s.taught_by(prompt)}
+    steps = STEP_BY_STEP.taught_by(prompt)
+    heat = 1.0 + max(0.0, min(temperature, 2.0))
+    slip_scale = heat * (0.5 if steps else 1.0)
+
+    missing = set()
+    for name in sorted(profile.needed_skills(item.text)):
+        draw = rng.random()
+        if (name in taught and draw < TAUGHT_SLIP * slip_scale) or (
+                name not in taught and draw >= UNTAUGHT_LUCK):
+            missing.add(name)
+    result = profile.answer_without(item.text, frozenset(missing))
+    if rng.random() < BASE_SLIP * slip_scale:
+        result = profile.slip(item.text, rng)
+
+    fmt = parse_format(prompt)
+    reasoning = profile.explain(item.text, result) if steps else ""
+    if fmt.kind == "json":
+        keys = fmt.keys or ["answer"]
+        obj = {k: result if k.lower() in _ANSWER_KEYS else
+               (reasoning or "Evaluated directly.") if k.lower() in _REASON_KEYS else ""
+               for k in keys}
+        if not any(k.lower() in _ANSWER_KEYS for k in keys):
+            obj["answer"] = result
+        return json.dumps(obj)
+    if fmt.kind == "tag":
+        return f"{reasoning}\n<{fmt.tag}>{result}</{fmt.tag}>".strip()
+    if ANSWER_FORMAT.name in taught:
+        return f"{reasoning}\nAnswer: {result}".strip()
+    if rng.random() < (CHATTY_STEPS if steps else CHATTY):
+        return f"{reasoning}\n{profile.verbose_template.format(answer=result)}".strip()
+    return f"{reasoning}\n{result}".strip()

@@ -1,0 +1,195 @@
+"""Reading a request the way a model would: its role, its variables, its examples, its format.
+
+The request convention (see docs/sim.md) that optimizer prompts follow:
+
+    <variable name="system_prompt" kind="text">current value</variable>
+    <example>
+    <input>the task input</input> <output>the model's output</output>
+    <expected>the right answer</expected> <feedback>what was wrong</feedback>
+    </example>
+    Reply in JSON with keys "reasoning" and "suggestion" (variable name -> new value).
+
+Variations are tolerated: `Label: value` lines instead of tags, synonyms (question,
+prediction, target, gold, ...), TextGrad-style `<VARIABLE>`/`<LM_INPUT>` tags,
+OPTO-style `#Variables` sections with `(str) name=value` lines, tag-wrapped answers
+("between <IMPROVED_VARIABLE> and </IMPROVED_VARIABLE>") and JSON templates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from undertow.engine.llm.sim.profile import cue_in
+
+Role = Literal["optimize", "critique", "answer"]
+
+_ATTR = re.compile(r"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
+_VAR_TAG = re.compile(r"<variable\b([^>]*)>(.*?)</variable\s*>", re.I | re.S)
+_BARE_VAR = re.compile(
+    r"<(variable|lm_system_prompt|system_prompt|current_prompt|prompt|instruction)>(.*?)</\1>",
+    re.I | re.S)
+_OPTO_SECTION = re.compile(r"^#\s*Variables\s*\n(.*?)(?=^#\s*\w|\Z)", re.M | re.S)
+_OPTO_LINE = re.compile(r"^\((\w+)\)\s*([\w.\-]+)\s*[=:]\s*", re.M)
+_CURRENT = re.compile(r"current (?:system )?(?:prompt|instructions?|value)\s*(?:is)?\s*:\s*\n?(.+?)"
+                      r"(?:\n\s*\n|\Z)", re.I | re.S)
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    "expected": ("expected output", "expected answer", "expected", "correct answer",
+                 "gold answer", "gold", "target", "label", "reference", "ground truth"),
+    "output": ("lm_output", "model output", "model answer", "output", "prediction",
+               "predicted", "response", "got", "answer", "reply"),
+    "input": ("lm_input", "input", "question", "query", "q"),
+    "feedback": ("feedback", "critique", "evaluation", "error", "comment", "result"),
+}
+_LABEL_TO_FIELD = {label: f for f, labels in FIELDS.items() for label in labels}
+_LABELS = sorted(_LABEL_TO_FIELD, key=len, reverse=True)
+_LABEL_LINE = re.compile(
+    r"^[ \t#*-]*(" + "|".join(re.escape(lbl).replace(r"\ ", r"[ _]") for lbl in _LABELS)
+    + r")[ \t]*:[ \t]*", re.I | re.M)
+_EXAMPLE_TAG = re.compile(r"<(example|sample|case|error)\b[^>]*>(.*?)</\1\s*>", re.I | re.S)
+_INPUT_START = re.compile(r"^[ \t#*-]*(?:<(?:lm_)?input>|(?:lm_input|input|question|q)[ \t]*:)",
+                          re.I | re.M)
+
+_NEW_VALUE = ("improved variable", "improved version", "improved prompt", "new value",
+              "new prompt", "revised prompt", "revised version", "updated prompt", "rewrite",
+              "rewritten", "suggestion", "propose ... new", "suggest ... new", "revise",
+              "better prompt", "new version")
+_CRITIQUE = ("critique", "criticize", "criticise", "give feedback", "provide feedback",
+             "feedback on", "what is wrong", "how ... could be improved", "how ... can be improved")
+_IMPROVE = ("improve", "optimize", "optimise", "fix", "better")
+
+
+@dataclass
+class Variable:
+    """A parameter shown in a request: its name, kind (text, code, float, ...) and value."""
+
+    name: str
+    kind: str
+    value: str
+
+
+@dataclass
+class Block:
+    """One shown example: whatever of input/output/expected/feedback it has, and its raw text."""
+
+    raw: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Format:
+    """How the reply must be written: JSON with `keys`, text inside `tag`, or plain."""
+
+    kind: Literal["json", "tag", "plain"] = "plain"
+    keys: list[str] = field(default_factory=list)
+    tag: str = ""
+
+
+def _kind(raw: str) -> str:
+    raw = raw.lower()
+    if raw in ("code", "function", "python", "callable"):
+        return "code"
+    if raw in ("float", "int", "choice", "json", "bool", "number"):
+        return raw
+    return "text"
+
+
+def parse_variables(text: str) -> list[Variable]:
+    """The variables shown in a request, in order of appearance (see the module docstring)."""
+    found: list[Variable] = []
+    for m in _VAR_TAG.finditer(text):
+        attrs = {a.lower(): (b or c or d) for a, b, c, d in _ATTR.findall(m.group(1))}
+        name = attrs.get("name") or f"variable_{len(found)}"
+        found.append(Variable(name, _kind(attrs.get("kind") or attrs.get("type") or "text"),
+                              m.group(2).strip("\n")))
+    if found:
+        return found
+    for m in _BARE_VAR.finditer(text):
+        found.append(Variable(m.group(1).lower(), "text", m.group(2).strip()))
+    if found:
+        return found
+    section = _OPTO_SECTION.search(text)
+    if section:
+        body = section.group(1)
+        heads = list(_OPTO_LINE.finditer(body))
+        for i, h in enumerate(heads):
+            end = heads[i + 1].start() if i + 1 < len(heads) else len(body)
+            found.append(Variable(h.group(2), _kind(h.group(1)), body[h.end():end].strip()))
+        if found:
+            return found
+    m = _CURRENT.search(text)
+    if m:
+        found.append(Variable("prompt", "text", m.group(1).strip()))
+    return found
+
+
+def _fields(chunk: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for f, labels in FIELDS.items():
+        for label in labels:
+            tag = label.replace(" ", "_")
+            m = re.search(rf"<{tag}>(.*?)</{tag}\s*>", chunk, re.I | re.S)
+            if m and f not in out:
+                out[f] = m.group(1).strip()
+    heads = list(_LABEL_LINE.finditer(chunk))
+    for i, h in enumerate(heads):
+        f = _LABEL_TO_FIELD[re.sub(r"[ _]+", " ", h.group(1).lower())]
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(chunk)
+        out.setdefault(f, chunk[h.end():end].strip())
+    return out
+
+
+def parse_blocks(text: str) -> list[Block]:
+    """The examples a request shows: `<example>` blocks, else chunks starting at an input
+    label, else the whole text as one block."""
+    text = _VAR_TAG.sub(" ", text)
+    chunks = [m.group(2) for m in _EXAMPLE_TAG.finditer(text)]
+    rest = _EXAMPLE_TAG.sub(" ", text)
+    starts = [m.start() for m in _INPUT_START.finditer(rest)]
+    chunks += [rest[a:b] for a, b in zip(starts, [*starts[1:], len(rest)], strict=False)]
+    if not chunks:
+        chunks = [text]
+    return [Block(c, _fields(c)) for c in chunks]
+
+
+def classify(text: str, has_variables: bool) -> Role:
+    """What the request asks: a new parameter value, a critique, or a plain answer."""
+    asks_new = any(cue_in(c, text) for c in _NEW_VALUE)
+    asks_critique = any(cue_in(c, text) for c in _CRITIQUE)
+    if has_variables and asks_new:
+        return "optimize"
+    if asks_critique:
+        return "critique"
+    if has_variables and any(cue_in(c, text) for c in _IMPROVE):
+        return "optimize"
+    return "answer"
+
+
+_JSON_KEY = re.compile(r"""["'](\w+)["']\s*:""")
+_KEY_LIST = re.compile(r"keys?\b[^.\n]*", re.I)
+_QUOTED = re.compile(r"""["'`](\w+)["'`]""")
+_TAG_TEMPLATE = re.compile(r"<(\w+)>([^<>]{0,60})</\1>", re.S)
+_NOT_OUTPUT_TAGS = {"variable", "example", "input", "output", "expected", "feedback",
+                    "lm_input", "lm_output", "lm_system_prompt", "q", "a"}
+
+
+def parse_format(instructions: str) -> Format:
+    """The reply format `instructions` ask for (variables and examples already removed)."""
+    if re.search(r"\bjson\b", instructions, re.I):
+        keys = _JSON_KEY.findall(instructions)
+        if not keys:
+            for m in _KEY_LIST.finditer(instructions):
+                keys += _QUOTED.findall(m.group(0))
+        return Format("json", list(dict.fromkeys(keys)))
+    tags = [m.group(1) for m in _TAG_TEMPLATE.finditer(instructions)
+            if m.group(1).lower() not in _NOT_OUTPUT_TAGS]
+    if tags:
+        return Format("tag", tag=tags[-1])
+    return Format("plain")
+
+
+def strip_shown(text: str) -> str:
+    """`text` without its variable blocks and example blocks: the request's own instructions."""
+    return _EXAMPLE_TAG.sub(" ", _VAR_TAG.sub(" ", text))
