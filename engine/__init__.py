@@ -1,1 +1,42 @@
-"""undertow.engine"""
+"""undertow.engine: traced graphs, feedback propagation, parameters and modules.
+
+    from undertow.engine import Parameter, op, backward
+
+    prompt = Parameter("Answer briefly.", name="prompt")
+
+    @op
+    def ask(instruction: str, question: str) -> str:
+        return f"{instruction}\\n{question}"
+
+    out = ask(prompt, "What is 2 + 2?")
+    backward(out, "The answer should end with the number alone.")
+    prompt.feedback  # -> [SubgraphFeedback(...)]
+"""
+
+from undertow.engine.backward import backward
+from undertow.engine.builtin_ops import cos, exp, log, sigmoid, sin, sqrt, square, tanh
+from undertow.engine.context import Recorder, is_tracing, no_trace, record
+from undertow.engine.errors import (
+    ExecutionError,
+    GraphError,
+    GraphvizNotFoundError,
+    InvalidValueError,
+    StateError,
+    UndertowError,
+)
+from undertow.engine.graph import topological
+from undertow.engine.module import Module
+from undertow.engine.node import ErrorNode, Node, unwrap
+from undertow.engine.op import Op
+from undertow.engine.params import KINDS, Parameter
+from undertow.engine.propagators import NumericPropagator, Propagator, SubgraphFeedback, SubgraphPropagator
+from undertow.engine.tracing import TracedFunction, capture, op
+from undertow.engine.views import render, to_dot, to_mermaid, to_networkx
+
+__all__ = [
+    "KINDS", "ErrorNode", "ExecutionError", "GraphError", "GraphvizNotFoundError", "InvalidValueError",
+    "Module", "Node", "NumericPropagator", "Op", "Parameter", "Propagator", "Recorder", "StateError",
+    "SubgraphFeedback", "SubgraphPropagator", "TracedFunction", "UndertowError", "backward", "capture",
+    "cos", "exp", "is_tracing", "log", "no_trace", "op", "record", "render", "sigmoid", "sin", "sqrt",
+    "square", "tanh", "to_dot", "to_mermaid", "to_networkx", "topological", "unwrap",
+]

@@ -1,0 +1,88 @@
+"""OPTO / Trace semantics: each parameter sees the minimal subgraph to the outputs.
+
+For a parameter p and outputs O, the subgraph is p, its descendants that are
+ancestors of some output, and the outputs p influenced — exactly
+`descendants(p) ∩ ancestors(O)` plus those outputs, in networkx terms — together
+with the feedback on those outputs. One pass computes the ancestors of all outputs
+and a child index (linear in the graph), then each parameter walks forward inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from undertow.engine.graph import children_index, reachable, topological
+from undertow.engine.node import Node
+from undertow.engine.params import Parameter
+from undertow.engine.propagators.base import Propagator
+
+
+@dataclass(frozen=True)
+class SubgraphFeedback:
+    """What one parameter receives from one `backward` call.
+
+    Attributes:
+        parameter: the parameter.
+        nodes: the subgraph's nodes in topological order (parents first); the first
+            is the parameter itself.
+        outputs: the outputs this parameter influenced.
+        feedback: the feedback on each of those outputs, aligned with `outputs`.
+    """
+
+    parameter: Parameter
+    nodes: list[Node]
+    outputs: list[Node]
+    feedback: list[Any]
+
+    def to_networkx(self) -> nx.DiGraph:
+        """The subgraph as a networkx DiGraph keyed by node labels."""
+        ids = {id(n) for n in self.nodes}
+        g = nx.DiGraph()
+        for n in self.nodes:
+            g.add_node(n.label, value=n.value)
+            for p in n.parents:
+                if id(p) in ids:
+                    g.add_edge(p.label, n.label)
+        return g
+
+
+class SubgraphPropagator(Propagator):
+    """Deliver to each parameter the subgraph linking it to the outputs it influenced."""
+
+    name = "subgraph"
+
+    def propagate(self, outputs: Sequence[Node], feedback: Sequence[Any]) -> list[Node]:
+        order = topological(outputs)
+        children = children_index(order)
+        position = {id(n): i for i, n in enumerate(order)}
+        reached = []
+        for param in order:
+            if not isinstance(param, Parameter):
+                continue
+            ids = reachable(param, children)
+            nodes = _in_order(ids, order, position[id(param)])
+            hit = [(o, f) for o, f in zip(outputs, feedback) if id(o) in ids]
+            param.feedback.append(SubgraphFeedback(param, nodes, [o for o, _ in hit], [f for _, f in hit]))
+            reached.append(param)
+        return reached
+
+
+def _in_order(ids: set[int], order: list[Node], start: int) -> list[Node]:
+    """The nodes whose ids are in `ids`, in topological order.
+
+    Descendants of a node come after it in a topological order, so the scan starts
+    at the parameter and stops as soon as every member is found.
+    """
+    nodes: list[Node] = []
+    want = len(ids)
+    for i in range(start, len(order)):
+        n = order[i]
+        if id(n) in ids:
+            nodes.append(n)
+            if len(nodes) == want:
+                break
+    return nodes

@@ -1,0 +1,165 @@
+"""The `@op` decorator: calling a decorated function on nodes records one node.
+
+The recorded node's parents are the nodes among the call's arguments (also one
+level deep inside lists, tuples and dicts), plus the function's own `code`
+parameter when it is trainable. The function body runs on plain values, so it is a
+single operator in the graph however much it does inside.
+
+With `trainable=True` the function's source becomes a `code` parameter
+(`fn.code`); when an optimizer changes it, the next call compiles and runs the new
+code, in this process: the user opted in by marking their own function trainable.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import types
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from undertow.engine.code import compile_function, function_source
+from undertow.engine.context import STATE
+from undertow.engine.errors import ExecutionError
+from undertow.engine.node import Node
+from undertow.engine.op import Backward, Op, error_node, make_node, unwrap_args
+from undertow.engine.params import Parameter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class TracedFunction:
+    """A function whose calls on nodes are recorded as one operator node each.
+
+    Attributes:
+        op: the `Op` recorded for each call (name, documentation, backward rule).
+        code: the trainable `code` parameter, or None when the code is fixed.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        trainable: bool = False,
+        backward: Backward | None = None,
+        description: str | None = None,
+    ) -> None:
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+        self.is_async = inspect.iscoroutinefunction(fn)
+        doc = description if description is not None else (inspect.getdoc(fn) or "")
+        self.op = Op(name or fn.__qualname__, fn, backward, doc, frozenset({fn.__code__.co_filename}))
+        self.code: Parameter | None = None
+        self._compiled_version = 0
+        if trainable:
+            if fn.__code__.co_freevars:
+                raise ValueError(
+                    f"{fn.__qualname__} closes over local variables {fn.__code__.co_freevars}; "
+                    "trainable code is recompiled from its source, so pass those values as "
+                    "arguments or make them module globals"
+                )
+            self.code = Parameter(
+                function_source(fn), "code", name=f"{fn.__qualname__}.code",
+                description=f"Python source of {fn.__qualname__}; {doc}".strip("; "),
+            )
+            self._compiled_version = self.code.version
+
+    def _current(self) -> Callable[..., Any]:
+        code = self.code
+        if code is not None and code.version != self._compiled_version:
+            filename = f"<undertow-code {self._fn.__qualname__} v{code.version}>"
+            self.op.code_files = self.op.code_files | {filename}
+            self._compiled_version = code.version
+            self.op.forward = compile_function(code.value, self._fn.__name__, self._fn.__globals__, filename)
+        return self.op.forward
+
+    def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Node], list[Any], dict[str, Any]]:
+        parents: list[Node] = []
+        raw_args, raw_kwargs = unwrap_args(args, kwargs, parents)
+        if self.code is not None:
+            parents.append(self.code)
+        return parents, raw_args, raw_kwargs
+
+    def _fail(self, args: tuple[Any, ...], kwargs: dict[str, Any], parents: list[Node],
+              exc: Exception) -> ExecutionError:
+        return ExecutionError(error_node(self.op, args, kwargs or None, tuple(parents), exc))
+
+    def _finish(self, out: Any, args: tuple[Any, ...], kwargs: dict[str, Any], parents: list[Node]) -> Node:
+        if isinstance(out, Node):  # the body itself used traced values (e.g. a global parameter)
+            parents.append(out)
+            out = out.value
+        return make_node(self.op, out, args, kwargs or None, parents)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.is_async:
+            return self._acall(*args, **kwargs)
+        state = STATE.get()
+        if not state.enabled:
+            raw_args, raw_kwargs = unwrap_args(args, kwargs, [])
+            return self._current()(*raw_args, **raw_kwargs)
+        parents, raw_args, raw_kwargs = self._prepare(args, kwargs)
+        try:
+            out = self._current()(*raw_args, **raw_kwargs)
+        except Exception as exc:
+            raise self._fail(args, kwargs, parents, exc) from exc
+        return self._finish(out, args, kwargs, parents)
+
+    async def _acall(self, *args: Any, **kwargs: Any) -> Any:
+        state = STATE.get()
+        if not state.enabled:
+            raw_args, raw_kwargs = unwrap_args(args, kwargs, [])
+            return await self._current()(*raw_args, **raw_kwargs)
+        parents, raw_args, raw_kwargs = self._prepare(args, kwargs)
+        try:
+            out = await self._current()(*raw_args, **raw_kwargs)
+        except Exception as exc:
+            raise self._fail(args, kwargs, parents, exc) from exc
+        return self._finish(out, args, kwargs, parents)
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        """Methods: bind the instance as a plain (untraced) first argument."""
+        return self if instance is None else types.MethodType(self, instance)
+
+    def __repr__(self) -> str:
+        return f"<traced {'trainable ' if self.code is not None else ''}function {self.op.name}>"
+
+
+@overload
+def op(fn: F) -> F: ...
+@overload
+def op(*, name: str | None = None, trainable: bool = False, backward: Backward | None = None,
+       description: str | None = None) -> Callable[[F], F]: ...
+
+
+def op(fn: Callable[..., Any] | None = None, *, name: str | None = None, trainable: bool = False,
+       backward: Backward | None = None, description: str | None = None) -> Any:
+    """Make a function (sync or async, plain or method) a traced operator.
+
+    Args:
+        name: the operator's name in graphs and reports (default: the qualname).
+        trainable: expose the function's source as a `code` parameter (`fn.code`).
+        backward: a local backward rule `(g, out, *args) -> grads`, one per
+            positional argument, so numeric gradients can pass through the call.
+        description: documentation shown to optimizers (default: the docstring).
+
+    An exception raised inside becomes an `ErrorNode` (carrying the failing line),
+    raised as `ExecutionError`; use `capture()` to get it as a node instead.
+    """
+
+    def wrap(f: Callable[..., Any]) -> TracedFunction:
+        return TracedFunction(f, name=name, trainable=trainable, backward=backward, description=description)
+
+    return wrap(fn) if fn is not None else wrap
+
+
+def capture(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Node:
+    """Call `fn`; return its output node, or the error node if traced code raised.
+
+    Handy in training loops: the error node gets feedback like any output.
+    """
+    try:
+        out = fn(*args, **kwargs)
+    except ExecutionError as exc:
+        return exc.node
+    return out if isinstance(out, Node) else Node(out)

@@ -1,0 +1,121 @@
+"""Views of a traced graph: networkx, DOT, Mermaid, and rendered SVG/PNG.
+
+Each takes the outputs (a node or a list) and shows them with all their ancestors.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import networkx as nx
+
+from undertow.engine.errors import GraphvizNotFoundError
+from undertow.engine.graph import topological
+from undertow.engine.node import ErrorNode, Node
+from undertow.engine.params import Parameter
+
+
+def _outputs(outputs: Node | Sequence[Node]) -> list[Node]:
+    return [outputs] if isinstance(outputs, Node) else list(outputs)
+
+
+def _kind(n: Node) -> str:
+    if isinstance(n, Parameter):
+        return "parameter"
+    if isinstance(n, ErrorNode):
+        return "error"
+    return "operator" if n.op is not None else "constant"
+
+
+def short(value: object, limit: int = 40) -> str:
+    """A one-line preview of a value, cut to `limit` characters."""
+    text = repr(value) if not isinstance(value, str) else value
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def to_networkx(outputs: Node | Sequence[Node]) -> nx.DiGraph:
+    """A DiGraph over the outputs and their ancestors, keyed by node label.
+
+    Node attributes: `value`, `kind` (parameter / operator / constant / error) and
+    `op` (the operator name or None); edges go from parent to child.
+    """
+    g = nx.DiGraph()
+    for n in topological(_outputs(outputs)):
+        g.add_node(n.label, value=n.value, kind=_kind(n), op=n.op.name if n.op is not None else None)
+        for p in n.parents:
+            g.add_edge(p.label, n.label)
+    return g
+
+
+_DOT_STYLE = {
+    "parameter": 'shape=box, style="rounded,filled", fillcolor="#ffe9a8"',
+    "operator": 'shape=ellipse, style=filled, fillcolor="#dce9f7"',
+    "constant": 'shape=note, style=filled, fillcolor="#eeeeee"',
+    "error": 'shape=octagon, style=filled, fillcolor="#f6b3b3"',
+}
+
+
+def _dot_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def to_dot(outputs: Node | Sequence[Node], *, value_chars: int = 40) -> str:
+    """Graphviz DOT text of the graph (parameters boxed, errors red)."""
+    lines = ["digraph undertow {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=10];']
+    order = topological(_outputs(outputs))
+    for n in order:
+        label = _dot_escape(f"{n.label}\n{short(n.value, value_chars)}")
+        lines.append(f'  n{n.id} [label="{label}", {_DOT_STYLE[_kind(n)]}];')
+    for n in order:
+        for p in n.parents:
+            lines.append(f"  n{p.id} -> n{n.id};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid_escape(text: str) -> str:
+    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+_MERMAID_SHAPE = {"parameter": ('["', '"]'), "operator": ('("', '")'), "constant": ('[/"', '"/]'),
+                  "error": ('{{"', '"}}')}
+
+
+def to_mermaid(outputs: Node | Sequence[Node], *, value_chars: int = 40) -> str:
+    """Mermaid flowchart text of the graph (renders in GitHub Markdown)."""
+    lines = ["flowchart TD"]
+    order = topological(_outputs(outputs))
+    for n in order:
+        left, right = _MERMAID_SHAPE[_kind(n)]
+        label = _mermaid_escape(f"{n.label}: {short(n.value, value_chars)}")
+        lines.append(f"  n{n.id}{left}{label}{right}")
+    for n in order:
+        for p in n.parents:
+            lines.append(f"  n{p.id} --> n{n.id}")
+    return "\n".join(lines) + "\n"
+
+
+def render(outputs: Node | Sequence[Node], path: str | Path, *, format: str | None = None) -> Path:
+    """Render the graph to SVG or PNG with graphviz's `dot` (format from the suffix).
+
+    Raises `GraphvizNotFoundError` with install instructions when `dot` is missing.
+    """
+    path = Path(path)
+    fmt = (format or path.suffix.lstrip(".") or "svg").lower()
+    if fmt not in {"svg", "png", "pdf"}:
+        raise ValueError(f"cannot render to {fmt!r}; use a .svg, .png or .pdf path")
+    dot = shutil.which("dot")
+    if dot is None:
+        raise GraphvizNotFoundError(
+            "rendering needs graphviz's `dot` program, which is not on PATH: install graphviz "
+            "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), "
+            "or use to_dot()/to_mermaid() for the text"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([dot, f"-T{fmt}", "-o", str(path)], input=to_dot(outputs).encode(), check=True,
+                   capture_output=True, timeout=120)
+    return path

@@ -1,0 +1,86 @@
+"""Trainable code parameters: signature enforcement, recompilation, error lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from undertow.engine import ErrorNode, InvalidValueError, Node, Parameter, backward, capture, op
+
+
+@op(trainable=True)
+def policy(board, step=1):
+    """Pick the next cell."""
+    return board + step
+
+
+def test_source_becomes_a_code_parameter_without_decorators():
+    assert policy.code.kind == "code"
+    assert policy.code.value.startswith("def policy(board, step=1):")
+    assert "@op" not in policy.code.value
+    assert policy.code.signature == "def policy(board, step)"
+
+
+def test_new_code_runs_and_the_code_parameter_gets_feedback():
+    original = policy.code.value
+    try:
+        x = Parameter(10, name="x")
+        assert policy(x).value == 11
+        policy.code.value = "def policy(board, step=5):\n    return helper(board) * step\n\ndef helper(b):\n    return b - 1\n"
+        out = policy(x)
+        assert out.value == 45 and policy.code in out.parents
+        backward(out, "too large")
+        assert policy.code.feedback[-1].outputs == [out]
+    finally:
+        policy.code.value = original
+        policy.code.zero_feedback()
+
+
+@pytest.mark.parametrize(
+    "src, match",
+    [
+        ("def policy(board):\n    return board\n", "signature changed"),
+        ("def other(board, step=1):\n    return board\n", "no top-level function named 'policy'"),
+        ("def policy(board, step=1)\n    return board\n", "syntax error at line 1"),
+        ("async def policy(board, step=1):\n    return board\n", "signature changed"),
+    ],
+)
+def test_code_that_breaks_the_constraint_is_rejected(src, match):
+    before = policy.code.value
+    with pytest.raises(InvalidValueError, match=match):
+        policy.code.value = src
+    assert policy.code.value == before
+
+
+def test_compile_time_syntax_error_is_an_error_node_with_its_line():
+    original = policy.code.value
+    try:
+        # Parses, but the compiler rejects `break` outside a loop.
+        policy.code.value = "def policy(board, step=1):\n    x = board\n    break\n"
+        node = capture(policy, Node(1))
+        assert isinstance(node, ErrorNode) and isinstance(node.exception, SyntaxError)
+        assert node.lineno == 3 and node.source_line.strip() == "break"
+        assert policy.code in node.parents
+    finally:
+        policy.code.value = original
+
+
+def test_runtime_error_in_new_code_points_into_that_code():
+    original = policy.code.value
+    try:
+        policy.code.value = "def policy(board, step=1):\n    y = board * 2\n    return y / 0\n"
+        node = capture(policy, Node(1))
+        assert isinstance(node, ErrorNode) and node.lineno == 3
+        assert node.source_line.strip() == "return y / 0"
+        assert node.filename.startswith("<undertow-code policy")
+    finally:
+        policy.code.value = original
+
+
+def test_closures_cannot_be_trainable():
+    k = 3
+
+    def f(x):
+        return x * k
+
+    with pytest.raises(ValueError, match="closes over local variables"):
+        op(trainable=True)(f)
