@@ -60,6 +60,16 @@ def sim_server(
     serve(host, port, plan=plan, responder=load_responder(responder, sim_seed), verbose=verbose)
 
 
+@app.command()
+def demo(problems: int = typer.Option(5, min=1, help="How many numeric DAG problems to optimize.")) -> None:
+    """Run the offline demo: optimize numeric DAG problems and print a table."""
+    from undertow.bench.demo import run_demo
+
+    results = run_demo(problems)
+    if not all(r.solved for r in results):
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     """Entry point of the `undertow` console script and of `python -m undertow`."""
     app()

@@ -1,1 +1,11 @@
-"""undertow.optimizers"""
+"""undertow.optimizers: everything that turns feedback into new parameter values.
+
+All optimizers share one contract (`Optimizer`): built from parameters, `step()`
+reads the feedback they received and writes new values, `state_dict()` makes them
+resumable, and every proposal with its outcome is logged.
+"""
+
+from undertow.optimizers.base import Optimizer, Proposal
+from undertow.optimizers.gradient import SGD, Adam
+
+__all__ = ["SGD", "Adam", "Optimizer", "Proposal"]

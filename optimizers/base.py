@@ -1,0 +1,128 @@
+"""The contract every optimizer shares.
+
+An optimizer is built from parameters (a list, or a `Module`). A training step is:
+forward, `backward(outputs, feedback)`, `optimizer.step()`, `optimizer.zero_feedback()`.
+`step()` reads what the parameters received and writes new values through
+`Parameter.set`, so constraints always hold; every proposal and its outcome
+(accepted, or rejected with the reason) goes to `log`. `state_dict()` captures the
+optimizer and the parameter values as JSON data, so a run can resume exactly.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from undertow.engine import InvalidValueError, Module, Parameter, StateError
+
+
+class Proposal(BaseModel):
+    """One proposed new value for one parameter, and what became of it."""
+
+    step: int
+    parameter: str
+    old: Any
+    new: Any
+    accepted: bool
+    reason: str = ""
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class Optimizer(ABC):
+    """Base class: turns the feedback parameters received into new values."""
+
+    def __init__(self, parameters: Iterable[Parameter] | Module) -> None:
+        params = parameters.parameters() if isinstance(parameters, Module) else list(parameters)
+        if not params:
+            raise ValueError("an optimizer needs at least one Parameter to optimize")
+        bad = [type(p).__name__ for p in params if not isinstance(p, Parameter)]
+        if bad:
+            raise TypeError(f"optimizers take Parameters, got {', '.join(sorted(set(bad)))}")
+        self.parameters: list[Parameter] = params
+        self.names = _unique_names(params)
+        self.steps = 0
+        self.log: list[Proposal] = []
+
+    def zero_feedback(self) -> None:
+        """Forget the feedback and gradients the parameters received."""
+        for p in self.parameters:
+            p.zero_feedback()
+
+    @abstractmethod
+    def step(self) -> list[Proposal]:
+        """Propose and apply new values from the received feedback; return the proposals."""
+
+    def propose(self, param: Parameter, value: Any, *, reason: str = "", meta: dict[str, Any] | None = None) -> Proposal:
+        """Try to set `value`; log the outcome. Invalid values are rejected, not raised."""
+        old = param.value
+        try:
+            param.set(value)
+        except InvalidValueError as exc:
+            proposal = Proposal(step=self.steps, parameter=self.names[id(param)], old=old, new=_jsonable(value),
+                                accepted=False, reason=str(exc), meta=meta or {})
+        else:
+            proposal = Proposal(step=self.steps, parameter=self.names[id(param)], old=old, new=param.value,
+                                accepted=True, reason=reason, meta=meta or {})
+        self.log.append(proposal)
+        return proposal
+
+    # -- resumable state --------------------------------------------------------
+    def extra_state(self) -> dict[str, Any]:
+        """Subclasses: their own state as JSON data (moments, memories, RNG state...)."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Subclasses: restore what `extra_state` returned."""
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "optimizer": type(self).__name__,
+            "steps": self.steps,
+            "parameters": {self.names[id(p)]: p.value for p in self.parameters},
+            "log": [p.model_dump(mode="json") for p in self.log],
+            "extra": self.extra_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a `state_dict()`: parameter values are validated before anything changes."""
+        if state.get("optimizer") != type(self).__name__:
+            raise StateError(
+                f"state is from optimizer {state.get('optimizer')!r}, not {type(self).__name__}; "
+                "load it into the optimizer that saved it"
+            )
+        by_name = {self.names[id(p)]: p for p in self.parameters}
+        values = state.get("parameters", {})
+        if set(values) != set(by_name):
+            raise StateError(
+                f"state has parameters {sorted(values)} but this optimizer has {sorted(by_name)}; "
+                "build the optimizer over the same parameters"
+            )
+        staged = []
+        for name, v in values.items():
+            try:
+                staged.append((by_name[name], by_name[name].validate(v)))
+            except InvalidValueError as exc:
+                raise StateError(f"cannot restore {name!r}: {exc}") from None
+        for p, v in staged:
+            p.set(v)
+        self.steps = int(state.get("steps", 0))
+        self.log = [Proposal.model_validate(p) for p in state.get("log", [])]
+        self.load_extra_state(state.get("extra", {}))
+
+
+def _unique_names(params: list[Parameter]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    used: dict[str, int] = {}
+    for p in params:
+        base = p.label
+        n = used.get(base, 0)
+        used[base] = n + 1
+        names[id(p)] = base if n == 0 else f"{base}#{n}"
+    return names
+
+
+def _jsonable(v: Any) -> Any:
+    return v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else repr(v)
