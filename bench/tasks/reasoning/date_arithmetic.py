@@ -212,18 +212,22 @@ def _long_date(text: str) -> dt.date:
 
 def solve(input: str) -> str:
     """Read today's date, the span and the format; shift with month-end clamping."""
-    today, n, unit, fmt = _parse(input)
-    return render(_shift(today, n, unit), fmt)
+    return answer_without(input, frozenset())
 
 
 def answer_without(input: str, missing: frozenset[str] | set[str]) -> str:
     """The answer of a solver lacking the skills in `missing` (the characteristic errors)."""
     check_skills(NAME, missing, SKILLS)
-    today, n, unit, fmt = _parse(input, misread_input="input_format" in missing)
-    if "direction" in missing:
-        n = abs(n)
-    date = _shift(today, n, unit, clamp="month_ends" not in missing,
-                  leap="leap_years" not in missing)
+    try:
+        today, n, unit, fmt = _parse(input, misread_input="input_format" in missing)
+        if "direction" in missing:
+            n = abs(n)
+        date = _shift(today, n, unit, clamp="month_ends" not in missing,
+                      leap="leap_years" not in missing)
+    except (ValueError, OverflowError) as exc:  # datetime's own messages lack context
+        if str(exc).startswith(NAME):
+            raise
+        raise ValueError(f"{NAME}: {exc} in {input[:100]!r}") from exc
     return render(date, "MM/DD/YYYY" if "output_format" in missing else fmt)
 
 
