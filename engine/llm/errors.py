@@ -71,6 +71,5 @@ class RetriesExhaustedError(LLMError):
         self.attempts = attempts
         self.status = getattr(last_error, "status", None)
         super().__init__(
-            f"gave up after {attempts} attempt(s); last error: {last_error} "
-            f"(raise max_retries, or check the server)"
-        )
+            f"gave up after {attempts} attempt(s) (max_retries={attempts - 1}); "
+            f"last error: {last_error}")

@@ -27,7 +27,8 @@ from undertow.engine.llm.types import Message
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _JS_LITERALS = re.compile(r"\b(true|false|null)\b")
-_MAX_STARTS = 64          # bracket positions tried per text
+_MAX_STARTS = 64          # bracket positions tried strictly per text
+_MAX_LENIENT = 16         # ... and leniently (each lenient try scans to the end)
 _MAX_CANDIDATE = 1 << 20  # characters; longer spans are not parsed leniently
 
 
@@ -106,13 +107,13 @@ def _candidates(text: str) -> Iterator[Any]:
                 pass
     decoder = json.JSONDecoder()
     starts = [i for i, c in enumerate(text) if c in "{["][:_MAX_STARTS]
-    for start in starts:
+    for tried, start in enumerate(starts):
         try:
             yield decoder.raw_decode(text, start)[0]
             continue
         except Exception:  # noqa: BLE001
             pass
-        end = _balanced_end(text, start)
+        end = _balanced_end(text, start) if tried < _MAX_LENIENT else None
         if end is not None:
             try:
                 yield _lenient(text[start:end])
