@@ -1,0 +1,74 @@
+"""Backend selection: CuPy when a GPU is usable, else Numba, else NumPy; or by name.
+
+``get_backend()`` picks the fastest available backend; ``get_backend("numpy")`` (or
+the ``UNDERTOW_TREE_BACKEND`` environment variable) overrides it. CuPy counts as
+available only when it imports *and* ``cupy.is_available()`` finds a device.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from functools import cache
+
+from .base import TopK, TreeBackend
+
+NAMES = ("cupy", "numba", "numpy")
+ENV_VAR = "UNDERTOW_TREE_BACKEND"
+
+
+def cupy_usable() -> bool:
+    """True when CuPy imports and sees at least one CUDA device."""
+    if importlib.util.find_spec("cupy") is None:
+        return False
+    try:
+        import cupy
+
+        return bool(cupy.is_available())
+    except Exception:  # a broken CUDA install must not break CPU users
+        return False
+
+
+def numba_usable() -> bool:
+    """True when Numba imports."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def available_backends() -> list[str]:
+    """Names of the backends usable here, fastest first."""
+    usable = {"cupy": cupy_usable, "numba": numba_usable, "numpy": lambda: True}
+    return [name for name in NAMES if usable[name]()]
+
+
+@cache
+def _load(name: str) -> TreeBackend:
+    if name == "numpy":
+        from .numpy_backend import NumpyBackend
+
+        return NumpyBackend()
+    if name == "numba":
+        from .numba_backend import NumbaBackend
+
+        return NumbaBackend()
+    from .cupy_backend import CupyBackend
+
+    return CupyBackend()
+
+
+def get_backend(name: str | None = None) -> TreeBackend:
+    """The backend called ``name``, or the best available one when ``name`` is None."""
+    name = name or os.environ.get(ENV_VAR) or None
+    if name is None:
+        return _load(available_backends()[0])
+    key = name.strip().lower()
+    if key not in NAMES:
+        raise ValueError(f"unknown tree backend {name!r}; choose one of {list(NAMES)}")
+    if key not in available_backends():
+        why = ("CuPy is not installed or sees no GPU (pip install 'undertow[gpu]' on a "
+               "CUDA machine)" if key == "cupy" else "Numba is not installed (pip install numba)")
+        raise RuntimeError(f"tree backend {key!r} is not available here: {why}; "
+                           f"available: {available_backends()}")
+    return _load(key)
+
+
+__all__ = ["NAMES", "TopK", "TreeBackend", "available_backends", "cupy_usable", "get_backend"]

@@ -1,0 +1,233 @@
+"""CPU kernels compiled with Numba: parallel over trees (and over chunks of a tree).
+
+Rules kept here: ``@njit(parallel=True)``; every buffer a parallel loop writes is
+allocated before the ``prange``; float arithmetic mirrors ``numpy_backend`` operation
+for operation (no fastmath), so scores and sums agree bit for bit. Paths of one tree
+run in order inside one iteration of the parallel loop, so two paths that share
+ancestors can never race: backups are exact without atomics.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ..policies import Policy
+from ..store import CLOSED_MASK, FLAG_EXPANDED, FLAG_PRUNED, TreeStore
+from .base import TopK, TreeBackend
+
+_UCT, _PUCT, _ASTAR = int(Policy.UCT), int(Policy.PUCT), int(Policy.ASTAR)
+_CLOSED, _EXPANDED, _PRUNED = int(CLOSED_MASK), int(FLAG_EXPANDED), int(FLAG_PRUNED)
+#: Nodes per parallel work item of `score`: big enough to amortise, small enough to
+#: spread one large tree over every core.
+SCORE_CHUNK = 1 << 15
+
+
+@njit(inline="always", cache=True)
+def _parent_term(policy, visits, inflight, exploration, b, p):
+    cp = visits[b, p] + inflight[b, p]
+    cpf = np.float64(max(cp, 1))
+    if policy == _UCT:
+        return np.float64(exploration[b]) * math.sqrt(math.log(cpf))
+    return math.sqrt(cpf)
+
+
+@njit(inline="always", cache=True)
+def _child_score(policy, visits, value_sum, prior, g, h, inflight, exploration,
+                 virtual_loss, b, n, term):
+    """Score of node n given its parent's cached term (see policies.py)."""
+    if policy == _ASTAR:
+        return -(np.float64(g[b, n]) + np.float64(h[b, n]))
+    inf_n = inflight[b, n]
+    cnt = visits[b, n] + inf_n
+    cntf = np.float64(cnt)
+    w = np.float64(value_sum[b, n]) - np.float64(virtual_loss[b]) * np.float64(inf_n)
+    if policy == _UCT:
+        if cnt == 0:
+            return math.inf
+        return w / cntf + term * (1.0 / math.sqrt(cntf))
+    q = w / cntf if cnt > 0 else 0.0
+    return q + np.float64(exploration[b]) * np.float64(prior[b, n]) * term / (1.0 + cntf)
+
+
+@njit(parallel=True, cache=True)
+def _score_kernel(policy, k, chunk, visits, value_sum, prior, g, h, inflight, flags, parent,
+                  num_nodes, exploration, virtual_loss, part_vals, part_idx, out_vals, out_idx):
+    B, M = visits.shape
+    C = (M + chunk - 1) // chunk
+    for t in prange(B * C):  # one (tree, chunk) per item; writes only row t of part_*
+        b = t // C
+        lo = (t - b * C) * chunk
+        hi = min(lo + chunk, num_nodes[b])
+        thr = -math.inf
+        last_p = -2
+        term = 0.0
+        for n in range(lo, hi):
+            if flags[b, n] & _CLOSED:
+                continue
+            if policy == _ASTAR:
+                if inflight[b, n] != 0:
+                    continue
+            else:
+                p = parent[b, n]
+                if p < 0:
+                    p = n
+                if p != last_p:  # children are contiguous: one log per parent
+                    term = _parent_term(policy, visits, inflight, exploration, b, p)
+                    last_p = p
+            s = _child_score(policy, visits, value_sum, prior, g, h, inflight, exploration,
+                             virtual_loss, b, n, term)
+            if s > thr:  # strict: an equal score with a higher index never enters
+                pos = k - 1
+                while pos > 0 and s > part_vals[t, pos - 1]:
+                    part_vals[t, pos] = part_vals[t, pos - 1]
+                    part_idx[t, pos] = part_idx[t, pos - 1]
+                    pos -= 1
+                part_vals[t, pos] = s
+                part_idx[t, pos] = n
+                thr = part_vals[t, k - 1]
+    for b in prange(B):  # merge the chunks of a tree in index order: same tie-break
+        for c in range(C):
+            t = b * C + c
+            for j in range(k):
+                s = part_vals[t, j]
+                if not s > out_vals[b, k - 1]:
+                    break
+                pos = k - 1
+                while pos > 0 and s > out_vals[b, pos - 1]:
+                    out_vals[b, pos] = out_vals[b, pos - 1]
+                    out_idx[b, pos] = out_idx[b, pos - 1]
+                    pos -= 1
+                out_vals[b, pos] = s
+                out_idx[b, pos] = part_idx[t, j]
+
+
+@njit(parallel=True, cache=True)
+def _descend_kernel(policy, num_paths, visits, value_sum, prior, g, h, inflight, flags,
+                    first_child, num_children, exploration, virtual_loss, leaves):
+    B = visits.shape[0]
+    for b in prange(B):
+        for path in range(num_paths):  # in order: each sees the previous virtual losses
+            node = 0
+            inflight[b, node] += 1
+            while (flags[b, node] & _EXPANDED) and num_children[b, node] > 0:
+                term = 0.0
+                if policy != _ASTAR:
+                    term = _parent_term(policy, visits, inflight, exploration, b, node)
+                best = -math.inf
+                arg = -1
+                fc = first_child[b, node]
+                for c in range(fc, fc + num_children[b, node]):
+                    if flags[b, c] & _PRUNED:
+                        continue
+                    s = _child_score(policy, visits, value_sum, prior, g, h, inflight,
+                                     exploration, virtual_loss, b, c, term)
+                    if arg == -1 or s > best:
+                        best = s
+                        arg = c
+                if arg == -1:
+                    break
+                node = arg
+                inflight[b, node] += 1
+            leaves[b, path] = node
+
+
+@njit(parallel=True, cache=True)
+def _expand_kernel(leaves, k, reward, prior_in, cost, h_in, visits, value_sum, rew, prior,
+                   g, h, inflight, flags, parent, first_child, num_children, depth,
+                   num_nodes, first):
+    B, P = leaves.shape
+    M = visits.shape[1]
+    for b in prange(B):
+        for slot in range(P):
+            leaf = leaves[b, slot]
+            kk = k[b, slot]
+            first[b, slot] = -1
+            if leaf < 0 or leaf >= num_nodes[b] or kk <= 0 or (flags[b, leaf] & _EXPANDED):
+                continue
+            start = num_nodes[b]
+            if start + kk > M:
+                continue
+            first[b, slot] = start
+            first_child[b, leaf] = start
+            num_children[b, leaf] = kk
+            flags[b, leaf] |= _EXPANDED
+            for j in range(kk):
+                c = start + j
+                visits[b, c] = 0
+                value_sum[b, c] = 0
+                inflight[b, c] = 0
+                flags[b, c] = 0
+                first_child[b, c] = -1
+                num_children[b, c] = 0
+                parent[b, c] = leaf
+                depth[b, c] = depth[b, leaf] + 1
+                rew[b, c] = reward[b, slot, j]
+                prior[b, c] = prior_in[b, slot, j]
+                g[b, c] = g[b, leaf] + cost[b, slot, j]
+                h[b, c] = h_in[b, slot, j]
+            num_nodes[b] = start + kk
+
+
+@njit(parallel=True, cache=True)
+def _backup_kernel(leaves, values, release, visits, value_sum, reward, inflight, parent,
+                   discount):
+    B, P = leaves.shape
+    for b in prange(B):
+        gamma = np.float64(discount[b])
+        for path in range(P):  # paths of one tree in order: shared ancestors are exact
+            node = leaves[b, path]
+            ret = values[b, path]
+            while node >= 0:
+                visits[b, node] += 1
+                value_sum[b, node] = np.float64(value_sum[b, node]) + ret
+                if release:
+                    inflight[b, node] -= 1
+                ret = np.float64(reward[b, node]) + gamma * ret
+                node = parent[b, node]
+
+
+class NumbaBackend(TreeBackend):
+    """Parallel CPU kernels; `score` never materialises the ``[B, M]`` score array."""
+
+    name = "numba"
+    xp = np
+
+    def _score(self, store: TreeStore, policy: Policy, k: int) -> TopK:
+        B, M = store.visits.shape
+        chunk = min(SCORE_CHUNK, M)
+        C = (M + chunk - 1) // chunk
+        part_vals = np.full((B * C, k), -np.inf)
+        part_idx = np.full((B * C, k), -1, dtype=np.int32)
+        out_vals = np.full((B, k), -np.inf)
+        out_idx = np.full((B, k), -1, dtype=np.int32)
+        s = store
+        _score_kernel(int(policy), k, chunk, s.visits, s.value_sum, s.prior, s.g, s.h,
+                      s.inflight, s.flags, s.parent, s.num_nodes, s.exploration,
+                      s.virtual_loss, part_vals, part_idx, out_vals, out_idx)
+        return TopK(out_vals, out_idx)
+
+    def _descend(self, store: TreeStore, policy: Policy, num_paths: int) -> np.ndarray:
+        leaves = np.empty((store.batch_size, num_paths), dtype=np.int32)
+        s = store
+        _descend_kernel(int(policy), num_paths, s.visits, s.value_sum, s.prior, s.g, s.h,
+                        s.inflight, s.flags, s.first_child, s.num_children, s.exploration,
+                        s.virtual_loss, leaves)
+        return leaves
+
+    def _expand(self, store: TreeStore, leaves: np.ndarray, k: np.ndarray, reward: np.ndarray,
+                prior: np.ndarray, cost: np.ndarray, h: np.ndarray) -> np.ndarray:
+        first = np.empty(leaves.shape, dtype=np.int32)
+        s = store
+        _expand_kernel(leaves, k, reward, prior, cost, h, s.visits, s.value_sum, s.reward,
+                       s.prior, s.g, s.h, s.inflight, s.flags, s.parent, s.first_child,
+                       s.num_children, s.depth, s.num_nodes, first)
+        return first
+
+    def _backup(self, store: TreeStore, leaves: np.ndarray, values: np.ndarray,
+                release: bool) -> None:
+        s = store
+        _backup_kernel(leaves, np.ascontiguousarray(values, dtype=np.float64), release,
+                       s.visits, s.value_sum, s.reward, s.inflight, s.parent, s.discount)
