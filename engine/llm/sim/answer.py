@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from functools import lru_cache
 from collections.abc import Sequence
 
 from undertow.engine.llm.sim.items import last_item, without_items
@@ -35,6 +36,11 @@ _REASON_KEYS = {"reasoning", "reason", "rationale", "thought", "thoughts", "thin
                 "explanation", "analysis", "steps"}
 
 
+@lru_cache(maxsize=16384)
+def _needed(profile: TaskProfile, item: str) -> frozenset[str]:
+    return profile.needed_skills(item)
+
+
 def answer(messages: Sequence[tuple[str, str]], profiles: Sequence[TaskProfile],
            rng: random.Random, temperature: float) -> str | None:
     """The reply to a task item in `messages`, or None when no message holds an item."""
@@ -53,7 +59,7 @@ def answer(messages: Sequence[tuple[str, str]], profiles: Sequence[TaskProfile],
     slip_scale = heat * (0.5 if steps else 1.0)
 
     missing = set()
-    for name in sorted(profile.needed_skills(item.text)):
+    for name in sorted(_needed(profile, item.text)):
         draw = rng.random()
         if (name in taught and draw < TAUGHT_SLIP * slip_scale) or (
                 name not in taught and draw >= UNTAUGHT_LUCK):

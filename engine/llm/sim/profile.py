@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 GAP = "..."
 
 
+@lru_cache(maxsize=1024)
 def normalize(text: str) -> str:
     """Lower-case words and sentence breaks only: how cues are matched.
 
