@@ -1,0 +1,102 @@
+"""Latency waits in each connection's own thread: 64 concurrent calls overlap."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+import time
+
+import openai
+import pytest
+
+from undertow.engine.llm.server import running_server, start_in_subprocess
+
+from .conftest import SUBPROCESS_RESPONDER, USER
+
+
+async def burst(base_url: str, calls: int, concurrency: int) -> float:
+    client = openai.AsyncOpenAI(base_url=base_url, api_key="sk-test", max_retries=0, timeout=30)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> str:
+        async with gate:
+            reply = await client.chat.completions.create(
+                model="sim", messages=[{"role": "user", "content": f"question {i}"}])
+            return reply.choices[0].message.content
+
+    start = time.perf_counter()
+    texts = await asyncio.gather(*(one(i) for i in range(calls)))
+    wall = time.perf_counter() - start
+    await client.close()
+    assert all(isinstance(t, str) for t in texts)
+    return wall
+
+
+def test_64_concurrent_requests_with_50ms_latency_overlap(server):
+    server.clear_faults()
+    server.reset_stats()
+    asyncio.run(burst(server.openai_base_url, 8, 8))  # warm the SDK's lazy imports
+    server.set_faults(latency_s=0.05)
+    server.reset_stats()
+    wall = asyncio.run(burst(server.openai_base_url, 64, 64))
+    stats = server.stats()
+    server.clear_faults()
+    assert stats["by_status"] == {"200": 64}
+    assert stats["max_in_flight"] >= 32  # the sleeps overlapped
+    assert wall < 64 * 0.05 / 4, f"64 calls took {wall:.2f}s; serial would be 3.2s"
+
+
+def test_subprocess_server_serves_and_takes_faults(responder):
+    with start_in_subprocess(SUBPROCESS_RESPONDER) as srv:
+        client = openai.OpenAI(base_url=srv.openai_base_url, api_key="x", max_retries=0)
+        srv.set_faults("status=503,times=1,retry_after_ms=5")
+        with pytest.raises(openai.InternalServerError):
+            client.chat.completions.create(model="sim", messages=USER)
+        reply = client.chat.completions.create(model="sim", messages=USER, temperature=0.0)
+        assert reply.choices[0].message.content
+        assert srv.stats()["by_status"] == {"503": 1, "200": 1}
+        assert srv.process is not None and srv.process.poll() is None
+    assert srv.process.poll() is not None  # stopped on exit
+
+
+def test_subprocess_start_failure_is_clear():
+    with pytest.raises(RuntimeError, match="did not start"):
+        with start_in_subprocess("no_such_module_xyz:make"):
+            pass
+
+
+def test_stop_releases_hanging_and_sleeping_connections(responder):
+    with running_server(responder, "kind=hang") as srv:
+        client = openai.OpenAI(base_url=srv.openai_base_url, api_key="x", max_retries=0, timeout=30)
+        started = time.perf_counter()
+        errors: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                client.chat.completions.create(model="sim", messages=USER)
+            except BaseException as exc:  # noqa: BLE001 - collected for the assert
+                errors.append(exc)
+
+        t = threading.Thread(target=call)
+        t.start()
+        while srv.stats()["in_flight"] == 0 and time.perf_counter() - started < 5:
+            time.sleep(0.01)
+    t.join(5)
+    assert not t.is_alive() and isinstance(errors[0], openai.APIConnectionError)
+    assert time.perf_counter() - started < 5
+
+
+def test_cli_help_lists_the_fault_options():
+    out = subprocess.run([sys.executable, "-m", "undertow", "sim-server", "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    for option in ("--port", "--latency", "--fault", "--faults-json"):
+        assert option in out.stdout
+
+
+def test_cli_rejects_a_bad_fault_spec():
+    out = subprocess.run([sys.executable, "-m", "undertow.engine.llm.server", "--fault", "status=200"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "status" in out.stderr
