@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from undertow.bench.tasks.base import Example
 from undertow.bench.tasks.reasoning._text import extract_answer
-from undertow.engine.llm.sim.profile import Skill, TaskProfile
+from undertow.engine.llm.sim.profile import ItemMatch, Skill, TaskProfile
 
 NAME = "boolean_expressions"
 
@@ -156,7 +156,8 @@ class BooleanExpressionsProfile(TaskProfile):
     skills = (
         Skill(name="not_scope",
               description='"not" negates only the operand or parenthesized group right after it',
-              cues=("not ... binds ... tighter", "not ... higher precedence", "not ... only ... next",
+              cues=("not ... binds ... tighter", "not ... higher precedence",
+                    "not ... only ... next",
                     "not ... negates only", "not ... applies only", "not ... before ... and"),
               fix='"not" binds tighter than "and" and "or": it negates only the single value or '
                   "parenthesized group right after it.",
@@ -191,7 +192,7 @@ class BooleanExpressionsProfile(TaskProfile):
               error='reads a run of several "not"s as a single "not"'),
     )
 
-    def find_items(self, text: str):  # type: ignore[no-untyped-def]
+    def find_items(self, text: str) -> list[ItemMatch]:
         """Items with at least one operator (a bare "True is" is prose, not an item)."""
         return [m for m in super().find_items(text)
                 if re.search(r"\b(?:not|and|or)\b", m.text)]

@@ -16,5 +16,16 @@ from undertow.engine.llm.sim.profile import (
     normalize,
 )
 
-__all__ = ["SimLLM", "SimReply", "ANSWER_FORMAT", "CodeFix", "ItemMatch", "Skill", "TaskProfile", "check_profile",
-           "cue_in", "load_profiles", "normalize"]
+__all__ = [
+    "ANSWER_FORMAT",
+    "CodeFix",
+    "ItemMatch",
+    "SimLLM",
+    "SimReply",
+    "Skill",
+    "TaskProfile",
+    "check_profile",
+    "cue_in",
+    "load_profiles",
+    "normalize",
+]

@@ -115,7 +115,8 @@ def revise(current: str, diag: Diagnosis) -> str:
 def reasoning(diag: Diagnosis) -> str:
     """The reasoning an optimizer reply shows."""
     if diag.guessed:
-        lead = "No failing example or feedback shown points at a specific mistake, so this is a guess."
+        lead = ("No failing example or feedback shown points at a specific mistake, "
+                "so this is a guess.")
     else:
         lead = "The examples show: " + "; ".join(diag.notes[:3]) + "." if diag.notes else \
             "The feedback points at a specific mistake."
