@@ -22,8 +22,11 @@ from undertow.engine.code import compile_function, function_source
 from undertow.engine.context import STATE
 from undertow.engine.errors import ExecutionError
 from undertow.engine.node import Node
-from undertow.engine.op import Backward, Op, error_node, make_node, unwrap_args
+from undertow.engine.op import Backward, Op, _dedup, _unwrap_collect, error_node, make_node, unwrap_args
+
 from undertow.engine.params import Parameter
+
+_CONTAINERS = frozenset({list, tuple, dict})
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,12 +101,39 @@ class TracedFunction:
         if not state.enabled:
             raw_args, raw_kwargs = unwrap_args(args, kwargs, [])
             return self._current()(*raw_args, **raw_kwargs)
-        parents, raw_args, raw_kwargs = self._prepare(args, kwargs)
+        # The hot path, inlined: unwrap arguments, call, record one node.
+        parents: list[Node] = []
+        raw = []
+        for a in args:
+            if isinstance(a, Node):
+                parents.append(a)
+                raw.append(a.value)
+            elif type(a) in _CONTAINERS:
+                raw.append(_unwrap_collect(a, parents))
+            else:
+                raw.append(a)
+        if kwargs:
+            raw_kwargs = {k: _unwrap_collect(v, parents) for k, v in kwargs.items()}
+        code = self.code
+        if code is not None:
+            parents.append(code)
+            fn = self.op.forward if code.version == self._compiled_version else None
+        else:
+            fn = self.op.forward
         try:
-            out = self._current()(*raw_args, **raw_kwargs)
+            if fn is None:
+                fn = self._current()
+            out = fn(*raw, **raw_kwargs) if kwargs else fn(*raw)
         except Exception as exc:
             raise self._fail(args, kwargs, parents, exc) from exc
-        return self._finish(out, args, kwargs, parents)
+        if isinstance(out, Node):
+            parents.append(out)
+            out = out.value
+        node = Node(out, tuple(parents) if len(parents) < 2 else tuple(_dedup(parents)), self.op, args,
+                    kwargs or None)
+        if state.recorder is not None:
+            state.recorder.nodes.append(node)
+        return node
 
     async def _acall(self, *args: Any, **kwargs: Any) -> Any:
         state = STATE.get()

@@ -13,3 +13,16 @@ perf_app = typer.Typer(help="Benchmarks that print one JSON object (never timed 
 def emit(result: dict) -> None:
     """Print a suite's result as one JSON object on stdout."""
     typer.echo(json.dumps(result, indent=2, sort_keys=False))
+
+
+@perf_app.command("engine")
+def perf_engine(
+    quick: bool = typer.Option(False, help="Seconds instead of a minute (smaller sizes)."),
+    trace_opt_python: str = typer.Option(
+        None, envvar="UNDERTOW_TRACE_OPT_PYTHON",
+        help="Interpreter with trace-opt installed, for the side-by-side figures (default: this one)."),
+) -> None:
+    """Engine: traced-operator cost vs a plain call, backward time and linearity, vs trace-opt if installed."""
+    from undertow.bench.perf.engine import run
+
+    emit(run(quick=quick, trace_opt_python=trace_opt_python))
