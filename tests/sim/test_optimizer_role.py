@@ -115,15 +115,26 @@ def test_tag_and_plain_replies(sim: SimLLM) -> None:
     assert plain.startswith("Evaluate.") and NOT_SCOPE.taught_by(plain)
 
 
-def test_opto_style_request(sim: SimLLM) -> None:
+@pytest.mark.parametrize("why", ["", ", the model applied and and or left to right"])
+def test_opto_style_request(sim: SimLLM, why: str) -> None:
     (item, out, exp), = failing_examples("and_before_or", 1, 5)
     text = ("#Instruction\nYou need to change the values of #Variables to improve #Feedback.\n"
             "#Variables\n(str) instruction=Evaluate the expression.\n(int) retries=2\n"
             f"#Inputs\n(str) question={item}\n#Outputs\n(str) answer={out}\n"
-            f"#Feedback\nWrong: expected {exp}, the model applied and and or left to right.\n"
+            f"#Feedback\nWrong: expected {exp}{why}.\n"
             '#Reply in JSON: {"reasoning": "...", "answer": "...", "suggestion": {...}}')
     obj = json.loads(sim.complete([{"role": "user", "content": text}]).text)
     assert be.PROFILE.skill("and_before_or").taught_by(obj["suggestion"]["instruction"])
+    assert "retries" not in obj["suggestion"]
+
+
+def test_request_boilerplate_is_not_evidence(sim: SimLLM) -> None:
+    ask = ("Output format: answer in the following format, with the final answer in JSON. "
+           'Reply in JSON with keys "reasoning" and "suggestion". Improve the prompt.')
+    fmt = be.PROFILE.skill("answer_format")
+    picked = sum(fmt.taught_by(propose(sim, request("Evaluate.", [], ask=ask), s)
+                               ["suggestion"]["system_prompt"]) for s in range(40))
+    assert picked <= 12, picked  # a guess: about 1 in 10 (half generic, 1 of 5 skills)
 
 
 def test_critique_names_the_missing_skill(sim: SimLLM) -> None:

@@ -69,11 +69,14 @@ def gather_evidence(blocks: Sequence[Block], profiles: Sequence[TaskProfile]
                 for s in cands:
                     evidence[profile.name, s] += 1.0 / len(cands)
                 notes.append(f"for {item.text!r} the output says {got} where {expected} is right")
-        feedback = block.fields.get("feedback") or ("" if block.fields else block.raw)
+        # Labelled feedback counts keywords and cues; unlabelled text (which holds the
+        # request's own instructions too) counts only the diagnostic keywords.
+        labelled = block.fields.get("feedback")
+        feedback = labelled or ("" if block.fields else block.raw)
         for profile in targets:
             text = without_items(feedback, profile)
             for s in profile.all_skills():
-                if s.named_in(text):
+                if s.named_in(text, cues=bool(labelled)):
                     evidence[profile.name, s.name] += 1.0
     return evidence, notes
 

@@ -104,11 +104,12 @@ class Skill(BaseModel):
         norm = normalize(prompt)
         return any(_cue_regex(c).search(norm) for c in self.cues)
 
-    def named_in(self, text: str) -> int:
-        """How many of this skill's keywords (and cues) `text` mentions: diagnosis evidence."""
+    def named_in(self, text: str, *, cues: bool = True) -> int:
+        """How many of this skill's keywords (and cues, unless `cues=False`) `text`
+        mentions: diagnosis evidence."""
         norm = normalize(text)
         hits = sum(1 for k in self.keywords if _cue_regex(k).search(norm))
-        return hits + sum(1 for c in self.cues if _cue_regex(c).search(norm))
+        return hits + (sum(1 for c in self.cues if _cue_regex(c).search(norm)) if cues else 0)
 
 
 #: The skill every task shares: ending a reply with a clean, parseable answer.
@@ -119,8 +120,8 @@ ANSWER_FORMAT = Skill(
           "format ... answer"),
     fix='End your reply with a last line of the form "Answer: X", where X is only the '
         "final answer.",
-    keywords=("format", "formatting", "could not parse", "unparseable", "not parse",
-              "extract the answer", "no answer found"),
+    keywords=("could not parse", "unparseable", "not parse", "no final answer",
+              "extract the answer", "no answer found", "answer line"),
     error="buries its answer in a sentence, so no final answer can be read off",
 )
 

@@ -38,16 +38,18 @@ _CURRENT = re.compile(r"current (?:system )?(?:prompt|instructions?|value)\s*(?:
 FIELDS: dict[str, tuple[str, ...]] = {
     "expected": ("expected output", "expected answer", "expected", "correct answer",
                  "gold answer", "gold", "target", "label", "reference", "ground truth"),
-    "output": ("lm_output", "model output", "model answer", "output", "prediction",
+    "output": ("lm_output", "model output", "model answer", "outputs", "output", "prediction",
                "predicted", "response", "got", "answer", "reply"),
-    "input": ("lm_input", "input", "question", "query", "q"),
+    "input": ("lm_input", "inputs", "input", "question", "query", "q"),
     "feedback": ("feedback", "critique", "evaluation", "error", "comment", "result"),
 }
 _LABEL_TO_FIELD = {label: f for f, labels in FIELDS.items() for label in labels}
-_LABELS = sorted(_LABEL_TO_FIELD, key=len, reverse=True)
-_LABEL_LINE = re.compile(
-    r"^[ \t#*-]*(" + "|".join(re.escape(lbl).replace(r"\ ", r"[ _]") for lbl in _LABELS)
-    + r")[ \t]*:[ \t]*", re.I | re.M)
+_LABELS = "|".join(re.escape(lbl).replace(r"\ ", r"[ _]")
+                   for lbl in sorted(_LABEL_TO_FIELD, key=len, reverse=True))
+# "Label: value" lines, or a "#Label" heading line (OPTO style) followed by the value.
+_LABEL_LINE = re.compile(rf"^[ \t#*-]*({_LABELS})[ \t]*:[ \t]*|^[ \t]*#+[ \t]*({_LABELS})[ \t]*\n",
+                         re.I | re.M)
+_OPTO_VALUE = re.compile(r"^\(\w+\)\s*[\w.\-]+\s*=\s*")
 _EXAMPLE_TAG = re.compile(r"<(example|sample|case|error)\b[^>]*>(.*?)</\1\s*>", re.I | re.S)
 _INPUT_START = re.compile(r"^[ \t#*-]*(?:<(?:lm_)?input>|(?:lm_input|input|question|q)[ \t]*:)",
                           re.I | re.M)
@@ -135,9 +137,9 @@ def _fields(chunk: str) -> dict[str, str]:
                 out[f] = m.group(1).strip()
     heads = list(_LABEL_LINE.finditer(chunk))
     for i, h in enumerate(heads):
-        f = _LABEL_TO_FIELD[re.sub(r"[ _]+", " ", h.group(1).lower())]
+        f = _LABEL_TO_FIELD[re.sub(r"[ _]+", " ", (h.group(1) or h.group(2)).lower())]
         end = heads[i + 1].start() if i + 1 < len(heads) else len(chunk)
-        out.setdefault(f, chunk[h.end():end].strip())
+        out.setdefault(f, _OPTO_VALUE.sub("", chunk[h.end():end].strip()))
     return out
 
 
