@@ -34,18 +34,18 @@ async def burst(base_url: str, calls: int, concurrency: int) -> float:
     return wall
 
 
-def test_64_concurrent_requests_with_50ms_latency_overlap(server):
-    server.clear_faults()
-    server.reset_stats()
-    asyncio.run(burst(server.openai_base_url, 8, 8))  # warm the SDK's lazy imports
-    server.set_faults(latency_s=0.05)
-    server.reset_stats()
-    wall = asyncio.run(burst(server.openai_base_url, 64, 64))
-    stats = server.stats()
-    server.clear_faults()
+def test_64_concurrent_requests_with_50ms_latency_overlap():
+    # A child-process server, as in the benchmark: the SDK's CPU does not contend for its GIL.
+    with start_in_subprocess(SUBPROCESS_RESPONDER) as srv:
+        asyncio.run(burst(srv.openai_base_url, 64, 64))  # open the connections, warm imports
+        srv.set_faults(latency_s=0.05)
+        srv.reset_stats()
+        wall = asyncio.run(burst(srv.openai_base_url, 64, 64))
+        stats = srv.stats()
     assert stats["by_status"] == {"200": 64}
-    assert stats["max_in_flight"] >= 32  # the sleeps overlapped
-    assert wall < 64 * 0.05 / 4, f"64 calls took {wall:.2f}s; serial would be 3.2s"
+    assert stats["max_in_flight"] >= 32  # the 50 ms waits overlapped
+    # Serial would take 3.2 s; the bound leaves room for a loaded 2-core machine.
+    assert wall < 64 * 0.05 / 2, f"64 calls took {wall:.2f}s; one after another they take 3.2s"
 
 
 def test_subprocess_server_serves_and_takes_faults(responder):
