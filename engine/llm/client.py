@@ -17,11 +17,11 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from undertow.engine.llm.accounting import Accounting
+from undertow.engine.llm.accounting import Accounting, BudgetExceeded
 from undertow.engine.llm.aio import run_sync
 from undertow.engine.llm.backends.base import Backend, estimate_tokens
 from undertow.engine.llm.cache import ResponseCache, request_key
-from undertow.engine.llm.errors import LLMConfigError
+from undertow.engine.llm.errors import LLMConfigError, LLMError
 from undertow.engine.llm.ratelimit import RateLimiter
 from undertow.engine.llm.retry import RetryPolicy, aretry_call, retry_call
 from undertow.engine.llm.structured import (StructuredOutputError, parse_structured,
@@ -207,7 +207,9 @@ class LLM:
                       **kwargs: Any) -> list[Any]:
         """`complete` for many prompts at once, `max_concurrency` in flight; in order.
 
-        The first error cancels the calls not yet done and is raised, unless
+        The first error stops the calls not yet sent (calls already in flight finish,
+        and are booked and cached) and is raised once they are done; past a budget,
+        the calls it already admitted still go out. Unless
         `return_exceptions=True` puts errors in the list instead.
         """
         return run_sync(self.acomplete_many(prompts, return_exceptions=return_exceptions,
@@ -222,7 +224,8 @@ class LLM:
         return sem
 
     async def asend(self, request: LLMRequest, *, purpose: str | None = None,
-                    stream: bool | None = None, timeout: float | None = None) -> LLMResponse:
+                    stream: bool | None = None, timeout: float | None = None,
+                    _batch: _Batch | None = None) -> LLMResponse:
         """Async twin of `send`."""
         started = time.perf_counter()
         purpose = purpose or self.purpose
@@ -232,6 +235,9 @@ class LLM:
         estimate = 0
         try:
             async with self._semaphore():
+                if _batch is not None and _batch.error is not None:
+                    raise CallSkipped(f"not sent: an earlier call of the batch failed "
+                                      f"({type(_batch.error).__name__})")
                 if self.rate_limiter is not None:
                     estimate = self._estimate(request)
                     await self.rate_limiter.aacquire(estimate)
@@ -241,18 +247,21 @@ class LLM:
                     lambda: self.backend.acomplete(request, timeout=timeout, stream=stream),
                     self.retry)
         except BaseException as exc:
-            self.accounting.record_failure(purpose, error=not isinstance(exc, asyncio.CancelledError))
+            self.accounting.record_failure(
+                purpose, error=not isinstance(exc, (asyncio.CancelledError, CallSkipped)))
             raise
         return self._book(reply, request, key, purpose, started, attempts, estimate)
 
     async def acomplete(self, prompt: Prompt, *, purpose: str | None = None, schema: Any = None,
                         repair: bool = True, stream: bool | None = None,
-                        timeout: float | None = None, **params: Any) -> LLMResponse:
+                        timeout: float | None = None, _batch: _Batch | None = None,
+                        **params: Any) -> LLMResponse:
         """Async twin of `complete`."""
         if schema is not None and "response_format" not in params:
             params["response_format"] = response_format_for(schema)
         request = self.request(prompt, **params)
-        response = await self.asend(request, purpose=purpose, stream=stream, timeout=timeout)
+        response = await self.asend(request, purpose=purpose, stream=stream, timeout=timeout,
+                                    _batch=_batch)
         if schema is None:
             return response
         try:
@@ -262,23 +271,33 @@ class LLM:
                 raise
             fixed = request.model_copy(update={"messages": repair_messages(
                 request.messages, response.text, error, schema)})
-            second = await self.asend(fixed, purpose=purpose, stream=stream, timeout=timeout)
+            second = await self.asend(fixed, purpose=purpose, stream=stream, timeout=timeout,
+                                      _batch=_batch)
             return second.model_copy(update={"parsed": _parse_after_repair(second.text, schema)})
 
     async def acomplete_many(self, prompts: Sequence[Prompt], *, return_exceptions: bool = False,
                              **kwargs: Any) -> list[Any]:
         """Async twin of `complete_many`."""
-        tasks = [asyncio.ensure_future(self.acomplete(p, **kwargs)) for p in prompts]
         if return_exceptions:
-            return list(await asyncio.gather(*tasks, return_exceptions=True))
-        try:
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
-        return [t.result() for t in tasks]
+            return list(await asyncio.gather(*(self.acomplete(p, **kwargs) for p in prompts),
+                                             return_exceptions=True))
+        batch = _Batch()
+
+        async def one(prompt: Prompt) -> LLMResponse:
+            try:
+                return await self.acomplete(prompt, _batch=batch, **kwargs)
+            except Exception as exc:
+                if not isinstance(exc, CallSkipped):
+                    batch.first = batch.first or exc
+                    # past a budget, calls already reserved within it still go out
+                    if batch.error is None and not isinstance(exc, BudgetExceeded):
+                        batch.error = exc
+                raise
+
+        results = await asyncio.gather(*(one(p) for p in prompts), return_exceptions=True)
+        if batch.first is not None:
+            raise batch.first
+        return list(results)
 
     # lifetime --------------------------------------------------------------------
     def close(self) -> None:
@@ -292,6 +311,20 @@ class LLM:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class CallSkipped(LLMError):
+    """A batched call that was never sent because an earlier call of its batch failed."""
+
+
+class _Batch:
+    """Shared state of one `acomplete_many`: the first error stops calls not yet sent."""
+
+    __slots__ = ("error", "first")
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None  # set: stop sending
+        self.first: BaseException | None = None  # raised when the batch is done
 
 
 def _parse_after_repair(text: str, schema: Any) -> Any:

@@ -12,7 +12,7 @@ import json
 import weakref
 from typing import Any
 
-from undertow.engine.llm.backends.base import estimate_tokens, resolve_key
+from undertow.engine.llm.backends.base import estimate_tokens, resolve_key, transport_errors
 from undertow.engine.llm.errors import (LLMAPIError, LLMConnectionError, LLMError,
                                         LLMTimeoutError, MalformedResponseError)
 from undertow.engine.llm.retry import parse_retry_after
@@ -40,6 +40,7 @@ class AnthropicBackend:
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = \
             weakref.WeakKeyDictionary()
         self._sdk = anthropic
+        self._transport = transport_errors()
 
     def __repr__(self) -> str:  # never shows the key
         return f"AnthropicBackend(endpoint={self.endpoint!r})"
@@ -162,6 +163,9 @@ class AnthropicBackend:
                     self._absorb(event, parts, state)
         except (self._sdk.AnthropicError, ValueError) as exc:
             raise self._translate(exc) from exc
+        except self._transport as exc:
+            raise LLMConnectionError(f"connection to {self.endpoint} broke mid-stream: "
+                                     f"{exc} (truncated stream)") from exc
         except (AttributeError, TypeError) as exc:
             raise MalformedResponseError(f"malformed stream event: {exc}") from exc
         return self._finish_stream(parts, state)
@@ -181,6 +185,9 @@ class AnthropicBackend:
                     self._absorb(event, parts, state)
         except (self._sdk.AnthropicError, ValueError) as exc:
             raise self._translate(exc) from exc
+        except self._transport as exc:
+            raise LLMConnectionError(f"connection to {self.endpoint} broke mid-stream: "
+                                     f"{exc} (truncated stream)") from exc
         except (AttributeError, TypeError) as exc:
             raise MalformedResponseError(f"malformed stream event: {exc}") from exc
         return self._finish_stream(parts, state)

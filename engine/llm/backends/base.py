@@ -49,3 +49,20 @@ def resolve_key(api_key: str | None, env_var: str, provider: str) -> str:
     if not key:
         raise MissingAPIKeyError(provider, env_var)
     return key
+
+
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """The HTTP libraries' own error bases (`httpx`, `httpx2`, whichever are installed).
+
+    SDKs wrap errors of the request itself, but an error while *iterating* a stream
+    (a connection cut mid-reply) comes through raw; backends catch these too.
+    """
+    found: list[type[BaseException]] = []
+    for name in ("httpx", "httpx2"):
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        found.append(module.HTTPError)
+        found.append(module.StreamError)
+    return tuple(found)

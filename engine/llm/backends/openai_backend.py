@@ -12,7 +12,7 @@ import json
 import weakref
 from typing import Any
 
-from undertow.engine.llm.backends.base import estimate_tokens, resolve_key
+from undertow.engine.llm.backends.base import estimate_tokens, resolve_key, transport_errors
 from undertow.engine.llm.errors import (LLMAPIError, LLMConnectionError, LLMError,
                                         LLMTimeoutError, MalformedResponseError)
 from undertow.engine.llm.retry import parse_retry_after
@@ -52,6 +52,7 @@ class OpenAIBackend:
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = \
             weakref.WeakKeyDictionary()
         self._sdk = openai
+        self._transport = transport_errors()
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIBackend(provider={self.provider!r}, endpoint={self.endpoint!r})"
@@ -169,6 +170,9 @@ class OpenAIBackend:
                     self._absorb(chunk, parts, state)
         except self._sdk_errors() as exc:
             raise self._translate(exc) from exc
+        except self._transport as exc:
+            raise LLMConnectionError(f"connection to {self.endpoint} broke mid-stream: "
+                                     f"{exc} (truncated stream)") from exc
         except (AttributeError, TypeError) as exc:
             raise MalformedResponseError(f"malformed stream chunk: {exc}") from exc
         return self._finish_stream(parts, state["finish"], state["usage"], state["model"])
@@ -188,6 +192,9 @@ class OpenAIBackend:
                     self._absorb(chunk, parts, state)
         except self._sdk_errors() as exc:
             raise self._translate(exc) from exc
+        except self._transport as exc:
+            raise LLMConnectionError(f"connection to {self.endpoint} broke mid-stream: "
+                                     f"{exc} (truncated stream)") from exc
         except (AttributeError, TypeError) as exc:
             raise MalformedResponseError(f"malformed stream chunk: {exc}") from exc
         return self._finish_stream(parts, state["finish"], state["usage"], state["model"])
