@@ -29,14 +29,21 @@ from undertow.engine.module import Module
 from undertow.engine.node import ErrorNode, Node, unwrap
 from undertow.engine.op import Op
 from undertow.engine.params import KINDS, Parameter
-from undertow.engine.propagators import NumericPropagator, Propagator, SubgraphFeedback, SubgraphPropagator
+from undertow.engine.propagators import (
+    NumericPropagator,
+    Propagator,
+    SubgraphFeedback,
+    SubgraphPropagator,
+    TextualFeedback,
+    TextualPropagator,
+)
 from undertow.engine.tracing import TracedFunction, capture, op
 from undertow.engine.views import render, to_dot, to_mermaid, to_networkx
 
 __all__ = [
     "KINDS", "ErrorNode", "ExecutionError", "GraphError", "GraphvizNotFoundError", "InvalidValueError",
     "Module", "Node", "NumericPropagator", "Op", "Parameter", "Propagator", "Recorder", "StateError",
-    "SubgraphFeedback", "SubgraphPropagator", "TracedFunction", "UndertowError", "backward", "capture",
+    "SubgraphFeedback", "SubgraphPropagator", "TextualFeedback", "TextualPropagator", "TracedFunction", "UndertowError", "backward", "capture",
     "cos", "exp", "is_tracing", "log", "no_trace", "op", "record", "render", "sigmoid", "sin", "sqrt",
     "square", "tanh", "to_dot", "to_mermaid", "to_networkx", "topological", "unwrap",
 ]
