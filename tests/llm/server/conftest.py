@@ -8,14 +8,7 @@ import pytest
 
 from undertow.engine.llm.server import ServerHandle, running_server
 
-try:  # the real simulator, once it provides SimLLM; until then a stand-in of the same API
-    from undertow.engine.llm.sim import SimLLM as _Responder
-
-    SUBPROCESS_RESPONDER: str | None = None  # the child process's default: SimLLM()
-except ImportError:  # pragma: no cover - only while engine/llm/sim is being written
-    from .standin import StandIn as _Responder
-
-    SUBPROCESS_RESPONDER = "tests.llm.server.standin:StandIn"
+from undertow.engine.llm.sim import SimLLM
 
 USER = [{"role": "user", "content": "Sort these words alphabetically: pear apple fig"}]
 
@@ -23,7 +16,7 @@ USER = [{"role": "user", "content": "Sort these words alphabetically: pear apple
 @pytest.fixture(scope="module")
 def responder():
     """What the server answers with; tests compare the HTTP replies against it directly."""
-    return _Responder()
+    return SimLLM()
 
 
 @pytest.fixture(scope="module")

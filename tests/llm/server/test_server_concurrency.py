@@ -13,7 +13,7 @@ import pytest
 
 from undertow.engine.llm.server import running_server, start_in_subprocess
 
-from .conftest import SUBPROCESS_RESPONDER, USER
+from .conftest import USER
 
 
 async def burst(base_url: str, calls: int, concurrency: int) -> float:
@@ -36,7 +36,7 @@ async def burst(base_url: str, calls: int, concurrency: int) -> float:
 
 def test_64_concurrent_requests_with_50ms_latency_overlap():
     # A child-process server, as in the benchmark: the SDK's CPU does not contend for its GIL.
-    with start_in_subprocess(SUBPROCESS_RESPONDER) as srv:
+    with start_in_subprocess() as srv:
         asyncio.run(burst(srv.openai_base_url, 64, 64))  # open the connections, warm imports
         srv.set_faults(latency_s=0.05)
         srv.reset_stats()
@@ -49,7 +49,7 @@ def test_64_concurrent_requests_with_50ms_latency_overlap():
 
 
 def test_subprocess_server_serves_and_takes_faults(responder):
-    with start_in_subprocess(SUBPROCESS_RESPONDER) as srv:
+    with start_in_subprocess() as srv:
         client = openai.OpenAI(base_url=srv.openai_base_url, api_key="x", max_retries=0)
         srv.set_faults("status=503,times=1,retry_after_ms=5")
         with pytest.raises(openai.InternalServerError):
