@@ -92,3 +92,27 @@ def test_score_rejects_another_items_answer(task, seed: int, other: int) -> None
     a, b = task.generate(random.Random(seed)), task.generate(random.Random(other))
     if task.solve(b.input) != a.target:  # two items may share an answer (e.g. "Yes")
         assert task.score(b.target, a.target) == 0.0
+
+
+def test_each_fix_teaches_its_own_skill_only(task) -> None:
+    skills = task.PROFILE.all_skills()
+    for skill in skills:
+        assert [s.name for s in skills if s.taught_by(skill.fix)] == [skill.name]
+
+
+def test_the_simulator_answers_better_when_the_prompt_teaches_the_skills(task) -> None:
+    """End to end through SimLLM: the profile's fixes, put in a prompt, raise accuracy."""
+    from undertow.engine.llm.sim.llm import SimLLM
+
+    llm = SimLLM(seed=3)
+    rng = random.Random(5)
+    items = [ex for ex in (task.generate(rng) for _ in range(200)) if ex.meta["skills"]][:40]
+    taught = " ".join(s.fix for s in task.PROFILE.all_skills())
+
+    def accuracy(instruction: str) -> float:
+        replies = [llm.complete([{"role": "system", "content": instruction},
+                                 {"role": "user", "content": ex.input}]).text for ex in items]
+        return sum(task.score(r, ex.target) for r, ex in zip(replies, items, strict=True)) / len(items)
+
+    bare, good = accuracy("Answer the question."), accuracy(f"Answer the question. {taught}")
+    assert good >= 0.8 and good > bare + 0.3, (bare, good)
