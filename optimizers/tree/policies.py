@@ -6,7 +6,8 @@ order, from the store's float32/int32 fields (so results agree bit for bit on CP
 * with ``n = visits + inflight`` (in-flight descents count as visits) and
   ``w = value_sum - virtual_loss * inflight`` (each one as a loss), ``q = w / n``;
   ``n_p`` is the same count of the parent (of the node itself for a root), at least 1;
-* **UCT**:  ``q + (c * sqrt(log(n_p))) * (1 / sqrt(n))``; ``+inf`` when ``n == 0``;
+* **UCT**:  ``(w + (c * sqrt(log(n_p))) * sqrt(n)) / n``, i.e. ``q + c sqrt(log(n_p) / n)``
+  with a single division; ``+inf`` when ``n == 0``;
 * **PUCT**: ``q + c * prior * sqrt(n_p) / (1 + n)``, with ``q = 0`` when ``n == 0``;
 * **A***:   ``-(g + h)`` (highest score = lowest f-cost).
 

@@ -25,7 +25,7 @@ _CLOSED, _EXPANDED, _PRUNED = int(CLOSED_MASK), int(FLAG_EXPANDED), int(FLAG_PRU
 SCORE_CHUNK = 1 << 15
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _parent_term(policy, visits, inflight, exploration, b, p):
     cp = visits[b, p] + inflight[b, p]
     cpf = np.float64(max(cp, 1))
@@ -34,7 +34,7 @@ def _parent_term(policy, visits, inflight, exploration, b, p):
     return math.sqrt(cpf)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _child_score(policy, visits, value_sum, prior, g, h, inflight, exploration,
                  virtual_loss, b, n, term):
     """Score of node n given its parent's cached term (see policies.py)."""
@@ -47,12 +47,12 @@ def _child_score(policy, visits, value_sum, prior, g, h, inflight, exploration,
     if policy == _UCT:
         if cnt == 0:
             return math.inf
-        return w / cntf + term * (1.0 / math.sqrt(cntf))
+        return (w + term * math.sqrt(cntf)) / cntf
     q = w / cntf if cnt > 0 else 0.0
     return q + np.float64(exploration[b]) * np.float64(prior[b, n]) * term / (1.0 + cntf)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _score_kernel(policy, k, chunk, visits, value_sum, prior, g, h, inflight, flags, parent,
                   num_nodes, exploration, virtual_loss, part_vals, part_idx, out_vals, out_idx):
     B, M = visits.shape
@@ -104,7 +104,7 @@ def _score_kernel(policy, k, chunk, visits, value_sum, prior, g, h, inflight, fl
                 out_idx[b, pos] = part_idx[t, j]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _descend_kernel(policy, num_paths, visits, value_sum, prior, g, h, inflight, flags,
                     first_child, num_children, exploration, virtual_loss, leaves):
     B = visits.shape[0]
@@ -134,7 +134,7 @@ def _descend_kernel(policy, num_paths, visits, value_sum, prior, g, h, inflight,
             leaves[b, path] = node
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _expand_kernel(leaves, k, reward, prior_in, cost, h_in, visits, value_sum, rew, prior,
                    g, h, inflight, flags, parent, first_child, num_children, depth,
                    num_nodes, first):
@@ -171,7 +171,7 @@ def _expand_kernel(leaves, k, reward, prior_in, cost, h_in, visits, value_sum, r
             num_nodes[b] = start + kk
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _backup_kernel(leaves, values, release, visits, value_sum, reward, inflight, parent,
                    discount):
     B, P = leaves.shape

@@ -28,8 +28,7 @@ def node_scores(store: TreeStore, policy: Policy, b: np.ndarray, n: np.ndarray) 
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.where(cnt > 0, w / cnt, 0.0)
         if policy == Policy.UCT:
-            return np.where(cnt > 0, q + (c * np.sqrt(np.log(cnt_p))) * (1.0 / np.sqrt(cnt)),
-                            np.inf)
+            return np.where(cnt > 0, (w + (c * np.sqrt(np.log(cnt_p))) * np.sqrt(cnt)) / cnt, np.inf)
         prior = store.prior[b, n].astype(np.float64)
         return q + c * prior * np.sqrt(cnt_p) / (1.0 + cnt)
 

@@ -1,0 +1,261 @@
+"""`undertow perf tree`: tree-store kernels in nodes/s and bandwidth efficiency.
+
+One run measures, side by side on the same machine:
+
+* ``bandwidth_gbs``: a STREAM triad (``a = b + s * c`` over float64 arrays far larger
+  than the caches, 24 bytes per element, best of the repetitions), run with Numba's
+  parallel loop on all cores; the GPU's own triad is reported separately;
+* ``object_tree_nodes_per_s``: a PromptAgent-style tree of Python node objects whose
+  UCT is computed node by node (the baseline the store replaces);
+* ``results``: for each backend, op and policy, and B x M grid cell, the median
+  ``nodes_per_s`` and ``eta`` = logical bytes moved per second / bandwidth. Logical
+  bytes count each field an op reads or writes once per node it touches (see
+  `_bytes`); cache reuse and gathers of parent statistics are not counted.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from undertow.optimizers.tree import BYTES_PER_NODE, FLAG_EXPANDED, Policy, TreeStore
+from undertow.optimizers.tree.backends import available_backends, get_backend
+
+BATCHES = (1, 16, 256, 4096)
+CAPACITIES = (10**3, 10**4, 10**5, 10**6)
+BRANCHING = 8
+MEMORY_CAP_BYTES = 2_500_000_000  # per store; larger cells are listed in `skipped`
+NUMPY_CAP_NODES = 16_000_000  # the reference materialises [B, M] temporaries
+#: bytes per frontier node scored (flags, visits, inflight, value_sum, parent [+prior];
+#: A*: flags, inflight, g, h); every other node costs its flags byte.
+SCORE_BYTES = {Policy.UCT: 17, Policy.PUCT: 21, Policy.ASTAR: 13}
+
+
+def full_tree(backend: Any, batch: int, capacity: int, seed: int = 0,
+              fill: float = 1.0) -> TreeStore:
+    """B complete BRANCHING-ary trees (breadth-first layout) with random statistics."""
+    M = capacity
+    used = max(1, int(M * fill))
+    rng = np.random.default_rng(seed)
+    store = get_backend("numpy").new_store(batch, M, exploration=1.4, discount=0.9)
+    n = np.arange(M, dtype=np.int64)
+    parent = np.where(n > 0, (n - 1) // BRANCHING, -1)
+    first = BRANCHING * n + 1
+    count = np.clip(used - first, 0, BRANCHING)
+    alive = n < used
+    store.parent[:] = np.where(alive, parent, -1)
+    store.first_child[:] = np.where(count > 0, first, -1)
+    store.num_children[:] = count
+    store.flags[:] = np.where(count > 0, FLAG_EXPANDED, 0)
+    # level d of a complete tree starts at node (b^d - 1) / (b - 1)
+    starts = [(BRANCHING**d - 1) // (BRANCHING - 1) for d in range(1, 40)]
+    store.depth[:] = np.searchsorted(np.array(starts), n, side="right").astype(np.int32)
+    store.num_nodes[:] = used
+    for b in range(batch):  # per tree, to keep temporaries at [M]
+        store.visits[b] = rng.integers(1, 100, M)
+        store.value_sum[b] = rng.random(M, dtype=np.float32) * store.visits[b]
+        store.prior[b] = rng.random(M, dtype=np.float32)
+        store.g[b] = rng.random(M, dtype=np.float32)
+        store.h[b] = rng.random(M, dtype=np.float32)
+        store.reward[b] = rng.random(M, dtype=np.float32)
+    return store if backend.name == "numpy" or backend.xp is np else backend.to_device(store)
+
+
+# ---- baselines ---------------------------------------------------------------------
+def stream_triad_gbs(n: int = 1 << 25, repetitions: int = 5) -> float:
+    """Host memory bandwidth (GB/s) of a parallel STREAM triad, best of `repetitions`."""
+    from numba import njit, prange
+
+    @njit(parallel=True, cache=False)
+    def triad(a: np.ndarray, b: np.ndarray, c: np.ndarray, s: float) -> None:
+        for i in prange(a.shape[0]):
+            a[i] = b[i] + s * c[i]
+
+    a, b, c = np.zeros(n), np.ones(n), np.full(n, 2.0)
+    triad(a, b, c, 3.0)
+    best = min(_timed(lambda: triad(a, b, c, 3.0)) for _ in range(repetitions))
+    return 24 * n / best / 1e9
+
+
+def gpu_triad_gbs(n: int = 1 << 27, repetitions: int = 5) -> float:
+    """Device memory bandwidth (GB/s) of a CuPy STREAM triad, best of `repetitions`."""
+    import cupy as cp
+
+    triad = cp.ElementwiseKernel("float64 b, float64 c, float64 s", "float64 a",
+                                 "a = b + s * c", "undertow_triad")
+    a, b, c = cp.zeros(n), cp.ones(n), cp.full(n, 2.0)
+    triad(b, c, 3.0, a)
+    cp.cuda.Device().synchronize()
+    best = min(_timed(lambda: triad(b, c, 3.0, a), sync=cp.cuda.Device().synchronize)
+               for _ in range(repetitions))
+    return 24 * n / best / 1e9
+
+
+class _ObjNode:
+    """A PromptAgent-style node object: statistics and a list of children."""
+
+    __slots__ = ("parent", "children", "visits", "value")
+
+    def __init__(self, parent: "_ObjNode | None", visits: int, value: float) -> None:
+        self.parent, self.children, self.visits, self.value = parent, [], visits, value
+
+    def uct(self, c: float) -> float:
+        if self.visits == 0:
+            return math.inf
+        parent_n = self.parent.visits if self.parent is not None else self.visits
+        return self.value / self.visits + c * math.sqrt(math.log(max(parent_n, 1)) / self.visits)
+
+
+def object_tree_nodes_per_s(num_nodes: int = 100_000, repetitions: int = 3) -> float:
+    """Nodes/s of scoring UCT node by node over a tree of Python objects."""
+    rng = np.random.default_rng(0)
+    visits, values = rng.integers(1, 100, num_nodes), rng.random(num_nodes)
+    nodes = [_ObjNode(None, int(visits[0]), float(values[0]))]
+    for i in range(1, num_nodes):
+        node = _ObjNode(nodes[(i - 1) // BRANCHING], int(visits[i]), float(values[i]))
+        node.parent.children.append(node)
+        nodes.append(node)
+
+    def scan() -> None:
+        best, stack = -math.inf, [nodes[0]]
+        while stack:
+            node = stack.pop()
+            if node.children:
+                stack.extend(node.children)
+            else:
+                best = max(best, node.uct(1.4))
+
+    return num_nodes / min(_timed(scan) for _ in range(repetitions))
+
+
+# ---- measurements ------------------------------------------------------------------
+def _timed(fn: Callable[[], Any], sync: Callable[[], Any] | None = None) -> float:
+    return _timed_result(fn, sync)[0]
+
+
+def _timed_result(fn: Callable[[], Any], sync: Callable[[], Any] | None = None
+                  ) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    result = fn()
+    if sync is not None:
+        sync()
+    return time.perf_counter() - t0, result
+
+
+def _record(backend: str, op: str, policy: str, B: int, M: int, times: list[float],
+            nodes: float, nbytes: float, bandwidth: float) -> dict[str, Any]:
+    med = statistics.median(times)
+    return {"backend": backend, "op": op, "policy": policy, "B": B, "M": M,
+            "nodes_per_s": nodes / med, "eta": nbytes / med / (bandwidth * 1e9),
+            "seconds_median": med, "seconds_min": min(times), "repetitions": len(times)}
+
+
+def _bench_cell(be: Any, B: int, M: int, reps: int, bandwidth: float) -> list[dict[str, Any]]:
+    """Every op on one B x M cell; the first call of each op is an untimed warm-up."""
+    sync = getattr(be, "synchronize", None)
+    out: list[dict[str, Any]] = []
+    store = full_tree(be, B, M)
+    shape = full_tree(get_backend("numpy"), 1, M)  # every tree has this shape
+    frontier = int(((shape.flags[0] & FLAG_EXPANDED) == 0).sum())
+    depth = int(shape.depth[0].max())
+    for policy in Policy:
+        be.score(store, policy, 1)
+        times = [_timed(lambda: be.score(store, policy, 1), sync) for _ in range(reps)]
+        nbytes = B * (M + frontier * (SCORE_BYTES[policy] - 1))
+        out.append(_record(be.name, "score", policy.name.lower(), B, M, times, B * M,
+                           nbytes, bandwidth))
+    # descend 4 paths per tree, then back exactly those paths up (restores inflight)
+    paths = 4
+    d_times, b_times = [], []
+    for rep in range(reps + 1):
+        td, leaves = _timed_result(lambda: be.descend(store, Policy.UCT, paths), sync)
+        values = be.xp.ones(leaves.shape)
+        tb = _timed(lambda: be.backup(store, leaves, values), sync)
+        if rep:
+            d_times.append(td)
+            b_times.append(tb)
+    scored = B * paths * depth * BRANCHING  # children scored on the way down
+    path_nodes = B * paths * (depth + 1)
+    # descend: 13 bytes per child scored (visits, inflight, value_sum, flags), 8 per
+    # path node (first_child, num_children) + inflight written; backup: read+write
+    # visits, value_sum, inflight and read reward, parent.
+    out.append(_record(be.name, "descend", "uct", B, M, d_times, scored,
+                       scored * 13 + path_nodes * 12, bandwidth))
+    out.append(_record(be.name, "backup", "-", B, M, b_times, path_nodes,
+                       path_nodes * 32, bandwidth))
+    del store
+    store = full_tree(be, B, M, fill=0.5)
+    used = int(be.to_host(store.num_nodes)[0])
+    e_times = []
+    for rep in range(reps + 1):
+        leaves = be.xp.full(B, used - 1 - rep, dtype=be.xp.int32)  # distinct open leaves
+        t = _timed(lambda: be.expand(store, leaves, BRANCHING), sync)
+        if rep:
+            e_times.append(t)
+    out.append(_record(be.name, "expand", "-", B, M, e_times, B * BRANCHING,
+                       B * BRANCHING * BYTES_PER_NODE + B * 13, bandwidth))
+    return out
+
+
+def _grid(quick: bool) -> list[tuple[int, int]]:
+    if quick:
+        return [(1, 10**3), (16, 10**4)]
+    return [(B, M) for M in CAPACITIES for B in BATCHES]
+
+
+def run(quick: bool = False, backends: list[str] | None = None) -> dict[str, Any]:
+    """Measure every op over the B x M grid; `quick` runs two small cells in seconds."""
+    names = backends or available_backends()
+    unknown = [n for n in names if n not in ("numpy", "numba", "cupy")]
+    if unknown:
+        raise ValueError(f"unknown backends {unknown}; choose from numpy, numba, cupy")
+    reps = 2 if quick else 5
+    t0 = time.perf_counter()
+    cpu_bw = stream_triad_gbs(n=1 << (22 if quick else 25), repetitions=reps)
+    bandwidth = {"cpu": cpu_bw}
+    if "cupy" in names:
+        bandwidth["gpu"] = gpu_triad_gbs(repetitions=reps)
+    obj_rate = object_tree_nodes_per_s(20_000 if quick else 100_000, repetitions=reps)
+    results: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for name in names:
+        be = get_backend(name)
+        bw = bandwidth["gpu" if name == "cupy" else "cpu"]
+        for B, M in _grid(quick):
+            need = B * M * BYTES_PER_NODE
+            if need > MEMORY_CAP_BYTES:
+                skipped.append({"backend": name, "B": B, "M": M, "reason":
+                                f"store needs {need / 1e9:.1f} GB > cap "
+                                f"{MEMORY_CAP_BYTES / 1e9:.1f} GB"})
+            elif name == "numpy" and B * M > NUMPY_CAP_NODES:
+                skipped.append({"backend": name, "B": B, "M": M, "reason":
+                                f"reference backend capped at {NUMPY_CAP_NODES:.0e} nodes "
+                                "(it materialises [B, M] float64 temporaries)"})
+            else:
+                results.extend(_bench_cell(be, B, M, reps, bw))
+    target = [r for r in results if r["backend"] == "numba" and r["op"] == "score"
+              and r["policy"] == "uct" and r["B"] * r["M"] >= 10**6]
+    summary = {"numba_score_uct_BM_ge_1e6": {
+        "min_eta": min((r["eta"] for r in target), default=None),
+        "min_speedup_vs_object_tree": min((r["nodes_per_s"] / obj_rate for r in target),
+                                          default=None),
+        "cells": len(target)}}
+    return {"suite": "tree", "bandwidth_gbs": cpu_bw, "bandwidth_gbs_by_device": bandwidth,
+            "object_tree_nodes_per_s": obj_rate, "repetitions": reps,
+            "threads": _threads(), "results": results, "skipped": skipped,
+            "summary": summary, "seconds": time.perf_counter() - t0}
+
+
+def _threads() -> int:
+    try:
+        import numba
+
+        return int(numba.get_num_threads())
+    except ImportError:
+        return os.cpu_count() or 1
