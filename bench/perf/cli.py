@@ -26,3 +26,11 @@ def perf_engine(
     from undertow.bench.perf.engine import run
 
     emit(run(quick=quick, trace_opt_python=trace_opt_python))
+
+
+@perf_app.command("tree")
+def perf_tree(quick: bool = typer.Option(False, help="A few seconds instead of minutes."),
+              backend: list[str] = typer.Option(None, help="Restrict to these backends.")) -> None:
+    """Tree-store kernels: nodes/s and bandwidth efficiency per backend, op and size."""
+    from undertow.bench.perf.tree import run
+    emit(run(quick=quick, backends=backend or None))
