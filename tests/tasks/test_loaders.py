@@ -38,25 +38,13 @@ def test_every_bbh_task_loads_from_a_folder_and_a_file(shared_data: Path) -> Non
 @pytest.mark.parametrize(("bbh_task", "module"), [
     ("word_sorting", word_sorting), ("multistep_arithmetic_two", multistep_arithmetic),
     ("dyck_languages", dyck_languages), ("navigate", navigation),
+    ("object_counting", object_counting),
 ])
 def test_our_solvers_answer_the_real_bbh_items(shared_data: Path, bbh_task: str, module) -> None:
     """Our generated items share the real ones' format, so our solvers read those too."""
     for example in load_bbh(bbh_task, path=shared_data / "bbh"):
         assert module.solve(example.input) == example.target, example.input
         assert module.score(example.target, example.target) == 1.0
-
-
-def test_object_counting_solver_on_real_items_with_known_nouns(shared_data: Path) -> None:
-    solved = 0
-    for example in load_bbh("object_counting", path=shared_data / "bbh"):
-        try:
-            answer = object_counting.solve(example.input)
-        except ValueError as exc:
-            assert "cannot read the entry" in str(exc)  # a noun outside our lexicon
-            continue
-        assert answer == example.target, example.input
-        solved += 1
-    assert solved > 150
 
 
 def test_gsm8k_splits_load_with_numeric_targets(shared_data: Path) -> None:

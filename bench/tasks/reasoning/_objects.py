@@ -30,6 +30,7 @@ CATEGORIES: dict[str, tuple[tuple[str, str], ...]] = {
         ("goat", "goats"), ("cow", "cows"), ("rabbit", "rabbits"), ("snail", "snails"),
         ("duck", "ducks"), ("fish", "fish"), ("mouse", "mice"), ("pig", "pigs"),
         ("donkey", "donkeys"), ("frog", "frogs"), ("snake", "snakes"), ("cat", "cats"),
+        ("dog", "dogs"), ("bear", "bears"), ("chicken", "chickens"),
     ),
     "objects": (
         ("fridge", "fridges"), ("chair", "chairs"), ("microwave", "microwaves"),
