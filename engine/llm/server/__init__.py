@@ -33,7 +33,14 @@ fixed delay to every API request without blocking other connections. At run time
 Docs: docs/sim-server.md.
 """
 
-from .faults import FaultPlan, FaultRule, FaultSchedule, FaultSpecError, format_fault_spec, parse_fault_spec
+from .faults import (
+    FaultPlan,
+    FaultRule,
+    FaultSchedule,
+    FaultSpecError,
+    format_fault_spec,
+    parse_fault_spec,
+)
 from .harness import ServerHandle, make_plan, running_server, start_in_subprocess
 from .httpd import SimServer
 from .main import build_plan, load_responder, serve

@@ -125,22 +125,22 @@ def start_in_subprocess(responder: str | None = None, *rules: RuleLike, latency_
            "--faults-json", plan.model_dump_json(), "--sim-seed", str(sim_seed), "--announce"]
     if responder:
         cmd += ["--responder", responder]
-    errors = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: it can never fill and block
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        url = _await_announcement(proc, startup_timeout_s, errors)
-        yield ServerHandle(url, process=proc)
-    finally:
-        proc.terminate()
+    # stderr goes to a file, not a pipe: nobody reads it while serving, and a pipe could fill.
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
-        errors.close()
+            url = _await_announcement(proc, startup_timeout_s, errors)
+            yield ServerHandle(url, process=proc)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
 
 
 def _await_announcement(proc: subprocess.Popen, timeout_s: float, errors: Any) -> str:

@@ -25,16 +25,23 @@ import sys
 import threading
 import time
 import traceback
-from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from .faults import FaultPlan, FaultRule, FaultSchedule, FaultSpecError
 from .replies import (
-    Sample, anthropic_message, anthropic_stream, error_body, model_info, models_list,
-    openai_completion, openai_stream,
+    Sample,
+    anthropic_message,
+    anthropic_stream,
+    error_body,
+    model_info,
+    models_list,
+    openai_completion,
+    openai_stream,
 )
 from .schemas import ChatRequest, Message, MessagesRequest, RequestError, parse_body
+from .stats import Stats
 
 MAX_BODY = 32 * 2**20
 Responder = Any  # an object with `.complete(messages, *, model, temperature, seed, sample_index, max_tokens)`, or that callable
@@ -45,53 +52,6 @@ def default_responder() -> Responder:
     from undertow.engine.llm.sim import SimLLM
 
     return SimLLM()
-
-
-class Stats:
-    """Thread-safe request counters served at `/_undertow/stats`."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
-        with self._lock:
-            self.requests = 0  # valid API requests (chat, messages, models); control calls excluded
-            self.by_path: Counter[str] = Counter()
-            self.by_status: Counter[int] = Counter()
-            self.faults: Counter[str] = Counter()
-            self.streams = 0
-            self.connections = 0
-            self.in_flight = 0
-            self.max_in_flight = 0
-
-    def begin(self, path: str, stream: bool = False) -> None:
-        with self._lock:
-            self.requests += 1
-            self.by_path[path] += 1
-            self.streams += stream
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-
-    def end(self) -> None:
-        with self._lock:
-            self.in_flight -= 1
-
-    def count(self, counter: str, key: Any) -> None:
-        with self._lock:
-            getattr(self, counter)[key] += 1
-
-    def connection(self) -> None:
-        with self._lock:
-            self.connections += 1
-
-    def to_dict(self) -> dict:
-        with self._lock:
-            return {"requests": self.requests, "by_path": dict(self.by_path),
-                    "by_status": {str(k): v for k, v in self.by_status.items()},
-                    "faults": dict(self.faults), "streams": self.streams,
-                    "connections": self.connections, "in_flight": self.in_flight,
-                    "max_in_flight": self.max_in_flight}
 
 
 class SimServer(ThreadingHTTPServer):
@@ -308,7 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        except Exception as exc:  # a bug here or in the responder: a clean 500, log the trace
+        except Exception as exc:  # noqa: BLE001 - a bug here or in the responder: clean 500, trace logged
             if self.server.verbose:
                 traceback.print_exc(file=sys.stderr)
             self.close_connection = True

@@ -36,7 +36,8 @@ def _block_text(block: dict[str, Any], where: str) -> str | None:
     """Text of one content block/part; None for kinds the simulator cannot read (images)."""
     kind = block.get("type")
     if not isinstance(kind, str):
-        raise ValueError(f"{where}: every content block needs a string 'type'")
+        # ValueError, not TypeError: pydantic turns only ValueErrors into validation errors.
+        raise ValueError(f"{where}: every content block needs a string 'type'")  # noqa: TRY004
     if kind == "text":
         text = block.get("text")
         if not isinstance(text, str):

@@ -89,9 +89,9 @@ def test_malformed_body_raises(srv, ant):
     srv.set_faults("kind=malformed,times=2")
     with pytest.raises(ValueError):
         create(ant)
-    with pytest.raises(ValueError):
-        with ant.messages.stream(model="sim", max_tokens=8, messages=USER) as stream:
-            stream.get_final_message()
+    with pytest.raises(ValueError), ant.messages.stream(model="sim", max_tokens=8,
+                                                       messages=USER) as stream:
+        stream.get_final_message()
 
 
 def test_truncated_reply_raises(srv, ant):
@@ -99,9 +99,9 @@ def test_truncated_reply_raises(srv, ant):
     with pytest.raises(anthropic.APIConnectionError):
         create(ant)
     # Mid-stream the anthropic SDK lets the transport's own error through.
-    with pytest.raises((anthropic.APIConnectionError, httpx2.TransportError)):
-        with ant.messages.stream(model="sim", max_tokens=8, messages=USER) as stream:
-            stream.get_final_message()
+    with pytest.raises((anthropic.APIConnectionError, httpx2.TransportError)), \
+            ant.messages.stream(model="sim", max_tokens=8, messages=USER) as stream:
+        stream.get_final_message()
 
 
 def test_hang_times_out(srv, ant):

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.engine.llm.server import (
-    FaultPlan, FaultRule, FaultSchedule, FaultSpecError, format_fault_spec, parse_fault_spec,
+    FaultPlan,
+    FaultRule,
+    FaultSchedule,
+    FaultSpecError,
+    format_fault_spec,
+    parse_fault_spec,
 )
 
-finite = dict(allow_nan=False, allow_infinity=False)
+finite = {"allow_nan": False, "allow_infinity": False}
 safe_text = st.text(st.characters(blacklist_characters=",", blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
                     min_size=1, max_size=20)
 

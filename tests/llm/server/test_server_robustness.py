@@ -44,7 +44,7 @@ def post(url: str, path: str, body: bytes, headers: dict | None = None) -> tuple
 def check(status: int, ctype: str, body: bytes, path: str) -> None:
     if status == 200 and ctype.startswith("text/event-stream"):
         tail = body.decode().rstrip()
-        assert tail.endswith("data: [DONE]") or tail.endswith('data: {"type":"message_stop"}')
+        assert tail.endswith(("data: [DONE]", 'data: {"type":"message_stop"}'))
         return
     data = json.loads(body)
     if status == 200:
