@@ -51,7 +51,12 @@ def sim_server(
     verbose: bool = typer.Option(False, help="Log every request to stderr."),
 ) -> None:
     """Serve the simulated LLM over HTTP (OpenAI- and Anthropic-compatible), llm=sim."""
-    from undertow.engine.llm.server import FaultSpecError, build_plan, load_responder, serve
+    from undertow.engine.llm.server import (
+        FaultSpecError,
+        build_plan,
+        load_responder,
+        serve,
+    )
 
     try:
         plan = build_plan(fault, faults_json, latency, fault_seed)
