@@ -31,7 +31,6 @@ from pathlib import Path
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, ValidationError
-
 from undertow.bench.tasks.base import Example
 
 BBH_TASKS: tuple[str, ...] = (
@@ -200,7 +199,7 @@ def _fetch(url: str, dest: Path, parse: Callable[[str, str], list[Example]],
            timeout: float) -> list[Example]:
     """Download `url`, check that it parses, and move it into place atomically."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - https/http only
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             raw = response.read()
     except urllib.error.HTTPError as exc:
         raise DownloadError(f"could not download {url}: HTTP {exc.code} {exc.reason}; check the "

@@ -13,14 +13,24 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.bench.tasks import loaders
 from undertow.bench.tasks.loaders import (
-    BBH_TASKS, DataError, DownloadError, load_bbh, load_gsm8k, normalize_number, parse_bbh,
-    parse_gsm8k, score_gsm8k,
+    BBH_TASKS,
+    DataError,
+    DownloadError,
+    load_bbh,
+    load_gsm8k,
+    normalize_number,
+    parse_bbh,
+    parse_gsm8k,
+    score_gsm8k,
 )
 from undertow.bench.tasks.reasoning import (
-    dyck_languages, multistep_arithmetic, navigation, object_counting, word_sorting,
+    dyck_languages,
+    multistep_arithmetic,
+    navigation,
+    object_counting,
+    word_sorting,
 )
 
 # --- the real files in ../shared/data ----------------------------------------------------
@@ -63,11 +73,11 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     disable_nagle_algorithm = True
     requests: list[str]
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.requests.append(self.path)
         super().do_GET()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -218,7 +228,7 @@ def test_parse_gsm8k_round_trips(rows: list[tuple[str, int]]) -> None:
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-10**6,
                    max_value=10**6))
-def test_normalize_number_is_canonical(value) -> None:  # noqa: ANN001
+def test_normalize_number_is_canonical(value) -> None:
     once = normalize_number(str(value))
     assert normalize_number(once) == once
     assert float(once) == float(value)

@@ -15,9 +15,12 @@ import string
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.bench.tasks.reasoning import (
-    date_arithmetic, dyck_languages, multistep_arithmetic, navigation, object_counting,
+    date_arithmetic,
+    dyck_languages,
+    multistep_arithmetic,
+    navigation,
+    object_counting,
     word_sorting,
 )
 from undertow.bench.tasks.reasoning._objects import CATEGORIES
@@ -80,7 +83,7 @@ expression = st.recursive(
 
 @given(expression.filter(lambda e: e.startswith("(")))
 def test_arithmetic_matches_python_on_any_expression(expr: str) -> None:
-    assert multistep_arithmetic.solve(expr + " =") == str(eval(expr))  # noqa: S307 - our own text
+    assert multistep_arithmetic.solve(expr + " =") == str(eval(expr))
 
 
 def test_arithmetic_deep_nesting() -> None:
@@ -119,7 +122,7 @@ def test_dyck_closes_whatever_is_open(opens: list[tuple[str, str]], head: str) -
 
 def test_dyck_very_deep_nesting() -> None:
     seq = "[ { ( < " * 300
-    closing = " ".join("> ) } ]".split() * 300)
+    closing = " ".join([">", ")", "}", "]"] * 300)
     assert dyck_languages.solve(dyck_languages.PREFIX + seq.strip()) == closing
 
 
@@ -202,8 +205,8 @@ def test_date_matches_an_independent_calendar(today: dt.date, unit: str, n: int,
      "03/01/1900"),
     ("Today is 28/02/2000 (DD/MM/YYYY). What is the date 1 day after today in DD/MM/YYYY?",
      "29/02/2000"),
-    ("Today is the last day of February 2100. What is the date 2 days from today in "
-     "Month D, YYYY?", "March 2, 2100"),
+    (("Today is the last day of February 2100. What is the date 2 days from today in "
+      "Month D, YYYY?"), "March 2, 2100"),
     ("Today is March 31, 2024. What was the date three months before today in MM/DD/YYYY?",
      "12/31/2023"),
     ("Today is March 31, 2024. What was the date 1 month ago in MM/DD/YYYY?", "02/29/2024"),

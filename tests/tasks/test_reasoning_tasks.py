@@ -7,7 +7,6 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.bench.tasks.reasoning import get_task
 from undertow.engine.llm.sim.profile import check_profile
 
@@ -17,7 +16,7 @@ seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
 
 @pytest.fixture(params=OURS, scope="module")
-def task(request: pytest.FixtureRequest):  # noqa: ANN201
+def task(request: pytest.FixtureRequest):
     return get_task(request.param)
 
 

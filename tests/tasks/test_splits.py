@@ -7,11 +7,14 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from undertow.bench.tasks import reasoning
 from undertow.bench.tasks.base import Example
 from undertow.bench.tasks.reasoning import (
-    TASK_NAMES, ReasoningTask, available, get_task, make_splits,
+    TASK_NAMES,
+    ReasoningTask,
+    available,
+    get_task,
+    make_splits,
 )
 
 

@@ -1,7 +1,7 @@
 """Vocabulary for word sorting: common English words, many sharing first letters and
 prefixes so that sorting by the first letter alone is usually wrong."""
 
-WORDS: tuple[str, ...] = tuple(sorted(set("""
+_TEXT = """
 abacus abandon abide ability absent absorb abstract accent accept access accord
 acorn acrobat actual adapt adobe advent aerial afford agenda agile airport alarm
 album alcove alder algebra alien almond alpine amber ambush amend anchor ancient
@@ -37,4 +37,6 @@ spindle spruce summit syndrome tablet talon tangle tavern teapot tempest thicket
 thimble thistle thrill timber topaz torrent tundra tunnel turnip umber umbrella
 unicorn upland urchin valley velvet venom verdant vessel villa violet vortex
 wafer walnut walrus warble willow window winter wizard yarrow yodel zephyr zinnia
-""".split())))
+"""
+
+WORDS: tuple[str, ...] = tuple(sorted(set(_TEXT.split())))

@@ -21,11 +21,15 @@ import random
 import re
 
 from dateutil.relativedelta import relativedelta
-
 from undertow.bench.tasks.base import Example
-from undertow.engine.llm.sim.profile import Skill
 from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
-from undertow.bench.tasks.reasoning._text import WORDS_FOR, after_marker, extract_answer, parse_int
+from undertow.bench.tasks.reasoning._text import (
+    WORDS_FOR,
+    after_marker,
+    extract_answer,
+    parse_int,
+)
+from undertow.engine.llm.sim.profile import Skill
 
 NAME = "date_arithmetic"
 SKILLS: tuple[str, ...] = ("direction", "month_ends", "leap_years", "input_format",

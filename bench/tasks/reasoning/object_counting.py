@@ -11,12 +11,16 @@ import random
 import re
 
 from undertow.bench.tasks.base import Example
-from undertow.engine.llm.sim.profile import Skill
-from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
 from undertow.bench.tasks.reasoning._objects import CATEGORIES, CATEGORY_OF
+from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
 from undertow.bench.tasks.reasoning._text import (
-    NUMBER_WORDS, WORDS_FOR, after_marker, extract_answer, parse_int,
+    NUMBER_WORDS,
+    WORDS_FOR,
+    after_marker,
+    extract_answer,
+    parse_int,
 )
+from undertow.engine.llm.sim.profile import Skill
 
 NAME = "object_counting"
 SKILLS: tuple[str, ...] = ("count_multiples", "filter_category")
