@@ -98,3 +98,14 @@ def test_cli_rejects_a_bad_fault_spec():
     out = subprocess.run([sys.executable, "-m", "undertow.engine.llm.server", "--fault", "status=200"],
                          check=False, capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "status" in out.stderr
+
+
+def test_server_perf_reports_its_figures():
+    from undertow.engine.llm.server.perf import server_perf
+
+    out = server_perf(sequential=20, calls=64, concurrency=16, latency_s=0.01, repeats=1)
+    assert out["llm"] == "sim" and out["sequential_calls"] == 20
+    assert 0 < out["rtt_us_p50"] <= out["rtt_us_p99"]
+    conc = out["concurrency"]
+    assert conc["ideal_s"] == round(64 / 16 * 0.01, 3) and conc["ratio"] > 0.9  # never beats ideal
+    assert conc["max_in_flight"] > 1
