@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -50,3 +52,45 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     except BaseException:
         future.cancel()
         raise
+
+
+class LoopLocal(Generic[V]):
+    """One value per running event loop (async SDK clients, semaphores), made on first
+    use and dropped, with `close` awaited, when the loop shuts down.
+
+    Connections and semaphores belong to the loop that made them, so a client used
+    from several loops (say `asyncio.run` twice) needs one of each per loop. The
+    cleanup rides on the loop's async-generator shutdown, which `asyncio.run` and
+    `asyncio.Runner` perform before closing the loop.
+    """
+
+    def __init__(self, factory: Callable[[], V],
+                 close: Callable[[V], Awaitable[None]] | None = None) -> None:
+        self._factory = factory
+        self._close = close
+        self._values: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[V, Any]] = \
+            weakref.WeakKeyDictionary()
+
+    async def get(self) -> V:
+        """This loop's value (created on first call)."""
+        loop = asyncio.get_running_loop()
+        entry = self._values.get(loop)
+        if entry is None:
+            value = self._factory()
+            watcher = self._watch(loop, value)
+            self._values[loop] = (value, watcher)  # the watcher must stay referenced
+            await watcher.__anext__()
+            return value
+        return entry[0]
+
+    async def _watch(self, loop: asyncio.AbstractEventLoop, value: V) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            self._values.pop(loop, None)
+            if self._close is not None:
+                await self._close(value)
+
+    def values(self) -> list[V]:
+        """The values of loops still alive."""
+        return [v for v, _ in list(self._values.values())]

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from undertow.engine.llm.accounting import Accounting, BudgetExceeded
-from undertow.engine.llm.aio import run_sync
+from undertow.engine.llm.aio import LoopLocal, run_sync
 from undertow.engine.llm.backends.base import Backend, estimate_tokens
 from undertow.engine.llm.cache import ResponseCache, request_key
 from undertow.engine.llm.errors import LLMConfigError, LLMError
@@ -90,8 +89,7 @@ class LLM:
         self.purpose = purpose
         self.stream = stream
         self.defaults = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
-        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
-                                                    asyncio.Semaphore] = weakref.WeakKeyDictionary()
+        self._semaphores = LoopLocal(lambda: asyncio.Semaphore(max_concurrency))
 
     def __repr__(self) -> str:
         return f"LLM({self.backend!r}, model={self.model!r})"
@@ -216,13 +214,6 @@ class LLM:
                                             **kwargs))
 
     # async -----------------------------------------------------------------------
-    def _semaphore(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        sem = self._semaphores.get(loop)
-        if sem is None:
-            sem = self._semaphores[loop] = asyncio.Semaphore(self.max_concurrency)
-        return sem
-
     async def asend(self, request: LLMRequest, *, purpose: str | None = None,
                     stream: bool | None = None, timeout: float | None = None,
                     _batch: _Batch | None = None) -> LLMResponse:
@@ -234,7 +225,7 @@ class LLM:
             return hit
         estimate = 0
         try:
-            async with self._semaphore():
+            async with await self._semaphores.get():
                 if _batch is not None and _batch.error is not None:
                     raise CallSkipped(f"not sent: an earlier call of the batch failed "
                                       f"({type(_batch.error).__name__})")

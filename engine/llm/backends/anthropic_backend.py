@@ -7,11 +7,10 @@ requested schema is stated in the system prompt instead. SDK retries are off.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import weakref
 from typing import Any
 
+from undertow.engine.llm.aio import LoopLocal
 from undertow.engine.llm.backends.base import estimate_tokens, resolve_key, transport_errors
 from undertow.engine.llm.errors import (LLMAPIError, LLMConnectionError, LLMError,
                                         LLMTimeoutError, MalformedResponseError)
@@ -37,21 +36,15 @@ class AnthropicBackend:
         self._options = dict(api_key=key, base_url=self.endpoint, timeout=timeout, max_retries=0)
         self._async_http_client = async_http_client
         self._client = anthropic.Anthropic(**self._options, http_client=http_client)
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = \
-            weakref.WeakKeyDictionary()
         self._sdk = anthropic
         self._transport = transport_errors()
+        self._async = LoopLocal(lambda: self._sdk.AsyncAnthropic(**self._options,
+                                                        http_client=self._async_http_client),
+                                close=lambda client: client.close())
 
     def __repr__(self) -> str:  # never shows the key
         return f"AnthropicBackend(endpoint={self.endpoint!r})"
 
-    def _async_client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        client = self._async.get(loop)
-        if client is None:
-            client = self._sdk.AsyncAnthropic(**self._options, http_client=self._async_http_client)
-            self._async[loop] = client
-        return client
 
     def _kwargs(self, request: LLMRequest, timeout: float | None, stream: bool) -> dict[str, Any]:
         system = [m.content for m in request.messages if m.role == "system"]
@@ -173,7 +166,7 @@ class AnthropicBackend:
     async def acomplete(self, request: LLMRequest, *, timeout: float | None = None,
                         stream: bool = False) -> Reply:
         """Async twin of `complete`."""
-        client = self._async_client()
+        client = await self._async.get()
         try:
             resp = await client.messages.create(**self._kwargs(request, timeout, stream))
             if not stream:

@@ -7,11 +7,10 @@ Async SDK clients are made per event loop, since their connections belong to one
 
 from __future__ import annotations
 
-import asyncio
 import json
-import weakref
 from typing import Any
 
+from undertow.engine.llm.aio import LoopLocal
 from undertow.engine.llm.backends.base import estimate_tokens, resolve_key, transport_errors
 from undertow.engine.llm.errors import (LLMAPIError, LLMConnectionError, LLMError,
                                         LLMTimeoutError, MalformedResponseError)
@@ -49,21 +48,15 @@ class OpenAIBackend:
                              max_retries=0, default_headers=default_headers)
         self._async_http_client = async_http_client
         self._client = openai.OpenAI(**self._options, http_client=http_client)
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = \
-            weakref.WeakKeyDictionary()
         self._sdk = openai
         self._transport = transport_errors()
+        self._async = LoopLocal(lambda: self._sdk.AsyncOpenAI(**self._options,
+                                                        http_client=self._async_http_client),
+                                close=lambda client: client.close())
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIBackend(provider={self.provider!r}, endpoint={self.endpoint!r})"
 
-    def _async_client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        client = self._async.get(loop)
-        if client is None:
-            client = self._sdk.AsyncOpenAI(**self._options, http_client=self._async_http_client)
-            self._async[loop] = client
-        return client
 
     def _kwargs(self, request: LLMRequest, timeout: float | None, stream: bool) -> dict[str, Any]:
         kw: dict[str, Any] = {
@@ -180,7 +173,7 @@ class OpenAIBackend:
     async def acomplete(self, request: LLMRequest, *, timeout: float | None = None,
                         stream: bool = False) -> Reply:
         """Async twin of `complete`."""
-        client = self._async_client()
+        client = await self._async.get()
         try:
             resp = await client.chat.completions.create(**self._kwargs(request, timeout, stream))
             if not stream:
