@@ -34,3 +34,10 @@ def perf_tree(quick: bool = typer.Option(False, help="A few seconds instead of m
     """Tree-store kernels: nodes/s and bandwidth efficiency per backend, op and size."""
     from undertow.bench.perf.tree import run
     emit(run(quick=quick, backends=backend or None))
+
+
+@perf_app.command("llm")
+def perf_llm(quick: bool = typer.Option(False, help="A few seconds instead of a minute.")) -> None:
+    """LLM layer: cache-hit latency, client overhead vs the raw SDK, async concurrency."""
+    from undertow.bench.perf.llm import run
+    emit(run(quick=quick))
