@@ -160,10 +160,10 @@ class _Handler(BaseHTTPRequestHandler):
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         if self.close_connection:
             lines.append("Connection: close")
+        if not self._control_route:  # counted before sending: a client reading stats next sees it
+            self.server.stats.count("by_status", status)
         self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         self.log_request(status)
-        if not self._control_route:
-            self.server.stats.count("by_status", status)
 
     def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(obj, separators=(",", ":")).encode(), headers=headers)
