@@ -69,6 +69,13 @@ def test_gsm8k_splits_load_with_numeric_targets(shared_data: Path) -> None:
 
 # --- a loopback server for the download path ---------------------------------------------
 
+@pytest.fixture(autouse=True)
+def _no_proxy_for_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy set in the environment must not intercept the loopback server."""
+    for var in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(var, "127.0.0.1,localhost")
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     disable_nagle_algorithm = True
     requests: list[str]
