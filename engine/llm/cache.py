@@ -23,11 +23,14 @@ from undertow.engine.llm.types import LLMRequest, Reply
 KEY_VERSION = "undertow-llm-v1"
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                            allow_nan=False)
+
+
 def canonical_json(value: Any) -> str:
     """JSON text that is equal for equal values: sorted keys, no spaces, UTF-8."""
     try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False, allow_nan=False)
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise LLMConfigError(
             f"request is not plain JSON ({exc}); pass only str/int/float/bool/None, "

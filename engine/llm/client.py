@@ -117,11 +117,13 @@ class LLM:
 
     def _response(self, reply: Reply, request: LLMRequest, key: str, purpose: str,
                   started: float, *, cached: bool, cost: float, attempts: int) -> LLMResponse:
-        return LLMResponse(
-            text=reply.text, usage=Usage(prompt_tokens=reply.prompt_tokens,
-                                         completion_tokens=reply.completion_tokens,
-                                         estimated=reply.usage_estimated),
-            cost_usd=cost, model=reply.model or request.model, provider=request.provider,
+        # model_construct: every value here is already validated (a hot path for hits)
+        usage = Usage.model_construct(prompt_tokens=reply.prompt_tokens,
+                                      completion_tokens=reply.completion_tokens,
+                                      estimated=reply.usage_estimated)
+        return LLMResponse.model_construct(
+            text=reply.text, parsed=None, usage=usage, cost_usd=cost,
+            model=reply.model or request.model, provider=request.provider,
             latency_s=time.perf_counter() - started, cached=cached, purpose=purpose,
             finish_reason=reply.finish_reason, key=key, attempts=attempts)
 
