@@ -35,23 +35,23 @@ def run(quick: bool = False) -> dict[str, object]:
         task = get_task(name)
         examples = [task.generate(random.Random(i)) for i in range(n)]
 
-        def generate(task=task) -> int:  # noqa: ANN001 - bound per task
+        def generate(task=task) -> int:  # defaults bind this task
             rng = random.Random(0)
             for _ in range(n):
                 task.generate(rng)
             return n
 
-        def solve(task=task, examples=examples) -> int:  # noqa: ANN001
+        def solve(task=task, examples=examples) -> int:
             for ex in examples:
                 task.solve(ex.input)
             return n
 
-        def score(task=task, examples=examples) -> int:  # noqa: ANN001
+        def score(task=task, examples=examples) -> int:
             for ex in examples:
                 task.score(f"So the answer is {ex.target}.", ex.target)
             return n
 
-        def splits(name=name) -> int:  # noqa: ANN001
+        def splits(name=name) -> int:
             make_splits(name, 0, n // 2, n // 4, n // 4)
             return n
 
