@@ -41,3 +41,11 @@ def perf_llm(quick: bool = typer.Option(False, help="A few seconds instead of a 
     """LLM layer: cache-hit latency, client overhead vs the raw SDK, async concurrency."""
     from undertow.bench.perf.llm import run
     emit(run(quick=quick))
+
+
+@perf_app.command("tasks")
+def perf_tasks(quick: bool = typer.Option(False, help="A few hundred items instead of thousands.")) -> None:
+    """Reasoning tasks: items generated and solved per second, per task."""
+    from undertow.bench.tasks.reasoning.perf import run
+
+    emit(run(quick=quick))
