@@ -40,7 +40,7 @@ def _root(
 def sim_server(
     port: int = typer.Option(8765, help="Port on 127.0.0.1."),
     host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)."),
-    latency: float = typer.Option(0.0, help="Seconds added to every API request."),
+    latency: float | None = typer.Option(None, help="Seconds added to every completion request."),
     fault: list[str] = typer.Option(
         [], help="Fault rule, repeatable, fired in order: e.g. 'status=429,times=2,retry_after_ms=10', "
         "'kind=truncate,probability=0.1', 'kind=hang', 'kind=malformed,api=anthropic'."),

@@ -28,7 +28,7 @@ Faults (`FaultRule`; spec strings, dicts or models; fired in order, see `faults.
 closed mid-body; `truncate_after=K` stream events), `kind=hang` (never answers:
 client timeouts), `kind=delay,delay_s=S`; each with `times=N` and/or
 `probability=P`, `api=openai|anthropic`, `stream=true|false`. `latency_s` adds a
-fixed delay to every API request without blocking other connections. At run time:
+fixed delay to every completion request without blocking other connections. At run time:
 `POST /_undertow/faults` with a `FaultPlan` JSON object, `GET /_undertow/stats`.
 Docs: docs/sim-server.md.
 """

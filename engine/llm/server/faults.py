@@ -77,11 +77,13 @@ class FaultRule(BaseModel):
 
 
 class FaultPlan(BaseModel):
-    """A whole schedule: fixed latency for every API request, then the ordered rules."""
+    """A whole schedule: fixed latency for every completion request, then the ordered rules."""
 
     model_config = ConfigDict(extra="forbid")
 
-    latency_s: float = Field(0.0, ge=0.0, le=3600.0, description="Added to every API request.")
+    latency_s: float = Field(
+        0.0, ge=0.0, le=3600.0, description="Waited before every completion request."
+    )
     rules: list[FaultRule] = Field(default_factory=list)
     seed: int = Field(0, description="Seed of the probability draws (reproducible runs).")
 

@@ -135,6 +135,10 @@ class SimServer(ThreadingHTTPServer):
         self.server_close()
 
 
+_CHAT = ("/v1/chat/completions", "/chat/completions")
+_MESSAGES = ("/v1/messages", "/messages")
+
+
 class _Abort(Exception):
     """The connection is gone or was cut on purpose: stop without answering."""
 
@@ -242,15 +246,21 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch("PATCH")
 
+    def do_OPTIONS(self) -> None:
+        self._dispatch("OPTIONS")
+
     def _dispatch(self, method: str) -> None:
         path = self.path.split("?", 1)[0].rstrip("/") or "/"
         self._control_route = path.startswith("/_undertow/")  # not counted in the stats
-        api = "anthropic" if path.endswith("/messages") or "anthropic-version" in self.headers else "openai"
+        if path in _CHAT or path in _MESSAGES:  # the route decides the wire format...
+            api = "anthropic" if path in _MESSAGES else "openai"
+        else:  # ...elsewhere only the error's shape, from the SDK's header
+            api = "anthropic" if "anthropic-version" in self.headers else "openai"
         try:
             body = self._read_body()
             if self._control_route:
                 self._control(method, path, body)
-            elif path in ("/v1/chat/completions", "/chat/completions", "/v1/messages", "/messages"):
+            elif path in _CHAT or path in _MESSAGES:
                 if method != "POST":
                     raise RequestError(f"{path} takes POST, not {method}", status=405)
                 self._completion(api, body)

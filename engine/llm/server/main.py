@@ -14,6 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from .faults import FaultPlan, FaultSpecError, parse_fault_spec
 from .httpd import Responder, SimServer
 
@@ -38,8 +40,12 @@ def build_plan(specs: list[str] = (), faults_json: str | None = None, latency_s:
         text = Path(faults_json).read_text() if not faults_json.lstrip().startswith("{") else faults_json
         plan = FaultPlan.from_json(text)
     rules = list(plan.rules) + [parse_fault_spec(s) for s in specs]
-    return FaultPlan(latency_s=plan.latency_s if latency_s is None else latency_s, rules=rules,
-                     seed=plan.seed if seed is None else seed)
+    try:
+        return FaultPlan(latency_s=plan.latency_s if latency_s is None else latency_s, rules=rules,
+                         seed=plan.seed if seed is None else seed)
+    except ValidationError as exc:
+        raise FaultSpecError(f"invalid fault plan: {exc.errors()[0]['loc'][0]}: "
+                             f"{exc.errors()[0]['msg']}") from None
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, *, plan: FaultPlan | None = None,
@@ -68,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m undertow.engine.llm.server", description=__doc__)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8765)
-    ap.add_argument("--latency", type=float, default=None, help="seconds added to each API request")
+    ap.add_argument("--latency", type=float, default=None, help="seconds added to each completion request")
     ap.add_argument("--fault", action="append", default=[], help="rule spec, e.g. status=429,times=2")
     ap.add_argument("--faults-json", default=None, help="a FaultPlan as JSON text or a file path")
     ap.add_argument("--seed", type=int, default=None, help="seed of probabilistic faults")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import threading
 import time
 
@@ -84,20 +82,6 @@ def test_stop_releases_hanging_and_sleeping_connections(responder):
     t.join(5)
     assert not t.is_alive() and isinstance(errors[0], openai.APIConnectionError)
     assert time.perf_counter() - started < 5
-
-
-def test_cli_help_lists_the_fault_options():
-    out = subprocess.run([sys.executable, "-m", "undertow", "sim-server", "--help"],
-                         check=False, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    for option in ("--port", "--latency", "--fault", "--faults-json"):
-        assert option in out.stdout
-
-
-def test_cli_rejects_a_bad_fault_spec():
-    out = subprocess.run([sys.executable, "-m", "undertow.engine.llm.server", "--fault", "status=200"],
-                         check=False, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 2 and "status" in out.stderr
 
 
 def test_server_perf_reports_its_figures():
