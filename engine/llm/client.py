@@ -117,12 +117,10 @@ class LLM:
 
     def _response(self, reply: Reply, request: LLMRequest, key: str, purpose: str,
                   started: float, *, cached: bool, cost: float, attempts: int) -> LLMResponse:
-        # model_construct: every value here is already validated (a hot path for hits)
-        usage = Usage.model_construct(prompt_tokens=reply.prompt_tokens,
-                                      completion_tokens=reply.completion_tokens,
-                                      estimated=reply.usage_estimated)
-        return LLMResponse.model_construct(
-            text=reply.text, parsed=None, usage=usage, cost_usd=cost,
+        usage = Usage(prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens,
+                      estimated=reply.usage_estimated)
+        return LLMResponse(
+            text=reply.text, usage=usage, cost_usd=cost,
             model=reply.model or request.model, provider=request.provider,
             latency_s=time.perf_counter() - started, cached=cached, purpose=purpose,
             finish_reason=reply.finish_reason, key=key, attempts=attempts)
@@ -215,7 +213,19 @@ class LLM:
         return run_sync(self.acomplete_many(prompts, return_exceptions=return_exceptions,
                                             **kwargs))
 
+    def sample(self, prompt: Prompt, n: int, **kwargs: Any) -> list[LLMResponse]:
+        """`n` samples of one prompt (`sample_index` 0..n-1, so n cache entries); pass
+        `temperature` > 0 for them to differ."""
+        return run_sync(self.asample(prompt, n, **kwargs))
+
     # async -----------------------------------------------------------------------
+    async def asample(self, prompt: Prompt, n: int, **kwargs: Any) -> list[LLMResponse]:
+        """Async twin of `sample`."""
+        if n < 1:
+            raise LLMConfigError(f"n must be >= 1, got {n}")
+        return list(await asyncio.gather(*(self.acomplete(prompt, sample_index=i, **kwargs)
+                                           for i in range(n))))
+
     async def asend(self, request: LLMRequest, *, purpose: str | None = None,
                     stream: bool | None = None, timeout: float | None = None,
                     _batch: _Batch | None = None) -> LLMResponse:

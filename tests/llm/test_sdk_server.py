@@ -105,3 +105,23 @@ def test_openai_compatible_needs_no_key(monkeypatch, llm_server, llm_sim) -> Non
     llm = make_llm(f"openai-compatible:{llm_server.openai_base_url}#sim", cache_dir=False)
     assert llm.complete(QUESTION).text == llm_sim.complete([{"role": "user", "content": QUESTION}]).text
     assert llm.backend.endpoint == llm_server.openai_base_url
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_server_echoing_the_key_does_not_leak_it(client_for, llm_server, provider) -> None:
+    from undertow.engine.llm import LLMAPIError
+
+    from .conftest import SECRET
+    llm_server.set_faults({"kind": "status", "status": 401, "message": f"bad key {SECRET}"})
+    with pytest.raises(LLMAPIError, match="HTTP 401") as info:
+        client_for(provider).complete(QUESTION)
+    assert "[redacted]" in str(info.value)
+    for error in (info.value, info.value.__cause__):
+        assert SECRET not in str(error) and SECRET not in repr(error.args)
+
+
+def test_n_samples_are_n_entries(client_for, llm_server, tmp_path) -> None:
+    llm = client_for("openai", cache_dir=tmp_path, temperature=1.0)
+    samples = llm.sample("Name a fruit.", 4)
+    assert len({s.key for s in samples}) == 4 and llm_server.stats()["requests"] == 4
+    assert all(s.cached for s in llm.sample("Name a fruit.", 4))

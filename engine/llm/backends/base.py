@@ -51,6 +51,12 @@ def resolve_key(api_key: str | None, env_var: str, provider: str) -> str:
     return key
 
 
+def redact(text: str, secret: str | None) -> str:
+    """`text` with `secret` (an API key) replaced, for error messages from servers
+    that echo what they were sent."""
+    return text.replace(secret, "[redacted]") if secret and len(secret) >= 4 else text
+
+
 def transport_errors() -> tuple[type[BaseException], ...]:
     """The HTTP libraries' own error bases (`httpx`, `httpx2`, whichever are installed).
 

@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from undertow.engine.llm.aio import LoopLocal
-from undertow.engine.llm.backends.base import estimate_tokens, resolve_key, transport_errors
+from undertow.engine.llm.backends.base import (estimate_tokens, redact, resolve_key,
+                                               transport_errors)
 from undertow.engine.llm.errors import (LLMAPIError, LLMConnectionError, LLMError,
                                         LLMTimeoutError, MalformedResponseError)
 from undertow.engine.llm.retry import parse_retry_after
@@ -82,14 +83,24 @@ class OpenAIBackend:
             kw["response_format"] = request.response_format
         if request.extra:
             kw["extra_body"] = dict(request.extra)
-        if timeout is not None:
-            kw["timeout"] = timeout
+        if timeout is not None and timeout != self._options["timeout"]:
+            kw["timeout"] = timeout  # per-request options cost the SDK time: only when needed
         if stream:
             kw["stream"] = True
             kw["stream_options"] = {"include_usage": True}
         return kw
 
     def _translate(self, exc: Exception) -> LLMError:
+        """Our error for an SDK error, with the API key scrubbed from its message."""
+        key = self._options["api_key"]
+        error = self._translate_raw(exc)
+        error.args = tuple(redact(str(a), key) for a in error.args)
+        exc.args = tuple(redact(str(a), key) for a in exc.args)  # it is chained as __cause__
+        if isinstance(getattr(exc, "message", None), str):
+            exc.message = redact(exc.message, key)  # type: ignore[attr-defined]
+        return error
+
+    def _translate_raw(self, exc: Exception) -> LLMError:
         sdk = self._sdk
         if isinstance(exc, sdk.APITimeoutError):
             return LLMTimeoutError(f"{self.provider} request to {self.endpoint} timed out "
