@@ -28,7 +28,8 @@ def _process_cpu_s(pid: int | None) -> float:
     if pid is None:
         return 0.0
     try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
@@ -36,7 +37,7 @@ def _process_cpu_s(pid: int | None) -> float:
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def bench_cache_hits(hits: int, distinct: int) -> dict[str, Any]:
@@ -63,7 +64,6 @@ def bench_cache_hits(hits: int, distinct: int) -> dict[str, Any]:
 def bench_overhead(base_url: str, calls: int, rounds: int) -> dict[str, Any]:
     """Sequential calls: our client vs the raw SDK, alternating rounds."""
     import openai
-
     from undertow.engine.llm import make_llm
 
     raw = openai.OpenAI(base_url=base_url, api_key="bench", max_retries=0)
@@ -106,7 +106,6 @@ def bench_concurrency(base_url: str, calls: int, concurrency: int, latency_s: fl
                       repetitions: int, server_pid: int | None = None) -> dict[str, Any]:
     """Wall time of `calls` async calls, `concurrency` in flight: ours vs raw SDK."""
     import openai
-
     from undertow.engine.llm import make_llm
 
     messages = [[{"role": "user", "content": PROMPT.format(i=i)}] for i in range(calls)]

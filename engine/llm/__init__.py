@@ -12,19 +12,41 @@ simulated LLM lives in `undertow.engine.llm.sim`, its HTTP server in
 `undertow.engine.llm.server`. See docs/llm.md.
 """
 
-from undertow.engine.llm.accounting import DEFAULT_PRICES, Accounting, Budget, BudgetExceeded, Spend
+from undertow.engine.llm.accounting import (
+                                        DEFAULT_PRICES,
+                                        Accounting,
+                                        Budget,
+                                        BudgetExceeded,
+                                        Spend,
+)
 from undertow.engine.llm.aio import run_sync
 from undertow.engine.llm.backends.base import Backend
-from undertow.engine.llm.cache import ResponseCache, canonical_json, default_cache_dir, request_key
+from undertow.engine.llm.cache import (
+                                        ResponseCache,
+                                        canonical_json,
+                                        default_cache_dir,
+                                        request_key,
+)
 from undertow.engine.llm.client import LLM, Prompt, to_messages
-from undertow.engine.llm.errors import (LLMAPIError, LLMConfigError, LLMConnectionError, LLMError,
-                                        LLMTimeoutError, MalformedResponseError,
-                                        MissingAPIKeyError, RetriesExhaustedError)
+from undertow.engine.llm.errors import (
+                                        LLMAPIError,
+                                        LLMConfigError,
+                                        LLMConnectionError,
+                                        LLMError,
+                                        LLMTimeoutError,
+                                        MalformedResponseError,
+                                        MissingAPIKeyError,
+                                        RetriesExhaustedError,
+)
 from undertow.engine.llm.factory import make_backend, make_llm
 from undertow.engine.llm.ratelimit import RateLimiter
 from undertow.engine.llm.retry import RetryPolicy, parse_retry_after
 from undertow.engine.llm.spec import Spec, SpecError, parse_spec
-from undertow.engine.llm.structured import StructuredOutputError, extract_json, parse_structured
+from undertow.engine.llm.structured import (
+                                        StructuredOutputError,
+                                        extract_json,
+                                        parse_structured,
+)
 from undertow.engine.llm.types import LLMRequest, LLMResponse, Message, Reply, Usage
 
 __all__ = [

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
-
 from undertow.engine.llm.errors import LLMConfigError, LLMError
 from undertow.engine.llm.types import Usage
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 from undertow.engine.llm.accounting import Accounting, BudgetExceeded
 from undertow.engine.llm.aio import LoopLocal, run_sync
@@ -23,8 +23,12 @@ from undertow.engine.llm.cache import ResponseCache, request_key
 from undertow.engine.llm.errors import LLMConfigError, LLMError
 from undertow.engine.llm.ratelimit import RateLimiter
 from undertow.engine.llm.retry import RetryPolicy, aretry_call, retry_call
-from undertow.engine.llm.structured import (StructuredOutputError, parse_structured,
-                                            repair_messages, response_format_for)
+from undertow.engine.llm.structured import (
+    StructuredOutputError,
+    parse_structured,
+    repair_messages,
+    response_format_for,
+)
 from undertow.engine.llm.types import LLMRequest, LLMResponse, Message, Reply, Usage
 
 #: A prompt: one user string, one message, or a list of messages (dicts or `Message`).
@@ -309,7 +313,7 @@ class LLM:
         if self.cache is not None:
             self.cache.close()
 
-    def __enter__(self) -> LLM:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

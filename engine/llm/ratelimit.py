@@ -15,15 +15,17 @@ from collections.abc import Callable
 
 
 class _Bucket:
-    """Capacity `per_minute`, refilled at `per_minute / 60` per second."""
+    """Capacity `burst` (default: a minute's worth), refilled at `per_minute / 60` a second."""
 
-    __slots__ = ("rate", "capacity", "level", "stamp")
+    __slots__ = ("capacity", "level", "rate", "stamp")
 
-    def __init__(self, per_minute: float, now: float) -> None:
+    def __init__(self, per_minute: float, now: float, burst: float | None = None) -> None:
         if per_minute <= 0:
             raise ValueError(f"a rate limit must be > 0 per minute, got {per_minute}")
+        if burst is not None and burst <= 0:
+            raise ValueError(f"burst must be > 0, got {burst}")
         self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
+        self.capacity = float(per_minute if burst is None else burst)
         self.level = self.capacity
         self.stamp = now
 
@@ -39,14 +41,18 @@ class _Bucket:
 
 
 class RateLimiter:
-    """Limits on requests and tokens per minute (either may be None: unlimited)."""
+    """Limits on requests and tokens per minute (either may be None: unlimited).
+
+    `burst` caps how many requests may go at once after an idle spell (default: a
+    minute's worth, as providers count); smaller values spread calls evenly.
+    """
 
     def __init__(self, requests_per_minute: float | None = None,
-                 tokens_per_minute: float | None = None, *,
+                 tokens_per_minute: float | None = None, *, burst: float | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         now = clock()
-        self._requests = _Bucket(requests_per_minute, now) if requests_per_minute else None
+        self._requests = _Bucket(requests_per_minute, now, burst) if requests_per_minute else None
         self._tokens = _Bucket(tokens_per_minute, now) if tokens_per_minute else None
         self._lock = threading.Lock()
 

@@ -8,6 +8,7 @@ retries the same way, here. A retryable error is one whose `retryable` flag is s
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -32,7 +33,7 @@ def parse_retry_after(headers: Mapping[str, str] | None, *, now: float | None = 
         return None
     try:
         lowered = {str(k).lower(): str(v) for k, v in headers.items()}
-    except Exception:  # a broken mapping from the network: no hint
+    except Exception:  # noqa: BLE001 - a broken mapping from the network: no hint
         return None
     for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
         value = lowered.get(name)
@@ -48,9 +49,9 @@ def parse_retry_after(headers: Mapping[str, str] | None, *, now: float | None = 
             except (TypeError, ValueError, IndexError, OverflowError):
                 continue
             seconds = when - (time.time() if now is None else now)
-        if seconds == seconds and 0 <= seconds < float("inf"):  # drop NaN, inf, negatives
+        if math.isfinite(seconds) and seconds >= 0:
             return seconds
-        if seconds < 0:
+        if seconds < 0:  # a date in the past: go now
             return 0.0
     return None
 

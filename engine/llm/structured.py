@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-
 from undertow.engine.llm.errors import LLMError
 from undertow.engine.llm.types import Message
 
@@ -45,7 +45,7 @@ class StructuredOutputError(LLMError):
 def _plain_json(value: Any) -> Any:
     """`value` as JSON data (tuples become lists); raise ValueError if it is not JSON."""
     if value is None or isinstance(value, (bool, int, float, str)):
-        if isinstance(value, float) and value != value:
+        if isinstance(value, float) and not math.isfinite(value):
             raise ValueError("NaN")
         return value
     if isinstance(value, (list, tuple)):
@@ -103,7 +103,7 @@ def _candidates(text: str) -> Iterator[Any]:
         if span:
             try:
                 yield _lenient(span)
-            except Exception:  # noqa: BLE001 - any failure just means "not this span"
+            except Exception:  # noqa: BLE001, S110 - any failure just means "not this span"
                 pass
     decoder = json.JSONDecoder()
     starts = [i for i, c in enumerate(text) if c in "{["][:_MAX_STARTS]
@@ -111,13 +111,13 @@ def _candidates(text: str) -> Iterator[Any]:
         try:
             yield decoder.raw_decode(text, start)[0]
             continue
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001, S110 - not JSON from here: try leniently
             pass
         end = _balanced_end(text, start) if tried < _MAX_LENIENT else None
         if end is not None:
             try:
                 yield _lenient(text[start:end])
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001, S110 - not this span
                 pass
 
 

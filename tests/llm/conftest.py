@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
 from undertow.engine.llm import LLM, RetryPolicy, make_llm
 from undertow.engine.llm.server import ServerHandle, running_server
 from undertow.engine.llm.sim import SimLLM

@@ -5,8 +5,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-
-from undertow.engine.llm import Accounting, Budget, BudgetExceeded, LLMConfigError, Usage
+from undertow.engine.llm import (
+    Accounting,
+    Budget,
+    BudgetExceeded,
+    LLMConfigError,
+    Usage,
+)
 
 
 def test_spend_per_purpose_and_prices() -> None:

@@ -7,7 +7,6 @@ import sys
 
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.engine.llm import LLMRequest, Message, canonical_json, request_key
 
 BASE = LLMRequest(provider="openai", endpoint="https://api.openai.com/v1", model="gpt-4o-mini",

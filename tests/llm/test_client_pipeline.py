@@ -10,10 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
-
-from undertow.engine.llm import (Budget, BudgetExceeded, ResponseCache, StructuredOutputError,
-                                 make_llm)
+from pydantic import BaseModel, ValidationError
+from undertow.engine.llm import (
+    Budget,
+    BudgetExceeded,
+    ResponseCache,
+    StructuredOutputError,
+    make_llm,
+)
 from undertow.engine.llm.server import running_server
 from undertow.engine.llm.sim import SimReply
 
@@ -72,7 +76,7 @@ def test_cached_values_are_copies(tmp_path: Path) -> None:
     first = llm.complete("Sort these words alphabetically: b a")
     hit1, hit2 = (llm.complete("Sort these words alphabetically: b a") for _ in range(2))
     assert hit1.cached and hit1 == hit2.model_copy(update={"latency_s": hit1.latency_s})
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         hit1.text = "tampered"  # type: ignore[misc]
     assert hit1 is not hit2 and hit1.usage == first.usage
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.engine.llm import RateLimiter
 
 
@@ -52,3 +51,26 @@ def test_never_more_than_the_rate_over_a_window(rpm: float, gaps: list[float]) -
         sends.append(clock.now + limiter.reserve())
     for i, t in enumerate(sends):
         assert i + 1 <= rpm + rpm / 60 * t + 1e-6
+
+
+def test_burst_spreads_calls_evenly() -> None:
+    clock = Clock()
+    limiter = RateLimiter(requests_per_minute=600, burst=1, clock=clock)
+    assert [round(limiter.reserve(), 6) for _ in range(4)] == [0.0, 0.1, 0.2, 0.3]
+
+
+def test_client_waits_for_the_limiter() -> None:
+    """Through the real client and the sim backend: 6 calls at 20/s, burst 1 >= 0.25 s."""
+    import asyncio
+    import time
+
+    from undertow.engine.llm import LLM
+    from undertow.engine.llm.backends.sim_backend import SimBackend
+
+    llm = LLM(SimBackend(), model="sim",
+              rate_limiter=RateLimiter(requests_per_minute=1200, burst=1))
+    started = time.perf_counter()
+    for i in range(3):
+        llm.complete(f"call {i}")
+    asyncio.run(llm.acomplete_many([f"async call {i}" for i in range(3)]))
+    assert time.perf_counter() - started >= 0.25

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from datetime import datetime, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from undertow.engine.llm import (LLMAPIError, LLMTimeoutError, MalformedResponseError,
-                                 RetriesExhaustedError, RetryPolicy, parse_retry_after)
+from undertow.engine.llm import (
+    LLMAPIError,
+    LLMTimeoutError,
+    MalformedResponseError,
+    RetriesExhaustedError,
+    RetryPolicy,
+    parse_retry_after,
+)
 from undertow.engine.llm.retry import aretry_call, retry_call
 
 
@@ -25,9 +30,9 @@ def test_retry_after_headers() -> None:
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({"retry-after": "nan"}) is None
     now = 1_700_000_000.0
-    date = format_datetime(datetime.fromtimestamp(now + 30, tz=timezone.utc), usegmt=True)
+    date = format_datetime(datetime.fromtimestamp(now + 30, tz=UTC), usegmt=True)
     assert parse_retry_after({"retry-after": date}, now=now) == pytest.approx(30, abs=1)
-    past = format_datetime(datetime.fromtimestamp(now - 30, tz=timezone.utc), usegmt=True)
+    past = format_datetime(datetime.fromtimestamp(now - 30, tz=UTC), usegmt=True)
     assert parse_retry_after({"retry-after": past}, now=now) == 0.0
 
 

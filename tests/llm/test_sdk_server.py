@@ -6,9 +6,15 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from undertow.engine.llm import (LLMConnectionError, LLMTimeoutError, MalformedResponseError,
-                                 MissingAPIKeyError, RetriesExhaustedError, RetryPolicy, make_llm)
+from undertow.engine.llm import (
+    LLMConnectionError,
+    LLMTimeoutError,
+    MalformedResponseError,
+    MissingAPIKeyError,
+    RetriesExhaustedError,
+    RetryPolicy,
+    make_llm,
+)
 
 PROVIDERS = ["openai", "anthropic"]
 QUESTION = "Sort these words alphabetically: pear apple fig"

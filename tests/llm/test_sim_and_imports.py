@@ -8,9 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from undertow.engine.llm import (LLMConfigError, LLMRequest, Message, make_llm, run_sync,
-                                 to_messages)
+from undertow.engine.llm import (
+    LLMConfigError,
+    LLMRequest,
+    Message,
+    make_llm,
+    run_sync,
+    to_messages,
+)
 from undertow.engine.llm.sim import SimLLM
 
 

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
-
 from undertow.engine.llm import StructuredOutputError, extract_json, parse_structured
 
 

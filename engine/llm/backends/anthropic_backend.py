@@ -11,10 +11,19 @@ import json
 from typing import Any
 
 from undertow.engine.llm.aio import LoopLocal
-from undertow.engine.llm.backends.base import (estimate_tokens, redact, resolve_key,
-                                               transport_errors)
-from undertow.engine.llm.errors import (LLMAPIError, LLMConnectionError, LLMError,
-                                        LLMTimeoutError, MalformedResponseError)
+from undertow.engine.llm.backends.base import (
+    estimate_tokens,
+    redact,
+    resolve_key,
+    transport_errors,
+)
+from undertow.engine.llm.errors import (
+    LLMAPIError,
+    LLMConnectionError,
+    LLMError,
+    LLMTimeoutError,
+    MalformedResponseError,
+)
 from undertow.engine.llm.retry import parse_retry_after
 from undertow.engine.llm.types import LLMRequest, Reply
 
@@ -34,7 +43,8 @@ class AnthropicBackend:
         key = resolve_key(api_key, "ANTHROPIC_API_KEY", "anthropic")
         self.endpoint = (base_url or ANTHROPIC_URL).rstrip("/")
         self.default_max_tokens = default_max_tokens
-        self._options = dict(api_key=key, base_url=self.endpoint, timeout=timeout, max_retries=0)
+        self._options = {"api_key": key, "base_url": self.endpoint, "timeout": timeout,
+                         "max_retries": 0}
         self._async_http_client = async_http_client
         self._client = anthropic.Anthropic(**self._options, http_client=http_client)
         self._sdk = anthropic

@@ -11,10 +11,19 @@ import json
 from typing import Any
 
 from undertow.engine.llm.aio import LoopLocal
-from undertow.engine.llm.backends.base import (estimate_tokens, redact, resolve_key,
-                                               transport_errors)
-from undertow.engine.llm.errors import (LLMAPIError, LLMConnectionError, LLMError,
-                                        LLMTimeoutError, MalformedResponseError)
+from undertow.engine.llm.backends.base import (
+    estimate_tokens,
+    redact,
+    resolve_key,
+    transport_errors,
+)
+from undertow.engine.llm.errors import (
+    LLMAPIError,
+    LLMConnectionError,
+    LLMError,
+    LLMTimeoutError,
+    MalformedResponseError,
+)
 from undertow.engine.llm.retry import parse_retry_after
 from undertow.engine.llm.types import LLMRequest, Reply
 
@@ -45,8 +54,8 @@ class OpenAIBackend:
             key = resolve_key(api_key, "OPENAI_API_KEY", provider)
         self.provider = provider
         self.endpoint = (base_url or OPENAI_URL).rstrip("/")
-        self._options = dict(api_key=key, base_url=self.endpoint, timeout=timeout,
-                             max_retries=0, default_headers=default_headers)
+        self._options = {"api_key": key, "base_url": self.endpoint, "timeout": timeout,
+                         "max_retries": 0, "default_headers": default_headers}
         self._async_http_client = async_http_client
         self._client = openai.OpenAI(**self._options, http_client=http_client)
         self._sdk = openai
