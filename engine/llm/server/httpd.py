@@ -30,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .faults import FaultPlan, FaultRule, FaultSchedule, FaultSpecError
+from .headers import HeaderError, read_headers
 from .replies import (
     Sample,
     anthropic_message,
@@ -154,6 +155,31 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
+
+    def parse_request(self) -> bool:
+        """The request line and headers, with the fast header reader (see headers.py).
+        Anything but a plain `METHOD PATH HTTP/1.x` line goes to the standard parser."""
+        words = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n").split()
+        if len(words) != 3 or words[2] not in ("HTTP/1.1", "HTTP/1.0"):
+            return super().parse_request()
+        self.requestline = " ".join(words)
+        self.command, self.path, self.request_version = words
+        self.close_connection = self.request_version != "HTTP/1.1"
+        try:
+            self.headers = read_headers(self.rfile)  # type: ignore[assignment]
+        except HeaderError as exc:
+            self.close_connection = True
+            self.send_error(exc.status, str(exc))
+            return False
+        connection = (self.headers.get("Connection") or "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        expect = (self.headers.get("Expect") or "").lower()
+        if expect == "100-continue" and self.request_version == "HTTP/1.1":
+            return self.handle_expect_100()
+        return True
 
     # -- plumbing ---------------------------------------------------------------------
     def _send(self, status: int, body: bytes, content_type: str = "application/json",
