@@ -188,6 +188,27 @@ class Accounting:
         with self._lock:
             self._spend(purpose).cache_hits += 1
 
+    # checkpoints --------------------------------------------------------------
+    def state_dict(self) -> dict[str, object]:
+        """The spend so far as plain JSON, for checkpoints (no keys, no prices)."""
+        with self._lock:
+            return {"by_purpose": {k: asdict(v) for k, v in self._by_purpose.items()}}
+
+    def load_state_dict(self, state: Mapping[str, object]) -> None:
+        """Restore the spend of a checkpoint, so a resumed run keeps counting against
+        its budget from where it stopped."""
+        by_purpose = state.get("by_purpose")
+        if not isinstance(by_purpose, Mapping):
+            raise LLMConfigError("an accounting state needs a 'by_purpose' mapping "
+                                 "(pass what state_dict() returned)")
+        try:
+            restored = {str(k): Spend(**v) for k, v in by_purpose.items()}
+        except TypeError as exc:
+            raise LLMConfigError(f"bad accounting state: {exc}; pass what state_dict() "
+                                 "returned") from None
+        with self._lock:
+            self._by_purpose = restored
+
     # reports -----------------------------------------------------------------
     def spent(self, purpose: str | None = None) -> Spend:
         """A copy of the spend of one purpose, or of all of them together."""

@@ -95,3 +95,21 @@ def test_concurrent_reservations_never_exceed_the_call_cap() -> None:
     for t in threads:
         t.join()
     assert len(granted) == 37 == acc.spent().calls
+
+
+def test_state_round_trip_keeps_the_budget_across_a_resume() -> None:
+    import json
+
+    first = Accounting(Budget(max_calls=3))
+    for purpose in ("forward", "judge"):
+        first.reserve(purpose, "sim", "sim")
+        first.record(purpose, "sim", "sim", Usage(prompt_tokens=2, completion_tokens=1))
+    state = json.loads(json.dumps(first.state_dict()))  # a checkpoint is plain JSON
+    resumed = Accounting(Budget(max_calls=3))
+    resumed.load_state_dict(state)
+    assert resumed.summary() == first.summary()
+    resumed.reserve("forward", "sim", "sim")
+    with pytest.raises(BudgetExceeded):
+        resumed.reserve("forward", "sim", "sim")
+    with pytest.raises(LLMConfigError, match="state_dict"):
+        resumed.load_state_dict({"by_purpose": {"x": {"bogus": 1}}})

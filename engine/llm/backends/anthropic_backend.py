@@ -75,8 +75,9 @@ class AnthropicBackend:
             kw["stop_sequences"] = list(request.stop)
         if request.tools is not None:
             kw["tools"] = list(request.tools)
-        if request.tool_choice is not None:
-            kw["tool_choice"] = request.tool_choice
+        if request.tool_choice is not None:  # OpenAI-style "auto" -> {"type": "auto"}
+            choice = request.tool_choice
+            kw["tool_choice"] = {"type": choice} if isinstance(choice, str) else choice
         body = dict(request.extra)
         for name in ("temperature", "top_p"):
             if (value := getattr(request, name)) is not None:
