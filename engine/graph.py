@@ -11,27 +11,33 @@ def topological(outputs: Iterable[Node]) -> list[Node]:
     """Every ancestor of `outputs` (themselves included), parents before children.
 
     Iterative depth-first post-order: O(nodes + edges), safe for very deep chains.
+    The stack keeps nodes and their next-parent index in two parallel lists, so the
+    walk allocates nothing per step.
     """
     order: list[Node] = []
-    done: set[int] = set()
+    seen: set[int] = set()
+    nodes: list[Node] = []
+    index: list[int] = []
     for root in outputs:
-        if id(root) in done:
+        if id(root) in seen:
             continue
-        stack: list[tuple[Node, int]] = [(root, 0)]
-        entered = {id(root)}
-        while stack:
-            node, i = stack[-1]
+        seen.add(id(root))
+        nodes.append(root)
+        index.append(0)
+        while nodes:
+            node = nodes[-1]
+            i = index[-1]
             parents = node.parents
             if i < len(parents):
-                stack[-1] = (node, i + 1)
+                index[-1] = i + 1
                 p = parents[i]
-                pid = id(p)
-                if pid not in done and pid not in entered:
-                    entered.add(pid)
-                    stack.append((p, 0))
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    nodes.append(p)
+                    index.append(0)
             else:
-                stack.pop()
-                done.add(id(node))
+                nodes.pop()
+                index.pop()
                 order.append(node)
     return order
 
