@@ -9,6 +9,8 @@ call to call instead of being rebuilt by a fresh `asyncio.run` each time.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -30,8 +32,20 @@ def _background_loop() -> asyncio.AbstractEventLoop:
             thread = threading.Thread(target=loop.run_forever, name="undertow-llm-loop",
                                       daemon=True)
             thread.start()
+            if _loop is None:
+                atexit.register(_shutdown_background_loop)
             _loop, _thread = loop, thread
         return _loop
+
+
+def _shutdown_background_loop() -> None:
+    """At exit: let the background loop close what lives on it (SDK connections)."""
+    loop = _loop
+    if loop is None or loop.is_closed() or not (_thread and _thread.is_alive()):
+        return
+    with contextlib.suppress(Exception):
+        asyncio.run_coroutine_threadsafe(loop.shutdown_asyncgens(), loop).result(timeout=5)
+    loop.call_soon_threadsafe(loop.stop)
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -90,6 +104,22 @@ class LoopLocal(Generic[V]):
             self._values.pop(loop, None)
             if self._close is not None:
                 await self._close(value)
+
+    def close_all(self, timeout: float = 5.0) -> None:
+        """Close every loop's value now (from sync code, e.g. `LLM.close()`)."""
+        for loop, (value, _) in list(self._values.items()):
+            self._values.pop(loop, None)
+            if self._close is None or loop.is_closed() or not loop.is_running():
+                continue
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:  # cannot block our own loop: close in the background
+                loop.create_task(self._close(value))
+                continue
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._close(value), loop).result(timeout)
 
     def values(self) -> list[V]:
         """The values of loops still alive."""

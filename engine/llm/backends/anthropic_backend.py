@@ -208,5 +208,6 @@ class AnthropicBackend:
         return self._finish_stream(parts, state)
 
     def close(self) -> None:
-        """Close the sync client."""
+        """Close the sync client and the async clients of loops still running."""
         self._client.close()
+        self._async.close_all()

@@ -213,5 +213,6 @@ class OpenAIBackend:
         return self._finish_stream(parts, state["finish"], state["usage"], state["model"])
 
     def close(self) -> None:
-        """Close the sync client (async clients close with their event loop)."""
+        """Close the sync client and the async clients of loops still running."""
         self._client.close()
+        self._async.close_all()
