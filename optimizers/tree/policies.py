@@ -6,7 +6,7 @@ order, from the store's float32/int32 fields (so results agree bit for bit on CP
 * with ``n = visits + inflight`` (in-flight descents count as visits) and
   ``w = value_sum - virtual_loss * inflight`` (each one as a loss), ``q = w / n``;
   ``n_p`` is the same count of the parent (of the node itself for a root), at least 1;
-* **UCT**:  ``(w + (c * sqrt(log(n_p))) * sqrt(n)) / n``, i.e. ``q + c sqrt(log(n_p) / n)``
+* **UCT**:  ``(w + (c * sqrt_log(n_p)) * sqrt(n)) / n``, i.e. ``q + c sqrt(log(n_p) / n)``
   with a single division; ``+inf`` when ``n == 0``;
 * **PUCT**: ``q + c * prior * sqrt(n_p) / (1 + n)``, with ``q = 0`` when ``n == 0``;
 * **A***:   ``-(g + h)`` (highest score = lowest f-cost).
@@ -22,6 +22,8 @@ child both follow it, so every backend returns the same indices.
 from __future__ import annotations
 
 from enum import IntEnum
+
+import numpy as np
 
 
 class Policy(IntEnum):
@@ -52,3 +54,19 @@ def as_policy(policy: "Policy | str | int") -> Policy:
             pass
     raise ValueError(f"unknown policy {policy!r}; use one of 'uct', 'puct', 'astar' "
                      f"or codes {[int(p) for p in Policy]}")
+
+
+SQRT_LOG_TABLE_SIZE = 1 << 14
+#: ``sqrt(log(x))`` for x in [0, 16384) (x = 0 reads as x = 1); float64, read-only.
+SQRT_LOG_TABLE = np.sqrt(np.log(np.maximum(np.arange(SQRT_LOG_TABLE_SIZE), 1).astype(np.float64)))
+SQRT_LOG_TABLE.setflags(write=False)
+
+
+def sqrt_log(counts: np.ndarray) -> np.ndarray:
+    """``sqrt(log(max(counts, 1)))`` as every backend computes it (table, then formula)."""
+    counts = np.maximum(np.asarray(counts, dtype=np.int64), 1)
+    out = SQRT_LOG_TABLE[np.minimum(counts, SQRT_LOG_TABLE_SIZE - 1)]
+    big = counts >= SQRT_LOG_TABLE_SIZE
+    if big.any():
+        out = np.where(big, np.sqrt(np.log(counts.astype(np.float64))), out)
+    return out

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..policies import Policy
+from ..policies import SQRT_LOG_TABLE, Policy
 from ..store import TreeStore
 from .base import TopK, TreeBackend
 
@@ -66,6 +66,7 @@ class CudaSourceBackend(TreeBackend):
     def __init__(self, launcher: Launcher, xp: Any) -> None:
         self._launch = launcher
         self.xp = xp
+        self._table = xp.asarray(SQRT_LOG_TABLE)  # uploaded once
 
     def _score(self, store: TreeStore, policy: Policy, k: int) -> TopK:
         if k > KMAX:
@@ -76,7 +77,8 @@ class CudaSourceBackend(TreeBackend):
         vals = xp.empty((B * T, k), dtype=xp.float64)
         idx = xp.empty((B * T, k), dtype=xp.int32)
         self._launch("score_partial", _blocks(B * T), BLOCK, (
-            _i(int(policy)), _i(k), _i(B), _i(M), _i(T), s.visits, s.value_sum, s.prior, s.g,
+            _i(int(policy)), _i(k), _i(B), _i(M), _i(T), self._table, _i(len(self._table)),
+            s.visits, s.value_sum, s.prior, s.g,
             s.h, s.inflight, s.flags, s.parent, s.num_nodes, s.exploration, s.virtual_loss,
             vals, idx))
         lists = T
@@ -94,7 +96,8 @@ class CudaSourceBackend(TreeBackend):
         B, M = s.visits.shape
         leaves = xp.empty((B, num_paths), dtype=xp.int32)
         self._launch("descend", _blocks(B), BLOCK, (
-            _i(int(policy)), _i(num_paths), _i(B), _i(M), s.visits, s.value_sum, s.prior, s.g,
+            _i(int(policy)), _i(num_paths), _i(B), _i(M), self._table, _i(len(self._table)),
+            s.visits, s.value_sum, s.prior, s.g,
             s.h, s.inflight, s.flags, s.first_child, s.num_children, s.exploration,
             s.virtual_loss, leaves))
         return leaves

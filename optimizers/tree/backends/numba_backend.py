@@ -1,7 +1,7 @@
 """CPU kernels compiled with Numba: parallel over trees (and over chunks of a tree).
 
 Rules kept here: ``@njit(parallel=True)``; every buffer a parallel loop writes is
-allocated before the ``prange``; float arithmetic mirrors ``numpy_backend`` operation
+allocated before the ``prange`` (scratch rows are per thread, by ``get_thread_id``); float arithmetic mirrors ``numpy_backend`` operation
 for operation (no fastmath), so scores and sums agree bit for bit. Paths of one tree
 run in order inside one iteration of the parallel loop, so two paths that share
 ancestors can never race: backups are exact without atomics.
@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, get_thread_id, njit, prange
 
-from ..policies import Policy
+from ..policies import SQRT_LOG_TABLE, Policy
 from ..store import CLOSED_MASK, FLAG_EXPANDED, FLAG_PRUNED, TreeStore
 from .base import TopK, TreeBackend
 
@@ -23,21 +23,25 @@ _CLOSED, _EXPANDED, _PRUNED = int(CLOSED_MASK), int(FLAG_EXPANDED), int(FLAG_PRU
 #: Nodes per parallel work item of `score`: big enough to amortise, small enough to
 #: spread one large tree over every core.
 SCORE_CHUNK = 1 << 15
+#: Nodes per block inside a chunk: the scratch rows (per thread) stay in L1.
+SCORE_BLOCK = 512
 
 
 @njit(inline="always", cache=True, error_model="numpy")
-def _parent_term(policy, visits, inflight, exploration, b, p):
-    cp = visits[b, p] + inflight[b, p]
-    cpf = np.float64(max(cp, 1))
+def _parent_term(policy, table, visits, inflight, exploration, b, p):
+    """UCT: c * sqrt(log(n_p)) (table below its size); PUCT: sqrt(n_p)."""
+    cp = max(visits[b, p] + inflight[b, p], 1)
     if policy == _UCT:
-        return np.float64(exploration[b]) * math.sqrt(math.log(cpf))
-    return math.sqrt(cpf)
+        if cp < table.shape[0]:
+            return np.float64(exploration[b]) * table[cp]
+        return np.float64(exploration[b]) * math.sqrt(math.log(np.float64(cp)))
+    return math.sqrt(np.float64(cp))
 
 
 @njit(inline="always", cache=True, error_model="numpy")
 def _child_score(policy, visits, value_sum, prior, g, h, inflight, exploration,
                  virtual_loss, b, n, term):
-    """Score of node n given its parent's cached term (see policies.py)."""
+    """Score of node n given its parent's term (see policies.py)."""
     if policy == _ASTAR:
         return -(np.float64(g[b, n]) + np.float64(h[b, n]))
     inf_n = inflight[b, n]
@@ -52,42 +56,86 @@ def _child_score(policy, visits, value_sum, prior, g, h, inflight, exploration,
     return q + np.float64(exploration[b]) * np.float64(prior[b, n]) * term / (1.0 + cntf)
 
 
+@njit(inline="always", cache=True, fastmath=True)
+def _block_max(sbuf, row, m):
+    # a max is exact in any order, so fastmath only lets it vectorise
+    mx = -math.inf
+    for i in range(m):
+        mx = max(mx, sbuf[row, i])
+    return mx
+
+
 @njit(parallel=True, cache=True, error_model="numpy")
-def _score_kernel(policy, k, chunk, visits, value_sum, prior, g, h, inflight, flags, parent,
-                  num_nodes, exploration, virtual_loss, part_vals, part_idx, out_vals, out_idx):
+def _score_kernel(policy, k, chunk, table, visits, value_sum, prior, g, h, inflight, flags,
+                  parent, num_nodes, exploration, virtual_loss, tbuf, sbuf, part_vals,
+                  part_idx, out_vals, out_idx):
+    """Per (tree, chunk) item, blocks of BLOCK nodes in three passes: parent terms
+    (scalar, one per run of siblings), scores (branch-free, SIMD), then top-k insertion
+    only for blocks whose maximum beats the current k-th best."""
     B, M = visits.shape
     C = (M + chunk - 1) // chunk
-    for t in prange(B * C):  # one (tree, chunk) per item; writes only row t of part_*
+    blk = sbuf.shape[1]
+    for t in prange(B * C):  # writes only row t of part_* and this thread's scratch row
+        r = get_thread_id()
         b = t // C
-        lo = (t - b * C) * chunk
-        hi = min(lo + chunk, num_nodes[b])
+        lo0 = (t - b * C) * chunk
+        hi = min(lo0 + chunk, num_nodes[b])
         thr = -math.inf
         last_p = -2
         term = 0.0
-        for n in range(lo, hi):
-            if flags[b, n] & _CLOSED:
-                continue
-            if policy == _ASTAR:
-                if inflight[b, n] != 0:
-                    continue
+        c = np.float64(exploration[b])
+        vl = np.float64(virtual_loss[b])
+        for lo in range(lo0, hi, blk):
+            m = min(blk, hi - lo)
+            if policy != _ASTAR:
+                for i in range(m):
+                    n = lo + i
+                    p = parent[b, n]
+                    if p < 0:
+                        p = n
+                    if p != last_p:  # children are contiguous: one term per parent
+                        term = _parent_term(policy, table, visits, inflight, exploration, b, p)
+                        last_p = p
+                    tbuf[r, i] = term
+            if policy == _UCT:
+                for i in range(m):
+                    n = lo + i
+                    inf_n = inflight[b, n]
+                    cnt = visits[b, n] + inf_n
+                    cntf = np.float64(cnt)
+                    w = np.float64(value_sum[b, n]) - vl * np.float64(inf_n)
+                    s = (w + tbuf[r, i] * math.sqrt(cntf)) / max(cntf, 1.0)
+                    s = math.inf if cnt == 0 else s
+                    sbuf[r, i] = -math.inf if (flags[b, n] & _CLOSED) != 0 else s
+            elif policy == _PUCT:
+                for i in range(m):
+                    n = lo + i
+                    inf_n = inflight[b, n]
+                    cnt = visits[b, n] + inf_n
+                    cntf = np.float64(cnt)
+                    w = np.float64(value_sum[b, n]) - vl * np.float64(inf_n)
+                    q = w / max(cntf, 1.0)
+                    q = q if cnt > 0 else 0.0
+                    s = q + c * np.float64(prior[b, n]) * tbuf[r, i] / (1.0 + cntf)
+                    sbuf[r, i] = -math.inf if (flags[b, n] & _CLOSED) != 0 else s
             else:
-                p = parent[b, n]
-                if p < 0:
-                    p = n
-                if p != last_p:  # children are contiguous: one log per parent
-                    term = _parent_term(policy, visits, inflight, exploration, b, p)
-                    last_p = p
-            s = _child_score(policy, visits, value_sum, prior, g, h, inflight, exploration,
-                             virtual_loss, b, n, term)
-            if s > thr:  # strict: an equal score with a higher index never enters
-                pos = k - 1
-                while pos > 0 and s > part_vals[t, pos - 1]:
-                    part_vals[t, pos] = part_vals[t, pos - 1]
-                    part_idx[t, pos] = part_idx[t, pos - 1]
-                    pos -= 1
-                part_vals[t, pos] = s
-                part_idx[t, pos] = n
-                thr = part_vals[t, k - 1]
+                for i in range(m):
+                    n = lo + i
+                    s = -(np.float64(g[b, n]) + np.float64(h[b, n]))
+                    closed = (np.int32(flags[b, n] & _CLOSED) | inflight[b, n]) != 0
+                    sbuf[r, i] = -math.inf if closed else s
+            if _block_max(sbuf, r, m) > thr:
+                for i in range(m):
+                    s = sbuf[r, i]
+                    if s > thr:  # strict: an equal score with a higher index never enters
+                        pos = k - 1
+                        while pos > 0 and s > part_vals[t, pos - 1]:
+                            part_vals[t, pos] = part_vals[t, pos - 1]
+                            part_idx[t, pos] = part_idx[t, pos - 1]
+                            pos -= 1
+                        part_vals[t, pos] = s
+                        part_idx[t, pos] = lo + i
+                        thr = part_vals[t, k - 1]
     for b in prange(B):  # merge the chunks of a tree in index order: same tie-break
         for c in range(C):
             t = b * C + c
@@ -105,7 +153,7 @@ def _score_kernel(policy, k, chunk, visits, value_sum, prior, g, h, inflight, fl
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _descend_kernel(policy, num_paths, visits, value_sum, prior, g, h, inflight, flags,
+def _descend_kernel(policy, num_paths, table, visits, value_sum, prior, g, h, inflight, flags,
                     first_child, num_children, exploration, virtual_loss, leaves):
     B = visits.shape[0]
     for b in prange(B):
@@ -115,7 +163,7 @@ def _descend_kernel(policy, num_paths, visits, value_sum, prior, g, h, inflight,
             while (flags[b, node] & _EXPANDED) and num_children[b, node] > 0:
                 term = 0.0
                 if policy != _ASTAR:
-                    term = _parent_term(policy, visits, inflight, exploration, b, node)
+                    term = _parent_term(policy, table, visits, inflight, exploration, b, node)
                 best = -math.inf
                 arg = -1
                 fc = first_child[b, node]
@@ -203,16 +251,18 @@ class NumbaBackend(TreeBackend):
         part_idx = np.full((B * C, k), -1, dtype=np.int32)
         out_vals = np.full((B, k), -np.inf)
         out_idx = np.full((B, k), -1, dtype=np.int32)
+        tbuf = np.empty((get_num_threads(), SCORE_BLOCK))
+        sbuf = np.empty((get_num_threads(), SCORE_BLOCK))
         s = store
-        _score_kernel(int(policy), k, chunk, s.visits, s.value_sum, s.prior, s.g, s.h,
+        _score_kernel(int(policy), k, chunk, SQRT_LOG_TABLE, s.visits, s.value_sum, s.prior, s.g, s.h,
                       s.inflight, s.flags, s.parent, s.num_nodes, s.exploration,
-                      s.virtual_loss, part_vals, part_idx, out_vals, out_idx)
+                      s.virtual_loss, tbuf, sbuf, part_vals, part_idx, out_vals, out_idx)
         return TopK(out_vals, out_idx)
 
     def _descend(self, store: TreeStore, policy: Policy, num_paths: int) -> np.ndarray:
         leaves = np.empty((store.batch_size, num_paths), dtype=np.int32)
         s = store
-        _descend_kernel(int(policy), num_paths, s.visits, s.value_sum, s.prior, s.g, s.h,
+        _descend_kernel(int(policy), num_paths, SQRT_LOG_TABLE, s.visits, s.value_sum, s.prior, s.g, s.h,
                         s.inflight, s.flags, s.first_child, s.num_children, s.exploration,
                         s.virtual_loss, leaves)
         return leaves

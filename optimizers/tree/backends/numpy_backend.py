@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..policies import Policy
+from ..policies import Policy, sqrt_log
 from ..store import CLOSED_MASK, FLAG_EXPANDED, FLAG_PRUNED, TreeStore
 from .base import TopK, TreeBackend
 
@@ -23,12 +23,13 @@ def node_scores(store: TreeStore, policy: Policy, b: np.ndarray, n: np.ndarray) 
          - store.virtual_loss[b].astype(np.float64) * inflight.astype(np.float64))
     parent = store.parent[b, n]
     p = np.where(parent < 0, n, parent)
-    cnt_p = np.maximum((store.visits[b, p] + store.inflight[b, p]).astype(np.float64), 1.0)
+    cnt_p_int = np.maximum(store.visits[b, p] + store.inflight[b, p], 1)
+    cnt_p = cnt_p_int.astype(np.float64)
     c = store.exploration[b].astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.where(cnt > 0, w / cnt, 0.0)
         if policy == Policy.UCT:
-            return np.where(cnt > 0, (w + (c * np.sqrt(np.log(cnt_p))) * np.sqrt(cnt)) / cnt, np.inf)
+            return np.where(cnt > 0, (w + (c * sqrt_log(cnt_p_int)) * np.sqrt(cnt)) / cnt, np.inf)
         prior = store.prior[b, n].astype(np.float64)
         return q + c * prior * np.sqrt(cnt_p) / (1.0 + cnt)
 

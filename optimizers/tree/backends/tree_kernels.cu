@@ -13,12 +13,17 @@
 #define POLICY_ASTAR 2
 #define KMAX 32
 
-__device__ __forceinline__ double parent_term(int policy, const int* visits, const int* inflight,
+// UCT: c * sqrt(log(n_p)), read from the shared table below its size (the same bits
+// as on CPU); PUCT: sqrt(n_p).
+__device__ __forceinline__ double parent_term(int policy, const double* table, int table_size,
+                                              const int* visits, const int* inflight,
                                               const float* exploration, int b, long long row,
                                               int p) {
     int cp = visits[row + p] + inflight[row + p];
-    double cpf = (double)(cp > 1 ? cp : 1);
-    if (policy == POLICY_UCT) return (double)exploration[b] * sqrt(log(cpf));
+    cp = cp > 1 ? cp : 1;
+    double cpf = (double)cp;
+    if (policy == POLICY_UCT)
+        return (double)exploration[b] * (cp < table_size ? table[cp] : sqrt(log(cpf)));
     return sqrt(cpf);
 }
 
@@ -62,6 +67,7 @@ __device__ __forceinline__ void topk_insert(double* vals, int* idx, int k, doubl
 // Thread t = b * T + j scores nodes j, j + T, ... of tree b (coalesced) and writes its
 // own top-k to row t of part_vals/part_idx [B * T, k].
 extern "C" __global__ void score_partial(int policy, int k, int B, int M, int T,
+                                         const double* table, int table_size,
                                          const int* visits, const float* value_sum,
                                          const float* prior, const float* g, const float* h,
                                          const int* inflight, const unsigned char* flags,
@@ -84,7 +90,8 @@ extern "C" __global__ void score_partial(int policy, int k, int B, int M, int T,
             if (inflight[i] != 0) continue;
         } else {
             int p = parent[i];
-            term = parent_term(policy, visits, inflight, exploration, b, row, p < 0 ? n : p);
+            term = parent_term(policy, table, table_size, visits, inflight, exploration, b, row,
+                               p < 0 ? n : p);
         }
         double s = child_score(policy, visits, value_sum, prior, g, h, inflight, exploration,
                                virtual_loss, b, i, term);
@@ -113,7 +120,8 @@ extern "C" __global__ void topk_merge(int k, int B, int L, int F, const double* 
 }
 
 // One thread per tree; its paths run in order so each sees the previous virtual loss.
-extern "C" __global__ void descend(int policy, int P, int B, int M, const int* visits,
+extern "C" __global__ void descend(int policy, int P, int B, int M, const double* table,
+                                   int table_size, const int* visits,
                                    const float* value_sum, const float* prior, const float* g,
                                    const float* h, int* inflight, const unsigned char* flags,
                                    const int* first_child, const int* num_children,
@@ -128,7 +136,8 @@ extern "C" __global__ void descend(int policy, int P, int B, int M, const int* v
         while ((flags[row + node] & FLAG_EXPANDED) && num_children[row + node] > 0) {
             double term = 0.0;
             if (policy != POLICY_ASTAR)
-                term = parent_term(policy, visits, inflight, exploration, (int)b, row, node);
+                term = parent_term(policy, table, table_size, visits, inflight, exploration,
+                                   (int)b, row, node);
             double best = -INFINITY;
             int arg = -1, fc = first_child[row + node], nc = num_children[row + node];
             for (int c = fc; c < fc + nc; c++) {
