@@ -123,6 +123,25 @@ def test_sync_many_works_inside_a_running_loop(client_for) -> None:
         return llm.complete_many(["a", "b", "c"])  # sync call from async code
 
     assert [r.text for r in asyncio.run(inside())] == [llm.complete(p).text for p in "abc"]
+    llm.close()  # also closes the async SDK client living on the background loop
+    assert llm.backend._async.values() == []
+
+
+def test_threads_share_one_budget(client_for, llm_server) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    llm = client_for("openai", budget={"max_calls": 12})
+
+    def call(i: int) -> str:
+        try:
+            return llm.complete(f"Count to {i}.").text
+        except BudgetExceeded:
+            return "stopped"
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(call, range(40)))
+    assert results.count("stopped") == 28
+    assert llm_server.stats()["requests"] == 12 == llm.accounting.spent().calls
 
 
 class Verdict(BaseModel):
