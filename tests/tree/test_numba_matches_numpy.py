@@ -15,6 +15,17 @@ NB = get_backend("numba")
 POLICIES = list(Policy)
 
 
+@pytest.fixture(autouse=True, params=["threaded", "serial"])
+def kernel_variant(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Small test trees would run serially; force the threaded kernels too."""
+    from undertow.optimizers.tree.backends import numba_backend
+
+    if request.param == "threaded":
+        monkeypatch.setattr(numba_backend, "PARALLEL_MIN_NODES", 0)
+        monkeypatch.setattr(numba_backend, "PARALLEL_MIN_TREES", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
 @given(store=stores(), k=st.integers(1, 6))
 def test_score_topk_matches(policy: Policy, store, k: int) -> None:

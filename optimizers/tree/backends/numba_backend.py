@@ -237,6 +237,23 @@ def _backup_kernel(leaves, values, release, visits, value_sum, reward, inflight,
                 node = parent[b, node]
 
 
+def _serial(kernel):
+    """The same kernel compiled without threads (``prange`` runs as ``range``)."""
+    return njit(cache=True, error_model="numpy")(kernel.py_func)
+
+
+_SERIAL = {k.py_func.__name__: _serial(k) for k in
+           (_score_kernel, _descend_kernel, _expand_kernel, _backup_kernel)}
+#: Below these sizes a call runs on one thread: waking the pool costs more than the
+#: work (and, on a busy machine, a sleeping worker can stall a region for a timeslice).
+PARALLEL_MIN_NODES = 1 << 18
+PARALLEL_MIN_TREES = 256
+
+
+def _pick(kernel, parallel: bool):
+    return kernel if parallel else _SERIAL[kernel.py_func.__name__]
+
+
 class NumbaBackend(TreeBackend):
     """Parallel CPU kernels; `score` never materialises the ``[B, M]`` score array."""
 
@@ -244,7 +261,8 @@ class NumbaBackend(TreeBackend):
     xp = np
 
     def _score(self, store: TreeStore, policy: Policy, k: int) -> TopK:
-        B, M = store.visits.shape
+        s = store
+        B, M = s.visits.shape
         chunk = min(SCORE_CHUNK, M)
         C = (M + chunk - 1) // chunk
         part_vals = np.full((B * C, k), -np.inf)
@@ -253,31 +271,34 @@ class NumbaBackend(TreeBackend):
         out_idx = np.full((B, k), -1, dtype=np.int32)
         tbuf = np.empty((get_num_threads(), SCORE_BLOCK))
         sbuf = np.empty((get_num_threads(), SCORE_BLOCK))
-        s = store
-        _score_kernel(int(policy), k, chunk, SQRT_LOG_TABLE, s.visits, s.value_sum, s.prior, s.g, s.h,
-                      s.inflight, s.flags, s.parent, s.num_nodes, s.exploration,
-                      s.virtual_loss, tbuf, sbuf, part_vals, part_idx, out_vals, out_idx)
+        kernel = _pick(_score_kernel, B * M >= PARALLEL_MIN_NODES)
+        kernel(int(policy), k, chunk, SQRT_LOG_TABLE, s.visits, s.value_sum, s.prior, s.g,
+               s.h, s.inflight, s.flags, s.parent, s.num_nodes, s.exploration,
+               s.virtual_loss, tbuf, sbuf, part_vals, part_idx, out_vals, out_idx)
         return TopK(out_vals, out_idx)
 
     def _descend(self, store: TreeStore, policy: Policy, num_paths: int) -> np.ndarray:
-        leaves = np.empty((store.batch_size, num_paths), dtype=np.int32)
         s = store
-        _descend_kernel(int(policy), num_paths, SQRT_LOG_TABLE, s.visits, s.value_sum, s.prior, s.g, s.h,
-                        s.inflight, s.flags, s.first_child, s.num_children, s.exploration,
-                        s.virtual_loss, leaves)
+        leaves = np.empty((s.batch_size, num_paths), dtype=np.int32)
+        kernel = _pick(_descend_kernel, s.batch_size >= PARALLEL_MIN_TREES)
+        kernel(int(policy), num_paths, SQRT_LOG_TABLE, s.visits, s.value_sum, s.prior, s.g,
+               s.h, s.inflight, s.flags, s.first_child, s.num_children, s.exploration,
+               s.virtual_loss, leaves)
         return leaves
 
     def _expand(self, store: TreeStore, leaves: np.ndarray, k: np.ndarray, reward: np.ndarray,
                 prior: np.ndarray, cost: np.ndarray, h: np.ndarray) -> np.ndarray:
-        first = np.empty(leaves.shape, dtype=np.int32)
         s = store
-        _expand_kernel(leaves, k, reward, prior, cost, h, s.visits, s.value_sum, s.reward,
-                       s.prior, s.g, s.h, s.inflight, s.flags, s.parent, s.first_child,
-                       s.num_children, s.depth, s.num_nodes, first)
+        first = np.empty(leaves.shape, dtype=np.int32)
+        kernel = _pick(_expand_kernel, s.batch_size >= PARALLEL_MIN_TREES)
+        kernel(leaves, k, reward, prior, cost, h, s.visits, s.value_sum, s.reward, s.prior,
+               s.g, s.h, s.inflight, s.flags, s.parent, s.first_child, s.num_children,
+               s.depth, s.num_nodes, first)
         return first
 
     def _backup(self, store: TreeStore, leaves: np.ndarray, values: np.ndarray,
                 release: bool) -> None:
         s = store
-        _backup_kernel(leaves, np.ascontiguousarray(values, dtype=np.float64), release,
-                       s.visits, s.value_sum, s.reward, s.inflight, s.parent, s.discount)
+        kernel = _pick(_backup_kernel, s.batch_size >= PARALLEL_MIN_TREES)
+        kernel(leaves, np.ascontiguousarray(values, dtype=np.float64), release, s.visits,
+               s.value_sum, s.reward, s.inflight, s.parent, s.discount)
