@@ -51,24 +51,48 @@ class SubgraphFeedback:
 
 
 class SubgraphPropagator(Propagator):
-    """Deliver to each parameter the subgraph linking it to the outputs it influenced."""
+    """Deliver to each parameter the subgraph linking it to the outputs it influenced.
+
+    Two equivalent strategies: with few parameters, one forward scan of the
+    topological order per parameter (a node is in the subgraph when one of its
+    parents is) touches a single set and streams through the order; with many
+    parameters, a child index lets each one walk only its own subgraph.
+    `scan_limit` picks between them.
+    """
 
     name = "subgraph"
+    scan_limit = 16
 
     def propagate(self, outputs: Sequence[Node], feedback: Sequence[Any]) -> list[Node]:
         order = topological(outputs)
-        children = children_index(order)
-        position = {id(n): i for i, n in enumerate(order)}
-        reached = []
-        for param in order:
-            if not isinstance(param, Parameter):
-                continue
-            ids = reachable(param, children)
-            nodes = _in_order(ids, order, position[id(param)])
+        params = [n for n in order if isinstance(n, Parameter)]
+        if len(params) <= self.scan_limit:
+            subgraphs = [_scan(p, order, order.index(p)) for p in params]
+        else:
+            children = children_index(order)
+            position = {id(n): i for i, n in enumerate(order)}
+            subgraphs = []
+            for p in params:
+                ids = reachable(p, children)
+                subgraphs.append((ids, _in_order(ids, order, position[id(p)])))
+        for param, (ids, nodes) in zip(params, subgraphs):
             hit = [(o, f) for o, f in zip(outputs, feedback) if id(o) in ids]
             param.feedback.append(SubgraphFeedback(param, nodes, [o for o, _ in hit], [f for _, f in hit]))
-            reached.append(param)
-        return reached
+        return params
+
+
+def _scan(param: Parameter, order: list[Node], start: int) -> tuple[set[int], list[Node]]:
+    """Ids and topologically ordered nodes of `param` and everything downstream of it."""
+    ids = {id(param)}
+    nodes: list[Node] = [param]
+    for i in range(start + 1, len(order)):
+        n = order[i]
+        for q in n.parents:
+            if id(q) in ids:
+                ids.add(id(n))
+                nodes.append(n)
+                break
+    return ids, nodes
 
 
 def _in_order(ids: set[int], order: list[Node], start: int) -> list[Node]:

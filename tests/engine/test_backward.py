@@ -15,6 +15,7 @@ from undertow.engine import (
     Node,
     NumericPropagator,
     Parameter,
+    SubgraphPropagator,
     backward,
     no_trace,
     op,
@@ -22,12 +23,14 @@ from undertow.engine import (
 )
 
 
-@given(dag_specs(), st.data())
-def test_each_parameter_gets_exactly_its_minimal_subgraph(spec, data):
+@given(dag_specs(), st.data(), st.sampled_from([0, 16]))
+def test_each_parameter_gets_exactly_its_minimal_subgraph(spec, data, scan_limit):
     values = data.draw(st.lists(st.floats(-2, 2), min_size=spec.n_params, max_size=spec.n_params))
     params, nodes, outputs = build(spec, values)
     feedback = [f"feedback {i}" for i in range(len(outputs))]
-    backward(outputs, feedback)
+    propagator = SubgraphPropagator()
+    propagator.scan_limit = scan_limit  # 0: the child-index strategy, 16: the forward scan
+    backward(outputs, feedback, propagator)
 
     g = to_networkx(outputs)
     out_labels = {o.label for o in outputs}
