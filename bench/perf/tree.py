@@ -24,7 +24,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
 from undertow.optimizers.tree import BYTES_PER_NODE, FLAG_EXPANDED, Policy, TreeStore
 from undertow.optimizers.tree.backends import available_backends, get_backend
 
@@ -101,9 +100,9 @@ def gpu_triad_gbs(n: int = 1 << 27, repetitions: int = 5) -> float:
 class _ObjNode:
     """A PromptAgent-style node object: statistics and a list of children."""
 
-    __slots__ = ("parent", "children", "visits", "value")
+    __slots__ = ("children", "parent", "value", "visits")
 
-    def __init__(self, parent: "_ObjNode | None", visits: int, value: float) -> None:
+    def __init__(self, parent: _ObjNode | None, visits: int, value: float) -> None:
         self.parent, self.children, self.visits, self.value = parent, [], visits, value
 
     def uct(self, c: float) -> float:
@@ -170,7 +169,7 @@ def _bench_cell(be: Any, B: int, M: int, reps: int, bandwidth: float) -> list[di
     for policy in Policy:
         for _ in range(2):
             be.score(store, policy, 1)
-        times = [_timed(lambda: be.score(store, policy, 1), sync) for _ in range(reps)]
+        times = [_timed(lambda p=policy: be.score(store, p, 1), sync) for _ in range(reps)]
         nbytes = B * (M + frontier * (SCORE_BYTES[policy] - 1))
         out.append(_record(be.name, "score", policy.name.lower(), B, M, times, B * M,
                            nbytes, bandwidth))
@@ -180,7 +179,7 @@ def _bench_cell(be: Any, B: int, M: int, reps: int, bandwidth: float) -> list[di
     for rep in range(reps + 1):
         td, leaves = _timed_result(lambda: be.descend(store, Policy.UCT, paths), sync)
         values = be.xp.ones(leaves.shape)
-        tb = _timed(lambda: be.backup(store, leaves, values), sync)
+        tb = _timed(lambda lv=leaves, v=values: be.backup(store, lv, v), sync)
         if rep:
             d_times.append(td)
             b_times.append(tb)
@@ -199,7 +198,7 @@ def _bench_cell(be: Any, B: int, M: int, reps: int, bandwidth: float) -> list[di
     e_times = []
     for rep in range(reps + 1):
         leaves = be.xp.full(B, used - 1 - rep, dtype=be.xp.int32)  # distinct open leaves
-        t = _timed(lambda: be.expand(store, leaves, BRANCHING), sync)
+        t = _timed(lambda lv=leaves: be.expand(store, lv, BRANCHING), sync)
         if rep:
             e_times.append(t)
     out.append(_record(be.name, "expand", "-", B, M, e_times, B * BRANCHING,

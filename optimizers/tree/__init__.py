@@ -12,9 +12,31 @@
 from .backends import TopK, TreeBackend, available_backends, get_backend
 from .payloads import PayloadTable
 from .policies import Policy, as_policy
-from .store import (BYTES_PER_NODE, FLAG_EXPANDED, FLAG_PRUNED, FLAG_TERMINAL, NO_NODE, ROOT,
-                    TreeStore, new_store)
+from .store import (
+                    BYTES_PER_NODE,
+                    FLAG_EXPANDED,
+                    FLAG_PRUNED,
+                    FLAG_TERMINAL,
+                    NO_NODE,
+                    ROOT,
+                    TreeStore,
+                    new_store,
+)
 
-__all__ = ["BYTES_PER_NODE", "FLAG_EXPANDED", "FLAG_PRUNED", "FLAG_TERMINAL", "NO_NODE",
-           "PayloadTable", "Policy", "ROOT", "TopK", "TreeBackend", "TreeStore",
-           "as_policy", "available_backends", "get_backend", "new_store"]
+__all__ = [
+                    "BYTES_PER_NODE",
+                    "FLAG_EXPANDED",
+                    "FLAG_PRUNED",
+                    "FLAG_TERMINAL",
+                    "NO_NODE",
+                    "ROOT",
+                    "PayloadTable",
+                    "Policy",
+                    "TopK",
+                    "TreeBackend",
+                    "TreeStore",
+                    "as_policy",
+                    "available_backends",
+                    "get_backend",
+                    "new_store",
+]

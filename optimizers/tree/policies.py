@@ -38,7 +38,7 @@ _ALIASES = {"uct": Policy.UCT, "puct": Policy.PUCT, "astar": Policy.ASTAR,
             "a*": Policy.ASTAR, "a_star": Policy.ASTAR}
 
 
-def as_policy(policy: "Policy | str | int") -> Policy:
+def as_policy(policy: Policy | str | int) -> Policy:
     """Parse ``"uct" | "puct" | "astar"`` (any case), an int code or a Policy."""
     if isinstance(policy, Policy):
         return policy

@@ -118,7 +118,7 @@ class TreeStore:
         """Every field by name (the arrays themselves, not copies)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
-    def map(self, fn: Any) -> "TreeStore":
+    def map(self, fn: Any) -> TreeStore:
         """A new store whose every array is ``fn(array)`` (e.g. a device transfer)."""
         return TreeStore(**{k: fn(v) for k, v in self.arrays().items()})
 

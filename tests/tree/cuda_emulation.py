@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from undertow.optimizers.tree.backends.cupy_backend import CudaSourceBackend, kernel_source
+from undertow.optimizers.tree.backends.cupy_backend import (
+    CudaSourceBackend,
+    kernel_source,
+)
 
 SHIM = Path(__file__).with_name("cuda_shim.h")
 

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.optimizers.tree import PayloadTable, Policy, as_policy, get_backend
 from undertow.optimizers.tree.backends import ENV_VAR, available_backends, cupy_usable
 

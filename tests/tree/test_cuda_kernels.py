@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from treestore_cases import assert_same_store, clone, random_store, stores
-
 from undertow.optimizers.tree import Policy, get_backend
 from undertow.optimizers.tree.backends import cupy_usable
 

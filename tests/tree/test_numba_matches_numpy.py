@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from treestore_cases import assert_same_store, clone, stores
-
 from undertow.optimizers.tree import Policy, get_backend
 
 REF = get_backend("numpy")
@@ -37,8 +36,8 @@ def test_score_topk_matches(policy: Policy, store, k: int) -> None:
 
 def test_score_chunked_merge_matches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Trees split over several parallel chunks merge to the reference's top-k."""
-    from undertow.optimizers.tree.backends import numba_backend
     from treestore_cases import random_store
+    from undertow.optimizers.tree.backends import numba_backend
 
     monkeypatch.setattr(numba_backend, "SCORE_CHUNK", 7)
     for seed in range(20):

@@ -11,7 +11,6 @@ import copy
 
 import numpy as np
 from hypothesis import strategies as st
-
 from undertow.optimizers.tree import FLAG_PRUNED, FLAG_TERMINAL, TreeStore, get_backend
 
 

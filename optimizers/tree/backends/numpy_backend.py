@@ -36,7 +36,7 @@ def node_scores(store: TreeStore, policy: Policy, b: np.ndarray, n: np.ndarray) 
 
 def frontier_mask(store: TreeStore, policy: Policy) -> np.ndarray:
     """bool [B, M]: allocated nodes with no closed flag (and, for A*, none in flight)."""
-    B, M = store.visits.shape
+    M = store.capacity
     mask = (np.arange(M)[None, :] < store.num_nodes[:, None]) & ((store.flags & CLOSED_MASK) == 0)
     if policy == Policy.ASTAR:
         mask &= store.inflight == 0
@@ -45,7 +45,7 @@ def frontier_mask(store: TreeStore, policy: Policy) -> np.ndarray:
 
 def topk_rows(scores: np.ndarray, k: int) -> TopK:
     """Top-k per row by (score desc, index asc); ``-inf`` entries count as absent."""
-    B, M = scores.shape
+    M = scores.shape[1]
     if k == 1:
         idx = np.argmax(scores, axis=1)[:, None]  # first maximum = lowest index
     else:
