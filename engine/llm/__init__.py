@@ -47,6 +47,7 @@ from undertow.engine.llm.structured import (
                                         extract_json,
                                         parse_structured,
 )
+from undertow.engine.llm.traced import allm_call, llm_call, response_of
 from undertow.engine.llm.types import LLMRequest, LLMResponse, Message, Reply, Usage
 
 __all__ = [
@@ -57,4 +58,5 @@ __all__ = [
     "SpecError", "Spend", "StructuredOutputError", "Usage", "canonical_json",
     "default_cache_dir", "extract_json", "make_backend", "make_llm", "parse_retry_after",
     "parse_spec", "parse_structured", "request_key", "run_sync", "to_messages",
+    "allm_call", "llm_call", "response_of",
 ]
