@@ -171,7 +171,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     with start_in_subprocess(latency_s=latency) as server:
         out["concurrency"] = bench_concurrency(
             server.openai_base_url, calls=1000, concurrency=64, latency_s=latency,
-            repetitions=1 if quick else 3,
+            repetitions=1 if quick else 5,
             server_pid=server.process.pid if server.process else None)
     out["targets"] = {"cache_hit_us_p50": 200, "client_overhead_ratio": 1.15,
                       "concurrency.ratio_vs_raw": 1.2}
