@@ -20,4 +20,4 @@ for root in ROOTS:
         package_dir[f"{name}.{sub}"] = f"{root}/{sub.replace('.', '/')}"
 
 setup(packages=packages, package_dir=package_dir, include_package_data=True,
-      package_data={"": ["*.json", "*.md", "*.txt"]})
+      package_data={"": ["*.json", "*.md", "*.txt", "*.cu", "*.h"]})
