@@ -10,30 +10,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from undertow.engine.llm.aio import LoopLocal
-from undertow.engine.llm.backends.base import (
-    estimate_tokens,
-    redact,
-    resolve_key,
-    transport_errors,
-)
-from undertow.engine.llm.errors import (
-    LLMAPIError,
-    LLMConnectionError,
-    LLMError,
-    LLMTimeoutError,
-    MalformedResponseError,
-)
-from undertow.engine.llm.retry import parse_retry_after
+from undertow.engine.llm.backends.base import estimate_tokens, resolve_key
+from undertow.engine.llm.backends.sdk import SDKBackend
+from undertow.engine.llm.errors import LLMConnectionError, MalformedResponseError
 from undertow.engine.llm.types import LLMRequest, Reply
 
 ANTHROPIC_URL = "https://api.anthropic.com"
 
 
-class AnthropicBackend:
+class AnthropicBackend(SDKBackend):
     """Claude models; reads `ANTHROPIC_API_KEY` unless `api_key` is given."""
 
     provider = "anthropic"
+    key_hint = " (check ANTHROPIC_API_KEY)"
+    reply_kind = "messages JSON"
+    stream_item = "event"
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
                  timeout: float | None = 60.0, default_max_tokens: int = 1024,
@@ -43,15 +34,9 @@ class AnthropicBackend:
         key = resolve_key(api_key, "ANTHROPIC_API_KEY", "anthropic")
         self.endpoint = (base_url or ANTHROPIC_URL).rstrip("/")
         self.default_max_tokens = default_max_tokens
-        self._options = {"api_key": key, "base_url": self.endpoint, "timeout": timeout,
-                         "max_retries": 0}
-        self._async_http_client = async_http_client
-        self._client = anthropic.Anthropic(**self._options, http_client=http_client)
-        self._sdk = anthropic
-        self._transport = transport_errors()
-        self._async = LoopLocal(lambda: self._sdk.AsyncAnthropic(**self._options,
-                                                        http_client=self._async_http_client),
-                                close=lambda client: client.close())
+        options = {"api_key": key, "base_url": self.endpoint, "timeout": timeout, "max_retries": 0}
+        self._connect(anthropic, anthropic.Anthropic, anthropic.AsyncAnthropic, options,
+                      http_client, async_http_client)
 
     def __repr__(self) -> str:  # never shows the key
         return f"AnthropicBackend(endpoint={self.endpoint!r})"
@@ -90,32 +75,11 @@ class AnthropicBackend:
             kw["stream"] = True
         return kw
 
-    def _translate(self, exc: Exception) -> LLMError:
-        """Our error for an SDK error, with the API key scrubbed from its message."""
-        key = self._options["api_key"]
-        error = self._translate_raw(exc)
-        error.args = tuple(redact(str(a), key) for a in error.args)
-        exc.args = tuple(redact(str(a), key) for a in exc.args)  # it is chained as __cause__
-        if isinstance(getattr(exc, "message", None), str):
-            exc.message = redact(exc.message, key)  # type: ignore[attr-defined]
-        return error
+    def _sdk_errors(self) -> tuple[type[BaseException], ...]:
+        return (self._sdk.AnthropicError, ValueError)
 
-    def _translate_raw(self, exc: Exception) -> LLMError:
-        sdk = self._sdk
-        if isinstance(exc, sdk.APITimeoutError):
-            return LLMTimeoutError(f"anthropic request to {self.endpoint} timed out "
-                                   "(raise timeout=..., or check the server)")
-        if isinstance(exc, sdk.APIConnectionError):
-            return LLMConnectionError(f"anthropic connection to {self.endpoint} failed: "
-                                      f"{exc.__cause__ or exc}")
-        if isinstance(exc, sdk.APIStatusError):
-            status = exc.status_code
-            hint = " (check ANTHROPIC_API_KEY)" if status in (401, 403) else ""
-            return LLMAPIError(f"anthropic HTTP {status}: {exc.message}{hint}", status=status,
-                               provider="anthropic",
-                               retry_after=parse_retry_after(exc.response.headers))
-        return MalformedResponseError(f"anthropic sent a reply that is not valid messages "
-                                      f"JSON: {type(exc).__name__}: {exc}")
+    def _create(self, client: Any, kwargs: dict[str, Any]) -> Any:
+        return client.messages.create(**kwargs)
 
     @staticmethod
     def _reply(resp: Any) -> Reply:
@@ -160,54 +124,6 @@ class AnthropicBackend:
                      usage_estimated=estimated)
 
     @staticmethod
-    def _state(request: LLMRequest) -> dict[str, Any]:
+    def _new_state(request: LLMRequest) -> dict[str, Any]:
         return {"model": request.model, "prompt": None, "completion": None,
                 "finish": None, "stopped": False}
-
-    def complete(self, request: LLMRequest, *, timeout: float | None = None,
-                 stream: bool = False) -> Reply:
-        """One message; a streamed reply is joined into one `Reply`."""
-        try:
-            resp = self._client.messages.create(**self._kwargs(request, timeout, stream))
-            if not stream:
-                return self._reply(resp)
-            parts: list[str] = []
-            state = self._state(request)
-            with resp:
-                for event in resp:
-                    self._absorb(event, parts, state)
-        except (self._sdk.AnthropicError, ValueError) as exc:
-            raise self._translate(exc) from exc
-        except self._transport as exc:
-            raise LLMConnectionError(f"connection to {self.endpoint} broke mid-stream: "
-                                     f"{exc} (truncated stream)") from exc
-        except (AttributeError, TypeError) as exc:
-            raise MalformedResponseError(f"malformed stream event: {exc}") from exc
-        return self._finish_stream(parts, state)
-
-    async def acomplete(self, request: LLMRequest, *, timeout: float | None = None,
-                        stream: bool = False) -> Reply:
-        """Async twin of `complete`."""
-        client = await self._async.get()
-        try:
-            resp = await client.messages.create(**self._kwargs(request, timeout, stream))
-            if not stream:
-                return self._reply(resp)
-            parts: list[str] = []
-            state = self._state(request)
-            async with resp:
-                async for event in resp:
-                    self._absorb(event, parts, state)
-        except (self._sdk.AnthropicError, ValueError) as exc:
-            raise self._translate(exc) from exc
-        except self._transport as exc:
-            raise LLMConnectionError(f"connection to {self.endpoint} broke mid-stream: "
-                                     f"{exc} (truncated stream)") from exc
-        except (AttributeError, TypeError) as exc:
-            raise MalformedResponseError(f"malformed stream event: {exc}") from exc
-        return self._finish_stream(parts, state)
-
-    def close(self) -> None:
-        """Close the sync client and the async clients of loops still running."""
-        self._client.close()
-        self._async.close_all()

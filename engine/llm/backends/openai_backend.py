@@ -10,27 +10,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from undertow.engine.llm.aio import LoopLocal
-from undertow.engine.llm.backends.base import (
-    estimate_tokens,
-    redact,
-    resolve_key,
-    transport_errors,
-)
-from undertow.engine.llm.errors import (
-    LLMAPIError,
-    LLMConnectionError,
-    LLMError,
-    LLMTimeoutError,
-    MalformedResponseError,
-)
-from undertow.engine.llm.retry import parse_retry_after
+from undertow.engine.llm.backends.base import estimate_tokens, resolve_key
+from undertow.engine.llm.backends.sdk import SDKBackend
+from undertow.engine.llm.errors import LLMConnectionError, LLMError, MalformedResponseError
 from undertow.engine.llm.types import LLMRequest, Reply
 
 OPENAI_URL = "https://api.openai.com/v1"
 
 
-class OpenAIBackend:
+class OpenAIBackend(SDKBackend):
     """Chat completions through the official SDK.
 
     `provider="openai"` reads `OPENAI_API_KEY`; `provider="openai-compatible"` needs a
@@ -54,19 +42,17 @@ class OpenAIBackend:
             key = resolve_key(api_key, "OPENAI_API_KEY", provider)
         self.provider = provider
         self.endpoint = (base_url or OPENAI_URL).rstrip("/")
-        self._options = {"api_key": key, "base_url": self.endpoint, "timeout": timeout,
-                         "max_retries": 0, "default_headers": default_headers}
-        self._async_http_client = async_http_client
-        self._client = openai.OpenAI(**self._options, http_client=http_client)
-        self._sdk = openai
-        self._transport = transport_errors()
-        self._async = LoopLocal(lambda: self._sdk.AsyncOpenAI(**self._options,
-                                                        http_client=self._async_http_client),
-                                close=lambda client: client.close())
+        if provider == "openai":
+            self.key_hint = " (check OPENAI_API_KEY)"
+        options = {"api_key": key, "base_url": self.endpoint, "timeout": timeout,
+                   "max_retries": 0, "default_headers": default_headers}
+        self._connect(openai, openai.OpenAI, openai.AsyncOpenAI, options, http_client, async_http_client)
+
+    reply_kind = "chat-completions JSON"
+    stream_item = "chunk"
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIBackend(provider={self.provider!r}, endpoint={self.endpoint!r})"
-
 
     def _kwargs(self, request: LLMRequest, timeout: float | None, stream: bool) -> dict[str, Any]:
         kw: dict[str, Any] = {
@@ -99,33 +85,6 @@ class OpenAIBackend:
             kw["stream_options"] = {"include_usage": True}
         return kw
 
-    def _translate(self, exc: Exception) -> LLMError:
-        """Our error for an SDK error, with the API key scrubbed from its message."""
-        key = self._options["api_key"]
-        error = self._translate_raw(exc)
-        error.args = tuple(redact(str(a), key) for a in error.args)
-        exc.args = tuple(redact(str(a), key) for a in exc.args)  # it is chained as __cause__
-        if isinstance(getattr(exc, "message", None), str):
-            exc.message = redact(exc.message, key)  # type: ignore[attr-defined]
-        return error
-
-    def _translate_raw(self, exc: Exception) -> LLMError:
-        sdk = self._sdk
-        if isinstance(exc, sdk.APITimeoutError):
-            return LLMTimeoutError(f"{self.provider} request to {self.endpoint} timed out "
-                                   "(raise timeout=..., or check the server)")
-        if isinstance(exc, sdk.APIConnectionError):
-            return LLMConnectionError(f"{self.provider} connection to {self.endpoint} failed: "
-                                      f"{exc.__cause__ or exc}")
-        if isinstance(exc, sdk.APIStatusError):
-            status = exc.status_code
-            hint = " (check the API key)" if status in (401, 403) else ""
-            return LLMAPIError(f"{self.provider} HTTP {status}: {exc.message}{hint}",
-                               status=status, provider=self.provider,
-                               retry_after=parse_retry_after(exc.response.headers))
-        return MalformedResponseError(f"{self.provider} sent a reply that is not valid "
-                                      f"chat-completions JSON: {type(exc).__name__}: {exc}")
-
     def _sdk_errors(self) -> tuple[type[BaseException], ...]:
         return (self._sdk.OpenAIError, ValueError)
 
@@ -148,8 +107,14 @@ class OpenAIBackend:
                 f"reply is not a chat completion ({type(exc).__name__}: {exc}); "
                 f"got {str(resp)[:200]!r}") from None
 
-    def _finish_stream(self, parts: list[str], finish: str | None, usage: Any,
-                       model: str) -> Reply:
+    def _create(self, client: Any, kwargs: dict[str, Any]) -> Any:
+        return client.chat.completions.create(**kwargs)
+
+    def _new_state(self, request: LLMRequest) -> dict[str, Any]:
+        return {"usage": None, "finish": None, "model": request.model}
+
+    def _finish_stream(self, parts: list[str], state: dict[str, Any]) -> Reply:
+        finish, usage, model = state["finish"], state["usage"], state["model"]
         if finish is None:
             raise LLMConnectionError(f"{self.provider} stream from {self.endpoint} ended "
                                      "before its last chunk (truncated stream)")
@@ -168,51 +133,3 @@ class OpenAIBackend:
                 parts.append(choice.delta.content)
             if choice.finish_reason is not None:
                 state["finish"] = choice.finish_reason
-
-    def complete(self, request: LLMRequest, *, timeout: float | None = None,
-                 stream: bool = False) -> Reply:
-        """One chat completion; streamed replies are joined into one `Reply`."""
-        try:
-            resp = self._client.chat.completions.create(**self._kwargs(request, timeout, stream))
-            if not stream:
-                return self._reply(resp)
-            parts: list[str] = []
-            state: dict[str, Any] = {"usage": None, "finish": None, "model": request.model}
-            with resp:
-                for chunk in resp:
-                    self._absorb(chunk, parts, state)
-        except self._sdk_errors() as exc:
-            raise self._translate(exc) from exc
-        except self._transport as exc:
-            raise LLMConnectionError(f"connection to {self.endpoint} broke mid-stream: "
-                                     f"{exc} (truncated stream)") from exc
-        except (AttributeError, TypeError) as exc:
-            raise MalformedResponseError(f"malformed stream chunk: {exc}") from exc
-        return self._finish_stream(parts, state["finish"], state["usage"], state["model"])
-
-    async def acomplete(self, request: LLMRequest, *, timeout: float | None = None,
-                        stream: bool = False) -> Reply:
-        """Async twin of `complete`."""
-        client = await self._async.get()
-        try:
-            resp = await client.chat.completions.create(**self._kwargs(request, timeout, stream))
-            if not stream:
-                return self._reply(resp)
-            parts: list[str] = []
-            state: dict[str, Any] = {"usage": None, "finish": None, "model": request.model}
-            async with resp:
-                async for chunk in resp:
-                    self._absorb(chunk, parts, state)
-        except self._sdk_errors() as exc:
-            raise self._translate(exc) from exc
-        except self._transport as exc:
-            raise LLMConnectionError(f"connection to {self.endpoint} broke mid-stream: "
-                                     f"{exc} (truncated stream)") from exc
-        except (AttributeError, TypeError) as exc:
-            raise MalformedResponseError(f"malformed stream chunk: {exc}") from exc
-        return self._finish_stream(parts, state["finish"], state["usage"], state["model"])
-
-    def close(self) -> None:
-        """Close the sync client and the async clients of loops still running."""
-        self._client.close()
-        self._async.close_all()
