@@ -12,7 +12,11 @@ from typing import Any
 
 from undertow.engine.llm.backends.base import estimate_tokens, resolve_key
 from undertow.engine.llm.backends.sdk import SDKBackend
-from undertow.engine.llm.errors import LLMConnectionError, LLMError, MalformedResponseError
+from undertow.engine.llm.errors import (
+    LLMConnectionError,
+    LLMError,
+    MalformedResponseError,
+)
 from undertow.engine.llm.types import LLMRequest, Reply
 
 OPENAI_URL = "https://api.openai.com/v1"
