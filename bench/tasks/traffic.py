@@ -62,9 +62,9 @@ class Intersection:
                 credit[green] -= leave
                 if queue[green] == 0:
                     credit[green] = min(credit[green], 1.0)
-            for side in queue:
-                peak[side] = max(peak[side], queue[side])
-                waited += queue[side]
+            for side, waiting in queue.items():
+                peak[side] = max(peak[side], waiting)
+                waited += waiting
         return {"delay": waited / max(arrivals, 1), "peak_ns": peak["ns"], "peak_ew": peak["ew"]}
 
     def feedback(self, result: dict[str, float]) -> dict[str, object]:

@@ -75,7 +75,7 @@ def test_simulation_is_deterministic_and_sane(seed, g1, g2):
                  st.dictionaries(st.text(), st.floats(allow_nan=False))))
 def test_feedback_score_reads_numbers_only(item):
     s = feedback_score(item)
-    if isinstance(item, bool) or isinstance(item, str):
+    if isinstance(item, (bool, str)):
         assert s is None
     elif isinstance(item, (int, float)):
         assert s == float(item)
