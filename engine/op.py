@@ -23,6 +23,10 @@ _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 Backward = Callable[..., tuple[Any, ...]]
 
+#: Filenames of compiled trainable code start with this; their frames always count
+#: as the failing line (see `engine.code.compile_function`).
+TRAINABLE_PREFIX = "<undertow-code"
+
 
 class Op:
     """A named operator: what it computes (`forward`) and how gradients pass (`backward`).
@@ -31,7 +35,7 @@ class Op:
     frames count as "inside" the operator when an exception is located.
     """
 
-    __slots__ = ("name", "forward", "backward", "doc", "code_files")
+    __slots__ = ("backward", "code_files", "doc", "forward", "name")
 
     def __init__(
         self,
@@ -180,12 +184,13 @@ def _failing_line(op: Op, exc: BaseException) -> tuple[str | None, int | None, s
     exception came from C code called on that line). For a built-in operator on
     nodes (`a / b`), it is the user's line that applied the operator.
     """
-    if isinstance(exc, SyntaxError) and exc.filename in op.code_files:
+    if isinstance(exc, SyntaxError) and (exc.filename in op.code_files
+                                         or str(exc.filename).startswith(TRAINABLE_PREFIX)):
         text = exc.text or linecache.getline(exc.filename, exc.lineno or 0)
         return exc.filename, exc.lineno, text.rstrip("\n") or None
     frames = traceback.extract_tb(exc.__traceback__)
     for fr in reversed(frames):
-        if fr.filename in op.code_files:
+        if fr.filename in op.code_files or fr.filename.startswith(TRAINABLE_PREFIX):
             return fr.filename, fr.lineno, fr.line
     frame = sys._getframe(1)
     while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _ENGINE_DIR:

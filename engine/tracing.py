@@ -22,8 +22,16 @@ from undertow.engine.code import compile_function, function_source
 from undertow.engine.context import STATE
 from undertow.engine.errors import ExecutionError
 from undertow.engine.node import Node
-from undertow.engine.op import Backward, Op, _dedup, _unwrap_collect, error_node, make_node, unwrap_args
-
+from undertow.engine.op import (
+    TRAINABLE_PREFIX,
+    Backward,
+    Op,
+    _dedup,
+    _unwrap_collect,
+    error_node,
+    make_node,
+    unwrap_args,
+)
 from undertow.engine.params import Parameter
 
 _CONTAINERS = frozenset({list, tuple, dict})
@@ -71,7 +79,7 @@ class TracedFunction:
     def _current(self) -> Callable[..., Any]:
         code = self.code
         if code is not None and code.version != self._compiled_version:
-            filename = f"<undertow-code {self._fn.__qualname__} v{code.version}>"
+            filename = f"{TRAINABLE_PREFIX} {self._fn.__qualname__} v{code.version}>"
             self.op.code_files = self.op.code_files | {filename}
             self._compiled_version = code.version
             self.op.forward = compile_function(code.value, self._fn.__name__, self._fn.__globals__, filename)
