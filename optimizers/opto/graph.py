@@ -1,0 +1,163 @@
+"""The subgraphs parameters received, gathered into one named, ordered view for a report.
+
+`GraphView.build(feedbacks, names)` merges the `SubgraphFeedback` of several
+parameters (and several `backward` calls): it orders the nodes, gives each one a
+short Python-like name that does not depend on global node ids (`mul_0`, `llm_3`),
+and sorts them into trainable variables, inputs (nodes outside the subgraphs that
+feed into it), operator calls, and outputs with their feedback. Rendering is in
+`report.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from undertow.engine import ErrorNode, Node, Parameter, SubgraphFeedback
+
+_IDENT = re.compile(r"[^0-9a-zA-Z_]+")
+
+
+@dataclass
+class Output:
+    """One output node, its feedback (joined when several calls gave some), its inputs."""
+
+    node: Node
+    feedback: list[Any]
+    inputs: list[Node]
+    literals: list[Any]
+
+
+@dataclass
+class GraphView:
+    """What a report shows, before rendering.
+
+    Attributes:
+        variables: the trainable parameters that received feedback, in order.
+        names: report name of every shown node, by `id(node)`.
+        inputs: nodes feeding the subgraphs from outside (leaves and fixed values).
+        calls: the operator nodes of the subgraphs, in topological order.
+        outputs: the outputs with their feedback.
+    """
+
+    variables: list[Parameter]
+    names: dict[int, str]
+    inputs: list[Node]
+    calls: list[Node]
+    outputs: list[Output] = field(default_factory=list)
+
+    def name(self, node: Node) -> str:
+        return self.names[id(node)]
+
+    @classmethod
+    def build(cls, feedbacks: Sequence[SubgraphFeedback], var_names: dict[int, str]) -> GraphView:
+        """Merge `feedbacks`; `var_names` gives each trainable parameter its report name."""
+        members: dict[int, Node] = {}
+        variables: dict[int, Parameter] = {}
+        out_fb: dict[int, tuple[Node, list[Any]]] = {}
+        for fb in feedbacks:
+            variables.setdefault(id(fb.parameter), fb.parameter)
+            for n in fb.nodes:
+                members.setdefault(id(n), n)
+            for o, f in zip(fb.outputs, fb.feedback):
+                entry = out_fb.setdefault(id(o), (o, []))
+                if not any(f is g or _same(f, g) for g in entry[1]):
+                    entry[1].append(f)
+        # Node ids grow with creation and a node is made after its parents: id order
+        # is a topological order.
+        nodes = sorted(members.values(), key=lambda n: n.id)
+        calls = [n for n in nodes if not isinstance(n, Parameter) and n.op is not None]
+        inputs: dict[int, Node] = {}
+        for n in calls:
+            for p in n.parents:
+                if id(p) not in members and id(p) not in variables:
+                    inputs.setdefault(id(p), p)
+        for n in nodes:  # parameters in a subgraph that are not being optimized
+            if isinstance(n, Parameter) and id(n) not in variables:
+                inputs.setdefault(id(n), n)
+        ordered_inputs = sorted(inputs.values(), key=lambda n: n.id)
+        names = _name_nodes(list(variables.values()), var_names, ordered_inputs, calls)
+        view = cls(list(variables.values()), names, ordered_inputs, calls)
+        view.outputs = [Output(o, fbs, *_output_inputs(o, members, inputs))
+                        for o, fbs in sorted(out_fb.values(), key=lambda e: e[0].id)]
+        return view
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - user values may refuse comparison (arrays...)
+        return False
+
+
+def ident(text: str) -> str:
+    """`text` as an identifier: `mul:3` -> `mul_3`, `my prompt` -> `my_prompt`."""
+    s = _IDENT.sub("_", text).strip("_") or "node"
+    return f"_{s}" if s[0].isdigit() else s
+
+
+def _name_nodes(variables: list[Parameter], var_names: dict[int, str], inputs: list[Node],
+                calls: list[Node]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    used: set[str] = set()
+    counters: dict[str, int] = {}
+
+    def claim(node: Node, base: str, numbered: bool) -> None:
+        if numbered:
+            k = counters.get(base, 0)
+            while f"{base}_{k}" in used:
+                k += 1
+            counters[base] = k + 1
+            name = f"{base}_{k}"
+        else:
+            name, k = base, 1
+            while name in used:
+                name, k = f"{base}_{k}", k + 1
+        used.add(name)
+        names[id(node)] = name
+
+    for v in variables:
+        claim(v, var_names.get(id(v)) or ident(v.label), False)
+    for n in inputs:
+        if n.name is not None:
+            claim(n, ident(n.name), False)
+        else:
+            claim(n, ident(n.op.name) if n.op is not None else "input", True)
+    for n in calls:
+        if n.name is not None:
+            claim(n, ident(n.name), False)
+        else:
+            claim(n, ident(n.op.name), True)
+    return names
+
+
+def _output_inputs(out: Node, members: dict[int, Node], inputs: dict[int, Node]
+                   ) -> tuple[list[Node], list[Any]]:
+    """The outside inputs and plain literal arguments that reach `out` through the subgraph."""
+    seen: set[int] = set()
+    found: list[Node] = []
+    literals: list[Any] = []
+    stack = [out]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if id(n) in inputs:
+            found.append(n)
+            continue
+        if id(n) not in members or isinstance(n, Parameter):
+            continue
+        for a in n.args:  # positional literals: the data; keywords are settings
+            if not isinstance(a, Node) and isinstance(a, (str, int, float)) and \
+                    not isinstance(a, bool) and a not in literals:
+                literals.append(a)
+        stack.extend(n.parents)
+    found.sort(key=lambda n: n.id)
+    return found, literals
+
+
+def is_error(node: Node) -> bool:
+    return isinstance(node, ErrorNode)

@@ -1,0 +1,278 @@
+"""OptoPrime: the subgraph each parameter received, shown to an LLM as a debugging report.
+
+One step: merge the `SubgraphFeedback` of every parameter into one report
+(`report.py`), ask the LLM for `{"reasoning": ..., "suggestion": {name: value}}`,
+read the reply defensively (`parse.py`), and apply only the values that fit their
+parameter's kind and constraints. Refused values are logged with the reason and shown
+in the next step's report, so the model can correct itself. Options: a memory of
+earlier (values, feedback) pairs, several candidates per step chosen by a
+user-supplied `evaluate` on a validation batch, and masking report sections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from undertow.engine import Module, Parameter, SubgraphFeedback, no_trace
+from undertow.optimizers.base import Optimizer, Proposal
+from undertow.optimizers.opto.graph import GraphView
+from undertow.optimizers.opto.parse import (
+    SuggestionError,
+    coerce,
+    match_name,
+    parse_reply,
+)
+from undertow.optimizers.opto.report import (
+    Report,
+    check_sections,
+    one_line,
+    render_report,
+)
+
+#: The `parameter` field of log entries about a whole reply (not JSON, nothing to change).
+REPLY_ENTRY = "(reply)"
+
+SYSTEM_PROMPT = ("You are an expert programmer who debugs programs and improves their "
+                 "trainable variables from the feedback their outputs received. You reply "
+                 "in JSON only.")
+
+Evaluate = Callable[[dict[str, Any]], float]
+
+
+@dataclass
+class Candidate:
+    """One reply read: the valid new values, the refused ones with reasons, and notes."""
+
+    index: int
+    reply: str
+    reasoning: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    score: float | None = None
+
+
+class OptoPrime(Optimizer):
+    """The OPTO optimizer: debugging report in, structured suggestion out, validated.
+
+    Args:
+        parameters: the parameters (or a `Module`) to optimize.
+        llm: an `undertow.engine.llm.LLM` (anything with `complete(messages, ...)`
+            returning an object with `.text`). Calls are booked under purpose "optimizer".
+        sections: report sections to mask, e.g. `{"code": False}` (see `report.SECTIONS`).
+        memory_size: how many earlier (values, feedback) pairs the report shows (0: none).
+        n_candidates: replies asked per step; with more than one, `evaluate` picks.
+        evaluate: `evaluate(values) -> float`, higher is better, called with every
+            parameter's name -> value; while it runs, the parameters hold those values
+            and tracing is off. Required when `n_candidates > 1`.
+        temperature: sampling temperature (default 0 for one candidate, 0.7 for more).
+        max_tokens: the report's size budget in estimated tokens.
+        max_value_chars: longest value shown before shortening (variables never are).
+        keep_current: with `evaluate`, keep the current values when no candidate beats them.
+    """
+
+    def __init__(self, parameters: Iterable[Parameter] | Module, llm: Any, *,
+                 sections: Mapping[str, bool] | None = None, memory_size: int = 0,
+                 n_candidates: int = 1, evaluate: Evaluate | None = None,
+                 temperature: float | None = None, max_tokens: int = 6000,
+                 max_value_chars: int = 500, keep_current: bool = True,
+                 system_prompt: str = SYSTEM_PROMPT) -> None:
+        super().__init__(parameters)
+        if not hasattr(llm, "complete"):
+            raise TypeError(f"llm must be an LLM client with .complete(), got {type(llm).__name__}; "
+                            'build one with undertow.engine.llm.make_llm("sim") or a provider spec')
+        if not isinstance(n_candidates, int) or n_candidates < 1:
+            raise ValueError(f"n_candidates must be an int >= 1, got {n_candidates!r}")
+        if n_candidates > 1 and evaluate is None:
+            raise ValueError("n_candidates > 1 needs evaluate=callable(values) -> float to pick "
+                             "among the candidates (e.g. accuracy on a validation batch)")
+        if memory_size < 0:
+            raise ValueError(f"memory_size must be >= 0, got {memory_size}")
+        self.llm = llm
+        self.sections = check_sections(sections)
+        self.memory_size = memory_size
+        self.n_candidates = n_candidates
+        self.evaluate = evaluate
+        self.temperature = temperature if temperature is not None else (0.0 if n_candidates == 1 else 0.7)
+        self.max_tokens = max_tokens
+        self.max_value_chars = max_value_chars
+        self.keep_current = keep_current
+        self.system_prompt = system_prompt
+        self.memory: list[dict[str, Any]] = []
+        self.last_rejections: list[dict[str, Any]] = []
+        self.by_name = {self.names[id(p)]: p for p in self.parameters}
+
+    # -- the report ------------------------------------------------------------
+    def _received(self) -> list[SubgraphFeedback]:
+        out: list[SubgraphFeedback] = []
+        for p in self.parameters:
+            for fb in p.feedback:
+                if not isinstance(fb, SubgraphFeedback):
+                    raise TypeError(
+                        f"parameter {self.names[id(p)]!r} received {type(fb).__name__}; OptoPrime "
+                        "reads subgraph feedback: call backward(outputs, feedback) with the "
+                        'default "subgraph" propagator')
+                out.append(fb)
+        return out
+
+    def report(self) -> Report | None:
+        """The report the next `step()` would send, or None when no feedback was received."""
+        received = self._received()
+        if not received:
+            return None
+        view = GraphView.build(received, {id(p): n for n, p in self.by_name.items()})
+        memory = self.memory[-self.memory_size:] if self.memory_size else []
+        return render_report(view, sections=self.sections, max_tokens=self.max_tokens,
+                             max_value_chars=self.max_value_chars, memory=memory,
+                             rejections=self.last_rejections)
+
+    # -- one step --------------------------------------------------------------
+    def step(self) -> list[Proposal]:
+        """Ask for suggestions from the received feedback and apply the valid ones."""
+        report = self.report()
+        if report is None:
+            self.steps += 1
+            return []
+        messages = [{"role": "system", "content": self.system_prompt},
+                    {"role": "user", "content": report.text}]
+        base_meta = {"prompt": report.text, "report_tokens": report.tokens,
+                     "left_out": list(report.left_out)}
+        before = {n: p.value for n, p in self.by_name.items()}
+        candidates = []
+        for i in range(self.n_candidates):
+            reply = self.llm.complete(messages, purpose="optimizer", temperature=self.temperature,
+                                      sample_index=i)
+            candidates.append(self._read(i, reply.text))
+        chosen, scores = self._choose(candidates, before)
+        proposals = self._apply(candidates, chosen, scores, base_meta)
+        self.last_rejections = [r for c in candidates if chosen is None or c is chosen
+                                for r in c.refused]
+        self._remember(before, report)
+        self.steps += 1
+        return proposals
+
+    def _read(self, index: int, text: str) -> Candidate:
+        parsed = parse_reply(text)
+        cand = Candidate(index, text, parsed.reasoning, error=parsed.error)
+        for key, raw in parsed.suggestion.items():
+            try:
+                name = match_name(key, self.by_name)
+                value = coerce(self.by_name[name], raw)
+            except SuggestionError as exc:
+                where = key if str(exc).startswith("the key") else name
+                cand.refused.append({"parameter": where, "value": _json(raw), "reason": str(exc)})
+                continue
+            if name in cand.values:
+                cand.refused.append({"parameter": name, "value": _json(raw),
+                                     "reason": f"the key {key!r} repeats a suggestion for {name}"})
+            elif value != self.by_name[name].value:
+                cand.values[name] = value
+        return cand
+
+    def _choose(self, cands: list[Candidate], before: dict[str, Any]
+                ) -> tuple[Candidate | None, dict[str, Any]]:
+        """The candidate to apply (None: keep everything) and the scores seen."""
+        if self.n_candidates == 1:
+            return cands[0], {}
+        assert self.evaluate is not None
+        scores: dict[str, Any] = {"current": self._score(before)}
+        best: Candidate | None = None
+        for c in cands:
+            if c.values:
+                c.score = self._score({**before, **c.values})
+                scores[f"candidate {c.index}"] = c.score
+                if best is None or c.score > best.score:  # type: ignore[operator]
+                    best = c
+        if best is not None and self.keep_current and best.score <= scores["current"]:  # type: ignore[operator]
+            return None, scores
+        return best, scores
+
+    def _score(self, values: dict[str, Any]) -> float:
+        saved = {n: p.value for n, p in self.by_name.items()}
+        try:
+            for n, v in values.items():
+                self.by_name[n].set(v)
+            with no_trace():
+                score = self.evaluate(dict(values))  # type: ignore[misc]
+        finally:
+            for n, v in saved.items():
+                self.by_name[n].set(v)
+        return float(score)
+
+    def _apply(self, cands: list[Candidate], chosen: Candidate | None, scores: dict[str, Any],
+               base_meta: dict[str, Any]) -> list[Proposal]:
+        proposals: list[Proposal] = []
+        for c in cands:
+            meta = {**base_meta, "reply": c.reply, "reasoning": c.reasoning, "candidate": c.index}
+            if scores:
+                meta["scores"] = scores
+            if c.error is not None:
+                proposals.append(self._note(f"{c.error}; nothing changed", meta))
+            elif not c.values and not c.refused:
+                proposals.append(self._note("the reply suggests no change", meta))
+            for r in c.refused:
+                p = self.by_name.get(r["parameter"])
+                proposals.append(self._log(Proposal(
+                    step=self.steps, parameter=r["parameter"], old=p.value if p else None,
+                    new=r["value"], accepted=False, reason=r["reason"], meta=meta)))
+            for name, value in c.values.items():
+                param = self.by_name[name]
+                if c is chosen:
+                    proposals.append(self.propose(param, value, reason=c.reasoning or "suggested",
+                                                  meta=meta))
+                else:
+                    why = (f"not selected: score {c.score} vs {chosen.score} for candidate {chosen.index}"
+                           if chosen is not None else
+                           f"not selected: score {c.score} does not beat the current {scores.get('current')}")
+                    proposals.append(self._log(Proposal(
+                        step=self.steps, parameter=name, old=param.value, new=_json(value),
+                        accepted=False, reason=why, meta=meta)))
+        return proposals
+
+    def _note(self, reason: str, meta: dict[str, Any]) -> Proposal:
+        return self._log(Proposal(step=self.steps, parameter=REPLY_ENTRY, old=None, new=None,
+                                  accepted=False, reason=reason, meta=meta))
+
+    def _log(self, proposal: Proposal) -> Proposal:
+        self.log.append(proposal)
+        return proposal
+
+    def _remember(self, before: dict[str, Any], report: Report) -> None:
+        feedback: list[str] = []
+        for p in self.parameters:
+            for fb in p.feedback:
+                for f in fb.feedback:
+                    text = one_line(f, 200)
+                    if text not in feedback:
+                        feedback.append(text)
+        shown = {n: _json(v) for n, v in before.items() if self.by_name[n].feedback}
+        self.memory.append({"step": self.steps, "values": shown, "feedback": feedback[:8]})
+        if self.memory_size:
+            self.memory = self.memory[-max(self.memory_size, 1):]
+        else:
+            self.memory = []
+
+    # -- resumable state -------------------------------------------------------
+    def extra_state(self) -> dict[str, Any]:
+        return {"memory": [dict(m) for m in self.memory],
+                "last_rejections": [dict(r) for r in self.last_rejections],
+                "config": {"sections": dict(self.sections), "memory_size": self.memory_size,
+                           "n_candidates": self.n_candidates, "temperature": self.temperature,
+                           "max_tokens": self.max_tokens, "max_value_chars": self.max_value_chars}}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.memory = [dict(m) for m in state.get("memory", [])]
+        self.last_rejections = [dict(r) for r in state.get("last_rejections", [])]
+
+
+def _json(v: Any) -> Any:
+    """`v` if it is plain JSON data, else its repr (log entries must stay JSON)."""
+    import json
+
+    try:
+        json.dumps(v, allow_nan=False)
+        return v
+    except (TypeError, ValueError):
+        return repr(v)

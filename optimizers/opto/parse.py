@@ -1,0 +1,229 @@
+"""Reading an optimizer reply: the JSON object, the suggestion map, names and values.
+
+An LLM reply is untrusted text. Everything here either returns clean data or says,
+in one sentence, what was wrong; nothing here touches a parameter. Three steps:
+
+1. `parse_reply(text)` finds the JSON object (bare, fenced, or inside prose) and its
+   "reasoning" and "suggestion" (a map from variable name to new value).
+2. `match_name(key, names)` maps a suggested key to a variable: case, spaces, a `#`
+   or `(kind)` prefix, quotes, and a trailing index (`x` for `x0`) are tolerated.
+3. `coerce(param, raw)` turns the raw value into one of the parameter's kind:
+   "3" -> 3 for an int, "[1, 2]" -> [1, 2] for json, never a list of characters, and
+   never a silent float -> int truncation ("2.5" for an int is refused, with why).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from undertow.engine import InvalidValueError, Parameter
+
+#: Keys that hold the map of new values (compared case-insensitively).
+SUGGESTION_KEYS = ("suggestion", "suggestions", "update", "updates", "new_values", "changes",
+                   "variables", "proposal")
+#: Keys that hold the model's reasoning; never read as variables.
+REASONING_KEYS = ("reasoning", "reason", "rationale", "analysis", "thoughts", "thinking",
+                  "explanation", "answer")
+
+_FENCE = re.compile(r"```[a-zA-Z0-9_+-]*[ \t]*\n(.*?)```", re.DOTALL)
+_INT = re.compile(r"[+-]?\d+")
+
+
+class SuggestionError(ValueError):
+    """A suggested value or name that cannot be used; the message says why."""
+
+
+@dataclass
+class ParsedReply:
+    """What a reply says: its reasoning, the suggested values by key, or why it is unusable.
+
+    `error` is set when the reply is not usable at all (not JSON, suggestion not a map);
+    then `suggestion` is empty. An empty `suggestion` without `error` means
+    "nothing to change".
+    """
+
+    reasoning: str = ""
+    suggestion: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def find_json_object(text: str) -> dict[str, Any] | None:
+    """The first JSON object in `text`: the whole text, a fenced block, or one inside prose."""
+    candidates = [text.strip(), *(m.group(1).strip() for m in _FENCE.finditer(text))]
+    for c in candidates:
+        try:
+            obj = json.loads(c)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            return obj
+    decoder = json.JSONDecoder()
+    for m in re.finditer(r"\{", text):
+        try:
+            obj, _ = decoder.raw_decode(text, m.start())
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            return obj
+    return None
+
+
+def parse_reply(text: str) -> ParsedReply:
+    """Read a reply; never raises. See `ParsedReply` for the three possible outcomes."""
+    if not isinstance(text, str):
+        return ParsedReply(error=f"the reply is a {type(text).__name__}, not text")
+    obj = find_json_object(text)
+    if obj is None:
+        return ParsedReply(error="the reply holds no JSON object; expected "
+                                 '{"reasoning": ..., "suggestion": {name: value}}')
+    lowered = {str(k).strip().lower(): k for k in obj}
+    reasoning = next((obj[lowered[k]] for k in REASONING_KEYS if k in lowered), "")
+    reasoning = reasoning if isinstance(reasoning, str) else json.dumps(reasoning, default=str)
+    key = next((lowered[k] for k in SUGGESTION_KEYS if k in lowered), None)
+    if key is None:  # no map key: the other top-level keys may be variable names
+        rest = {str(k): v for k, v in obj.items() if str(k).strip().lower() not in REASONING_KEYS}
+        return ParsedReply(reasoning, rest)
+    raw = obj[key]
+    if raw is None or raw == "" or raw == [] or raw == {}:
+        return ParsedReply(reasoning, {})
+    if isinstance(raw, str):
+        inner = find_json_object(raw)
+        if inner is None:
+            return ParsedReply(reasoning, error=f"the {key!r} value is a string, not a map "
+                                                "from variable name to new value")
+        raw = inner
+    if not isinstance(raw, dict):
+        return ParsedReply(reasoning, error=f"the {key!r} value is a {type(raw).__name__}, "
+                                            "not a map from variable name to new value")
+    return ParsedReply(reasoning, {str(k): v for k, v in raw.items()})
+
+
+def normalize_name(key: str) -> str:
+    """A comparable form of a variable name: no quotes, `#`, `(kind)` prefix, case or spaces."""
+    k = key.strip().strip("\"'`").strip()
+    k = re.sub(r"^#+\s*", "", k)
+    k = re.sub(r"^\(\w+\)\s*", "", k)
+    k = re.sub(r"^<variable\s+name=[\"']?([^\"'>\s]+)[\"']?[^>]*>$", r"\1", k, flags=re.IGNORECASE)
+    return re.sub(r"[\s\-]+", "_", k).lower()
+
+
+def _stem(name: str) -> str:
+    """`x0`, `x_0`, `x:0` and `x#1` all have the stem `x`."""
+    return re.sub(r"[_:#]?\d+$", "", name) or name
+
+
+def match_name(key: str, names: Iterable[str]) -> str:
+    """The variable `key` refers to, out of `names`; `SuggestionError` if none or several."""
+    names = list(names)
+    norm = normalize_name(key)
+    exact = [n for n in names if n == key]
+    if exact:
+        return exact[0]
+    same = [n for n in names if normalize_name(n) == norm]
+    if len(same) == 1:
+        return same[0]
+    if not same:
+        same = [n for n in names if _stem(normalize_name(n)) == _stem(norm)]
+        if len(same) == 1:
+            return same[0]
+    if same:
+        raise SuggestionError(f"the key {key!r} matches several variables ({', '.join(same)}); "
+                              "use the exact name")
+    raise SuggestionError(f"the key {key!r} names no variable; use one of: {', '.join(names)}")
+
+
+def _strip_fence(text: str) -> str:
+    m = _FENCE.search(text)
+    return m.group(1) if m and not text[:m.start()].strip() and not text[m.end():].strip() else text
+
+
+def _literal(text: str) -> tuple[bool, Any]:
+    """(True, value) when `text` is a JSON or Python literal, else (False, None)."""
+    try:
+        return True, json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return True, ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False, None
+
+
+def _number(param: Parameter, raw: Any) -> float | int:
+    if isinstance(raw, bool):
+        raise SuggestionError(f"{param.kind} parameter: got a boolean {raw!r}, expected a number")
+    if isinstance(raw, str):
+        s = raw.strip().replace("_", "")
+        if param.kind == "int" and _INT.fullmatch(s):
+            return int(s)
+        try:
+            raw = float(s)
+        except ValueError:
+            raise SuggestionError(f"{param.kind} parameter: {raw[:60]!r} is not a number") from None
+    if not isinstance(raw, (int, float)):
+        raise SuggestionError(f"{param.kind} parameter: got a {type(raw).__name__}, expected a number")
+    if not math.isfinite(raw):
+        raise SuggestionError(f"{param.kind} parameter: {raw!r} is not finite")
+    if param.kind == "int":
+        if isinstance(raw, float) and not raw.is_integer():
+            raise SuggestionError(f"int parameter: {raw!r} is not a whole number; it is not "
+                                  "rounded, suggest an integer")
+        return int(raw)
+    return float(raw)
+
+
+def _choice(param: Parameter, raw: Any) -> Any:
+    choices = param.choices or []
+    for c in choices:
+        if c == raw and type(c) is type(raw):
+            return c
+    if isinstance(raw, str):
+        s = raw.strip().strip("\"'")
+        for c in choices:
+            if isinstance(c, str) and c.strip().lower() == s.lower():
+                return c
+        ok, lit = _literal(s)
+        if not ok and s.lower() in ("true", "false", "none", "null"):
+            ok, lit = True, {"true": True, "false": False}.get(s.lower())
+        if ok:
+            for c in choices:
+                if c == lit and type(c) is type(lit):
+                    return c
+    raise SuggestionError(f"choice parameter: {str(raw)[:60]!r} is not one of {choices!r}")
+
+
+def coerce(param: Parameter, raw: Any) -> Any:
+    """`raw` as a value of `param`'s kind, validated by the parameter; `SuggestionError` if not.
+
+    Strings are parsed only where the kind asks for a number, a choice or JSON data; a
+    string is never split into characters, and a fractional number is never rounded.
+    """
+    kind = param.kind
+    if kind in ("text", "code"):
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and kind == "text":
+            raw = str(raw)
+        if not isinstance(raw, str):
+            raise SuggestionError(f"{kind} parameter: got a {type(raw).__name__}, expected a string")
+        value: Any = _strip_fence(raw) if kind == "code" else raw
+    elif kind in ("int", "float"):
+        value = _number(param, raw)
+    elif kind == "choice":
+        value = _choice(param, raw)
+    else:  # json
+        value = raw
+        if isinstance(raw, str) and not isinstance(param.value, str):
+            ok, lit = _literal(raw.strip())
+            if not ok:
+                raise SuggestionError(f"json parameter: the string {raw[:60]!r} is not JSON data; "
+                                      "give the value itself (a list, a map, a number...)")
+            value = lit
+    try:
+        return param.validate(value)
+    except (InvalidValueError, ValueError, TypeError) as exc:  # a schema may raise its own
+        raise SuggestionError(str(exc)) from None

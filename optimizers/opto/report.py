@@ -1,0 +1,329 @@
+"""The debugging report OptoPrime sends: the subgraph as code, values and feedback.
+
+Sections (each can be masked with `sections={"code": False, ...}`, except the
+variables and the reply instructions):
+
+    #Code            the calls that ran, between named values: `mul_0 = mul(x, 2.0)`
+    #Documentation   what each operator does (`Op.doc`)
+    #Variables       `<variable name=... kind=...>value</variable>`, description, constraints
+    #Inputs          values that feed the subgraph from outside (and fixed parameters)
+    #Others          intermediate values
+    #Outputs and feedback   one `<example>` per output: <input>, <output>, <feedback>
+    #Memory          past values of the variables and the feedback they got
+    #Rejected        last step's suggestions that were refused, and why
+
+The layout follows the simulator's request convention (docs/sim.md): variables as
+`<variable>` tags and outputs as `<example>` blocks, so the simulated LLM reads what a
+real model would. The report stays within `max_tokens` (estimated as characters / 4):
+it shortens values, collapses runs of calls of the same shape, then drops detail, and
+lists in `#Left out` whatever it did not show. Variable values are never shortened.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from undertow.engine import Node, Parameter
+from undertow.optimizers.opto.graph import GraphView, is_error
+
+#: Report sections that can be masked; all are shown by default.
+SECTIONS: tuple[str, ...] = ("code", "documentation", "constraints", "inputs", "intermediate",
+                             "outputs", "feedback", "memory", "rejections")
+
+INTRO = ("You are improving a program by changing its trainable variables. Below is a "
+         "debugging report of how the program ran: the code that ran as calls between named "
+         "values (#Code), what each operator does (#Documentation), the trainable variables "
+         "with their constraints (#Variables), the inputs (#Inputs), intermediate values "
+         "(#Others), and each output with the feedback it got (#Outputs and feedback).")
+
+REPLY = ("#Reply\n"
+         "Find what in the variables makes the outputs get this feedback, and propose new "
+         "values for the variables that should change. Each new value must keep the "
+         "variable's kind and constraints; for code, keep the function's name and "
+         "parameters. Reply in JSON only, with keys \"reasoning\" and \"suggestion\" "
+         "(a map from variable name to its new value), like this:\n"
+         '{"reasoning": "<what went wrong and why the change fixes it>", '
+         '"suggestion": {"<variable name>": <new value>}}\n'
+         "Leave out the variables that should stay as they are; an empty suggestion means "
+         "nothing should change.")
+
+
+def estimate_tokens(text: str) -> int:
+    """A provider-neutral token estimate: one token per 4 characters, rounded up."""
+    return (len(text) + 3) // 4
+
+
+def check_sections(sections: Mapping[str, bool] | None) -> dict[str, bool]:
+    """Every section's on/off switch; a clear error for an unknown or unmaskable name."""
+    shown = dict.fromkeys(SECTIONS, True)
+    for key, on in (sections or {}).items():
+        if key == "variables":
+            raise ValueError("the variables section cannot be masked: the model must see the "
+                             "values it changes")
+        if key not in shown:
+            raise ValueError(f"unknown report section {key!r}; use one of {', '.join(SECTIONS)}")
+        shown[key] = bool(on)
+    return shown
+
+
+@dataclass
+class Report:
+    """A rendered report: its text, its estimated tokens, and what it left out."""
+
+    text: str
+    tokens: int
+    left_out: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Level:
+    value_chars: int
+    collapse: str  # "shape": same op and arguments; "op": same op and arity
+    intermediates: bool = True
+    max_code_lines: int | None = None
+    max_examples: int | None = None
+
+
+def cut(text: str, limit: int) -> tuple[str, int]:
+    """`text` cut to `limit` characters with a marker, and how many were dropped."""
+    if len(text) <= limit:
+        return text, 0
+    keep = max(limit, 8)
+    return f"{text[:keep]}…[+{len(text) - keep} chars]", len(text) - keep
+
+
+def one_line(value: Any, limit: int) -> str:
+    """A one-line preview: strings in JSON quotes, other values by repr, cut to `limit`."""
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+    return cut(" ".join(text.split()), limit)[0]
+
+
+def block_text(value: Any, limit: int) -> str:
+    """A value as text for a tag body: strings as they are, others as JSON or repr."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return cut(text, limit)[0]
+
+
+def _arg(view: GraphView, a: Any, limit: int) -> str:
+    if isinstance(a, Node):
+        return view.names.get(id(a), "…")
+    if isinstance(a, (str, int, float, bool, type(None))):
+        return one_line(a, limit)
+    if isinstance(a, (list, tuple)) and any(isinstance(x, Node) for x in a):
+        inner = ", ".join(_arg(view, x, limit) for x in a)
+        return f"[{inner}]" if isinstance(a, list) else f"({inner})"
+    if isinstance(a, dict) and any(isinstance(x, Node) for x in a.values()):
+        return "{" + ", ".join(f"{one_line(k, limit)}: {_arg(view, v, limit)}"
+                               for k, v in a.items()) + "}"
+    if isinstance(a, (list, tuple, dict)):
+        return one_line(a, limit)
+    return f"<{type(a).__name__}>"
+
+
+def _call(view: GraphView, n: Node, limit: int) -> str:
+    parts = [_arg(view, a, limit) for a in n.args]
+    parts += [f"{k}={_arg(view, v, limit)}" for k, v in (n.kwargs or {}).items()
+              if v is not None]
+    line = f"{view.name(n)} = {n.op.name}({', '.join(parts)})"
+    if is_error(n):
+        line += f"  # raised {one_line(n.value, limit)}"
+    return line
+
+
+def _key(view: GraphView, n: Node, collapse: str) -> tuple:
+    if collapse == "op":
+        return (n.op.name, len(n.args), is_error(n))
+    args = tuple("•" if isinstance(a, Node) else _arg(view, a, 40) for a in n.args)
+    return (n.op.name, args, tuple(sorted((n.kwargs or {}).keys())), is_error(n))
+
+
+def _runs(view: GraphView, calls: Sequence[Node], collapse: str, minimum: int = 3
+          ) -> list[list[Node]]:
+    """Consecutive calls with the same key, grouped; groups shorter than `minimum` split."""
+    runs: list[list[Node]] = []
+    for n in calls:
+        if runs and _key(view, runs[-1][0], collapse) == _key(view, n, collapse):
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    out: list[list[Node]] = []
+    for r in runs:
+        out.extend([r] if len(r) >= minimum else [[n] for n in r])
+    return out
+
+
+class _Renderer:
+    def __init__(self, view: GraphView, shown: dict[str, bool], memory: Sequence[Mapping[str, Any]],
+                 rejections: Sequence[Mapping[str, Any]], level: _Level) -> None:
+        self.view, self.shown, self.level = view, shown, level
+        self.memory, self.rejections = memory, rejections
+        self.left_out: list[str] = []
+        self.hidden: set[int] = set()  # calls collapsed out of #Code (and #Others)
+
+    def code(self) -> str:
+        lines: list[str] = []
+        lim = self.level.value_chars
+        for run in _runs(self.view, self.view.calls, self.level.collapse):
+            if len(run) == 1:
+                lines.append(_call(self.view, run[0], lim))
+                continue
+            middle = run[1:-1]
+            self.hidden.update(id(n) for n in middle)
+            lines += [_call(self.view, run[0], lim),
+                      (f"# … {len(middle)} more calls of {run[0].op.name} of the same shape "
+                       f"({self.view.name(middle[0])} … {self.view.name(middle[-1])}), left out"),
+                      _call(self.view, run[-1], lim)]
+            self.left_out.append(f"{len(middle)} repeated {run[0].op.name} calls in #Code")
+        cap = self.level.max_code_lines
+        if cap is not None and len(lines) > cap:
+            head, tail = lines[:cap // 2], lines[-(cap - cap // 2):]
+            gone = len(lines) - len(head) - len(tail)
+            lines = [*head, f"# … {gone} lines left out", *tail]
+            self.left_out.append(f"{gone} lines of #Code")
+        return "#Code\n" + "\n".join(lines) if lines else ""
+
+    def documentation(self) -> str:
+        docs: dict[str, str] = {}
+        for n in self.view.calls:
+            docs.setdefault(n.op.name, " ".join((n.op.doc or "(no documentation)").split()))
+        lim = max(self.level.value_chars, 80)
+        return "#Documentation\n" + "\n".join(f"[{k}] {cut(v, lim)[0]}" for k, v in docs.items()) \
+            if docs else ""
+
+    def variables(self) -> str:
+        out = ["#Variables"]
+        for p in self.view.variables:
+            out.append(f'<variable name="{self.view.name(p)}" kind="{p.kind}">{p.value}</variable>')
+            if p.description:
+                out.append(f"description: {' '.join(p.description.split())}")
+            cons = p.constraints() if self.shown["constraints"] else {}
+            if cons:
+                out.append("constraints: " + json.dumps(cons, ensure_ascii=False, default=str))
+        return "\n".join(out)
+
+    def inputs(self) -> str:
+        lim = self.level.value_chars
+        lines = []
+        for n in self.view.inputs:
+            fixed = " (fixed parameter)" if isinstance(n, Parameter) else ""
+            lines.append(f"{self.view.name(n)} = {one_line(n.value, lim)}{fixed}")
+        return "#Inputs\n" + "\n".join(lines) if lines else ""
+
+    def intermediate(self) -> str:
+        outs = {id(o.node) for o in self.view.outputs}
+        mids = [n for n in self.view.calls if id(n) not in outs]
+        if not self.level.intermediates:
+            if mids:
+                self.left_out.append(f"{len(mids)} intermediate values (#Others)")
+            return ""
+        shown = [n for n in mids if id(n) not in self.hidden]
+        lim = self.level.value_chars
+        lines = [f"{self.view.name(n)} = {one_line(n.value, lim)}" for n in shown]
+        if len(shown) < len(mids):
+            lines.append(f"# … {len(mids) - len(shown)} values of collapsed calls left out")
+        return "#Others\n" + "\n".join(lines) if lines else ""
+
+    def outputs(self) -> str:
+        lim = self.level.value_chars
+        outs = self.view.outputs
+        cap = self.level.max_examples
+        if cap is not None and len(outs) > cap:
+            self.left_out.append(f"{len(outs) - cap} of {len(outs)} outputs with their feedback")
+            outs = outs[:cap]
+        blocks = []
+        for o in outs:
+            body = [f'<example output="{self.view.name(o.node)}">']
+            if self.shown["inputs"]:
+                ins = [block_text(x, lim) for x in o.literals]
+                ins += [f"{self.view.name(n)} = {block_text(n.value, lim)}" for n in o.inputs]
+                if ins:
+                    body.append("<input>" + "\n".join(ins) + "</input>")
+            if self.shown["outputs"]:
+                body.append(f"<output>{block_text(o.node.value, lim)}</output>")
+            if self.shown["feedback"]:
+                fb = "\n".join(block_text(f, lim) for f in o.feedback)
+                body.append(f"<feedback>{fb}</feedback>")
+            body.append("</example>")
+            blocks.append("\n".join(body))
+        title = "#Outputs and feedback" if self.shown["outputs"] else "#Feedback"
+        return f"{title}\n" + "\n".join(blocks) if blocks else ""
+
+    def memory_section(self) -> str:
+        if not self.memory:
+            return ""
+        lim = self.level.value_chars
+        lines = ["#Memory (earlier values of the variables and the feedback they got, oldest first)"]
+        for m in self.memory:
+            vals = "; ".join(f"{k} = {one_line(v, lim)}" for k, v in m.get("values", {}).items())
+            fb = " | ".join(one_line(f, lim) for f in m.get("feedback", []))
+            lines.append(f"step {m.get('step')}: {vals}\n  feedback: {fb}")
+        return "\n".join(lines)
+
+    def rejections_section(self) -> str:
+        if not self.rejections:
+            return ""
+        lim = self.level.value_chars
+        lines = ["#Rejected (your last suggestions that could not be used; avoid these mistakes)"]
+        for r in self.rejections:
+            lines.append(f"{r.get('parameter')} = {one_line(r.get('value'), lim)}\n"
+                         f"  reason: {one_line(r.get('reason', ''), max(lim, 200))}")
+        return "\n".join(lines)
+
+    def render(self) -> tuple[str, list[str]]:
+        s = self.shown
+        parts = [INTRO,
+                 self.code() if s["code"] else "",
+                 self.documentation() if s["documentation"] else "",
+                 self.variables(),
+                 self.inputs() if s["inputs"] else "",
+                 self.intermediate() if s["intermediate"] else "",
+                 self.outputs() if (s["outputs"] or s["feedback"]) else "",
+                 self.memory_section() if s["memory"] else "",
+                 self.rejections_section() if s["rejections"] else ""]
+        if self.left_out:
+            parts.append("#Left out (to stay within the report's size budget)\n"
+                         + "\n".join(f"- {x}" for x in self.left_out))
+        parts.append(REPLY)
+        return "\n\n".join(p for p in parts if p), self.left_out
+
+
+def _levels(max_value_chars: int, n_outputs: int) -> list[_Level]:
+    small = max(40, max_value_chars // 4)
+    levels = [_Level(max_value_chars, "shape"), _Level(small, "shape"),
+              _Level(small, "op"), _Level(small, "op", False, 40)]
+    k = n_outputs
+    while k > 1:
+        k //= 2
+        levels.append(_Level(small, "op", False, 20, max(k, 1)))
+    return levels
+
+
+def render_report(view: GraphView, *, sections: Mapping[str, bool] | None = None,
+                  max_tokens: int = 6000, max_value_chars: int = 500,
+                  memory: Sequence[Mapping[str, Any]] = (),
+                  rejections: Sequence[Mapping[str, Any]] = ()) -> Report:
+    """Render `view` as a report within `max_tokens` (estimated), tightening step by step.
+
+    `memory` entries are `{"step", "values": {name: value}, "feedback": [...]}`;
+    `rejections` entries are `{"parameter", "value", "reason"}`.
+    """
+    if max_tokens < 1 or max_value_chars < 1:
+        raise ValueError("max_tokens and max_value_chars must be positive")
+    shown = check_sections(sections)
+    text, left = "", []
+    for level in _levels(max_value_chars, len(view.outputs)):
+        text, left = _Renderer(view, shown, memory, rejections, level).render()
+        if estimate_tokens(text) <= max_tokens:
+            return Report(text, estimate_tokens(text), left)
+    note = (f"the report is still about {estimate_tokens(text)} tokens, over the budget of "
+            f"{max_tokens}: the variables themselves are that long")
+    return Report(text, estimate_tokens(text), [*left, note])
