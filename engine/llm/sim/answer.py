@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import random
-from functools import lru_cache
 from collections.abc import Sequence
+from functools import lru_cache
 
 from undertow.engine.llm.sim.items import last_item, without_items
 from undertow.engine.llm.sim.profile import ANSWER_FORMAT, Skill, TaskProfile

@@ -13,16 +13,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
-
 from undertow.engine.llm.sim import diagnose as dg
+from undertow.engine.llm.sim import numeric as num
 from undertow.engine.llm.sim.answer import answer
+from undertow.engine.llm.sim.codefix import choose_fix, code_reasoning
 from undertow.engine.llm.sim.profile import TaskProfile, load_profiles, unique_profiles
 from undertow.engine.llm.sim.render import render_critique, render_proposal
 from undertow.engine.llm.sim.request import (
+    Block,
+    Format,
+    Variable,
     classify,
     parse_blocks,
     parse_format,
     parse_variables,
+    split_history,
     strip_shown,
 )
 from undertow.engine.llm.sim.tokens import count_message_tokens, count_tokens, truncate
@@ -92,7 +97,7 @@ class SimLLM:
                               "big")
 
     def _reply(self, pairs: list[tuple[str, str]], rng: random.Random, temperature: float) -> str:
-        text = "\n".join(c for _, c in pairs)
+        text, history = split_history("\n".join(c for _, c in pairs))
         variables = parse_variables(text)
         role = classify(strip_shown(text), bool(variables))
         if role == "answer":
@@ -100,17 +105,42 @@ class SimLLM:
         fmt = parse_format(strip_shown(text))
         blocks = parse_blocks(text)
         target = dg.choose_target(variables)
+        numbers = num.numeric_variables(variables, text)
+        codes = [v for v in variables if v.kind == "code"]
+        if role == "optimize" and target is None and (numbers or codes):
+            return self._numeric_and_code(text, history, variables, numbers, codes, blocks, fmt,
+                                          rng, "")
         prompt = dg.strip_for_prompt(target.value if target else text, self.profiles)
         diag = dg.diagnose(text, blocks, prompt, self.profiles, rng)
         if role == "critique":
             return render_critique(fmt, dg.critique(diag))
-        new_values = {}
         if target is not None:
-            new_values[target.name] = dg.revise(target.value, diag)
-        for v in variables:
-            if v.kind == "code":
-                fixes = [f for p in self.profiles for f in p.code_fixes(v.value, text)]
-                if fixes:
-                    new_values[v.name] = rng.choice(fixes).new_code
-        return render_proposal(fmt, variables, new_values, target.name if target else None,
-                               dg.reasoning(diag))
+            why = dg.reasoning(diag)
+            revised = dg.revise(target.value, diag)
+            return self._numeric_and_code(text, history, variables, numbers, codes, blocks, fmt,
+                                          rng, why, {target.name: revised}, target.name)
+        return render_proposal(fmt, variables, {}, None, dg.reasoning(diag))
+
+    def _numeric_and_code(self, text: str, history: list[str], variables: list[Variable],
+                          numbers: list[num.NumericVar], codes: list[Variable], blocks: list[Block],
+                          fmt: Format, rng: random.Random, why: str,
+                          new_values: dict[str, object] | None = None,
+                          target: str | None = None) -> str:
+        """Proposals for numeric and code variables, added to a text proposal if any."""
+        new_values = dict(new_values or {})
+        notes = [why] if why else []
+        if numbers:
+            past = num.parse_history(history, [x.name for x in numbers])
+            plan = num.propose(numbers, blocks, text, past, rng)
+            new_values.update(plan.values)
+            notes += plan.notes
+        for v in codes:
+            choice = choose_fix(v.value, text, blocks, self.profiles, rng)
+            if choice is not None:
+                new_values[v.name] = choice.fix.new_code
+                notes.append(code_reasoning(v.name, choice))
+        if target is None:
+            changed = [v.name for v in variables if v.name in new_values]
+            target = changed[0] if changed else (variables[0].name if variables else None)
+        return render_proposal(fmt, variables, new_values, target,
+                               " ".join(notes) or "Nothing shown calls for a change.")

@@ -136,13 +136,24 @@ class ItemMatch:
 
 
 class CodeFix(BaseModel):
-    """A candidate fix for code-task parameters (protocol only; no bundled task uses it yet)."""
+    """A candidate fix of a code parameter, offered by a profile's `code_fixes`.
+
+    - `new_code`: the whole new source (a full function with the same signature).
+    - `keywords`: words that, found in the feedback or test output a request shows,
+      point at the weakness this fix removes (diagnosis evidence, matched like cues).
+    """
 
     model_config = ConfigDict(frozen=True)
 
     name: str
     description: str
     new_code: str
+    keywords: tuple[str, ...] = ()
+
+    def named_in(self, text: str) -> int:
+        """How many of this fix's keywords `text` mentions."""
+        norm = normalize(text)
+        return sum(1 for k in self.keywords if _cue_regex(k).search(norm))
 
 
 class TaskProfile(ABC):
@@ -233,7 +244,11 @@ class TaskProfile(ABC):
         return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
     def code_fixes(self, code: str, evidence: str) -> list[CodeFix]:
-        """Candidate fixes of a code parameter given what a request shows. Default: none."""
+        """Candidate fixes of the code parameter `code` (those it does not have yet).
+
+        `evidence` is the whole request text. Return [] when `code` is not this task's
+        code. The simulator picks among the fixes by their `keywords` (docs/sim.md).
+        Default: none."""
         return []
 
     def explain(self, item: str, answer: str) -> str:

@@ -16,14 +16,14 @@ VALUE_KEYS = {"improved_variable", "improved_prompt", "improved_value", "new_pro
               "updated_prompt", "updated_value", "revised_value", "output", "result"}
 
 
-def render_proposal(fmt: Format, variables: Sequence[Variable], new_values: dict[str, str],
+def render_proposal(fmt: Format, variables: Sequence[Variable], new_values: dict[str, object],
                     target: str | None, why: str) -> str:
     """The reply of the optimizer role: JSON, tag-wrapped or plain, as `fmt` says.
 
     `new_values` maps the names of changed variables to their new values; `target` is
     the main edited variable (its value fills single-value keys and plain replies).
     """
-    current = {v.name: v.value for v in variables}
+    current: dict[str, object] = {v.name: v.value for v in variables}
     main = new_values.get(target or "", current.get(target or "", ""))
     if fmt.kind == "json":
         keys = fmt.keys or ["reasoning", "suggestion"]
@@ -45,7 +45,7 @@ def render_proposal(fmt: Format, variables: Sequence[Variable], new_values: dict
         return json.dumps(obj, indent=1)
     if fmt.kind == "tag":
         return f"{why}\n<{fmt.tag}>\n{main}\n</{fmt.tag}>"
-    return main
+    return str(main)
 
 
 def render_critique(fmt: Format, text: str) -> str:

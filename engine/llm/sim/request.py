@@ -26,14 +26,14 @@ from undertow.engine.llm.sim.profile import cue_in
 Role = Literal["optimize", "critique", "answer"]
 
 _ATTR = re.compile(r"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
-_VAR_TAG = re.compile(r"<variable\b([^>]*)>(.*?)</variable\s*>", re.I | re.S)
+_VAR_TAG = re.compile(r"<variable\b([^>]*)>(.*?)</variable\s*>", re.IGNORECASE | re.DOTALL)
 _BARE_VAR = re.compile(
     r"<(variable|lm_system_prompt|system_prompt|current_prompt|prompt|instruction)>(.*?)</\1>",
-    re.I | re.S)
-_OPTO_SECTION = re.compile(r"^#\s*Variables\s*\n(.*?)(?=^#\s*\w|\Z)", re.M | re.S)
-_OPTO_LINE = re.compile(r"^\((\w+)\)\s*([\w.\-]+)\s*[=:]\s*", re.M)
+    re.IGNORECASE | re.DOTALL)
+_OPTO_SECTION = re.compile(r"^#\s*Variables\s*\n(.*?)(?=^#\s*\w|\Z)", re.MULTILINE | re.DOTALL)
+_OPTO_LINE = re.compile(r"^\((\w+)\)\s*([\w.\-]+)\s*[=:]\s*", re.MULTILINE)
 _CURRENT = re.compile(r"current (?:system )?(?:prompt|instructions?|value)\s*(?:is)?\s*:\s*\n?(.+?)"
-                      r"(?:\n\s*\n|\Z)", re.I | re.S)
+                      r"(?:\n\s*\n|\Z)", re.IGNORECASE | re.DOTALL)
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "expected": ("expected output", "expected answer", "expected", "correct answer",
@@ -48,11 +48,11 @@ _LABELS = "|".join(re.escape(lbl).replace(r"\ ", r"[ _]")
                    for lbl in sorted(_LABEL_TO_FIELD, key=len, reverse=True))
 # "Label: value" lines, or a "#Label" heading line (OPTO style) followed by the value.
 _LABEL_LINE = re.compile(rf"^[ \t#*-]*({_LABELS})[ \t]*:[ \t]*|^[ \t]*#+[ \t]*({_LABELS})[ \t]*\n",
-                         re.I | re.M)
+                         re.IGNORECASE | re.MULTILINE)
 _OPTO_VALUE = re.compile(r"^\(\w+\)\s*[\w.\-]+\s*=\s*")
-_EXAMPLE_TAG = re.compile(r"<(example|sample|case|error)\b[^>]*>(.*?)</\1\s*>", re.I | re.S)
+_EXAMPLE_TAG = re.compile(r"<(example|sample|case|error)\b[^>]*>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
 _INPUT_START = re.compile(r"^[ \t#*-]*(?:<(?:lm_)?input>|(?:lm_input|input|question|q)[ \t]*:)",
-                          re.I | re.M)
+                          re.IGNORECASE | re.MULTILINE)
 
 _NEW_VALUE = ("improved variable", "improved version", "improved prompt", "new value",
               "new prompt", "revised prompt", "revised version", "updated prompt", "rewrite",
@@ -70,6 +70,8 @@ class Variable:
     name: str
     kind: str
     value: str
+    #: The tag's other attributes (`bounds`, `min`, `max`, ...), lower-case keys.
+    attrs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,7 +107,7 @@ def parse_variables(text: str) -> list[Variable]:
         attrs = {a.lower(): (b or c or d) for a, b, c, d in _ATTR.findall(m.group(1))}
         name = attrs.get("name") or f"variable_{len(found)}"
         found.append(Variable(name, _kind(attrs.get("kind") or attrs.get("type") or "text"),
-                              m.group(2).strip("\n")))
+                              m.group(2).strip("\n"), attrs))
     if found:
         return found
     for m in _BARE_VAR.finditer(text):
@@ -132,7 +134,7 @@ def _fields(chunk: str) -> dict[str, str]:
     for f, labels in FIELDS.items():
         for label in labels:
             tag = label.replace(" ", "_")
-            m = re.search(rf"<{tag}>(.*?)</{tag}\s*>", chunk, re.I | re.S)
+            m = re.search(rf"<{tag}>(.*?)</{tag}\s*>", chunk, re.IGNORECASE | re.DOTALL)
             if m and f not in out:
                 out[f] = m.group(1).strip()
     heads = list(_LABEL_LINE.finditer(chunk))
@@ -170,16 +172,16 @@ def classify(text: str, has_variables: bool) -> Role:
 
 
 _JSON_KEY = re.compile(r"""["'](\w+)["']\s*:""")
-_KEY_LIST = re.compile(r"keys?\b[^.\n]*", re.I)
+_KEY_LIST = re.compile(r"keys?\b[^.\n]*", re.IGNORECASE)
 _QUOTED = re.compile(r"""["'`](\w+)["'`]""")
-_TAG_TEMPLATE = re.compile(r"<(\w+)>([^<>]{0,60})</\1>", re.S)
+_TAG_TEMPLATE = re.compile(r"<(\w+)>([^<>]{0,60})</\1>", re.DOTALL)
 _NOT_OUTPUT_TAGS = {"variable", "example", "input", "output", "expected", "feedback",
                     "lm_input", "lm_output", "lm_system_prompt", "q", "a"}
 
 
 def parse_format(instructions: str) -> Format:
     """The reply format `instructions` ask for (variables and examples already removed)."""
-    if re.search(r"\bjson\b", instructions, re.I):
+    if re.search(r"\bjson\b", instructions, re.IGNORECASE):
         keys = _JSON_KEY.findall(instructions)
         if not keys:
             for m in _KEY_LIST.finditer(instructions):
@@ -190,6 +192,29 @@ def parse_format(instructions: str) -> Format:
     if tags:
         return Format("tag", tag=tags[-1])
     return Format("plain")
+
+
+_HISTORY_TAG = re.compile(r"<(history|memory|past)\b[^>]*>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HISTORY_SECTION = re.compile(r"^#\s*(?:Memory|History|Past\s+\w+)\s*\n(.*?)(?=^#\s*\w|\Z)",
+                              re.MULTILINE | re.DOTALL | re.IGNORECASE)
+
+
+def split_history(text: str) -> tuple[str, list[str]]:
+    """`text` without its history sections, and their bodies in order.
+
+    A history holds past (values, feedback) pairs: `<history>`/`<memory>` blocks or
+    an OPTO-style `#Memory` / `#History` section. It is set aside so that past values
+    are never read as the current variables or past feedback as the current one.
+    """
+    bodies: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        bodies.append(m.group(m.lastindex or 1))
+        return " "
+
+    text = _HISTORY_TAG.sub(keep, text)
+    text = _HISTORY_SECTION.sub(keep, text)
+    return text, bodies
 
 
 def strip_shown(text: str) -> str:
