@@ -33,11 +33,23 @@ from undertow.optimizers.opto.graph import GraphView, is_error
 SECTIONS: tuple[str, ...] = ("code", "documentation", "constraints", "inputs", "intermediate",
                              "outputs", "feedback", "memory", "rejections")
 
-INTRO = ("You are improving a program by changing its trainable variables. Below is a "
-         "debugging report of how the program ran: the code that ran as calls between named "
-         "values (#Code), what each operator does (#Documentation), the trainable variables "
-         "with their constraints (#Variables), the inputs (#Inputs), intermediate values "
-         "(#Others), and each output with the feedback it got (#Outputs and feedback).")
+_INTRO_PARTS = (("code", "the code that ran as calls between named values (#Code)"),
+                ("documentation", "what each operator does (#Documentation)"),
+                ("variables", "the trainable variables (#Variables)"),
+                ("inputs", "the inputs (#Inputs)"),
+                ("intermediate", "intermediate values (#Others)"),
+                ("outputs", "each output with the feedback it got (#Outputs and feedback)"),
+                ("feedback", "the feedback on the outputs (#Feedback)"))
+
+
+def intro(shown: Mapping[str, bool]) -> str:
+    """The report's first paragraph, naming only the sections it shows."""
+    parts = [text for key, text in _INTRO_PARTS if shown.get(key, True)
+             and not (key == "feedback" and shown.get("outputs", True))]
+    listed = ", ".join(parts[:-1]) + (f", and {parts[-1]}" if len(parts) > 1 else parts[-1])
+    return ("You are improving a program by changing its trainable variables. Below is a "
+            f"debugging report of how the program ran: {listed}.")
+
 
 REPLY = ("#Reply\n"
          "Find what in the variables makes the outputs get this feedback, and propose new "
@@ -111,6 +123,11 @@ def block_text(value: Any, limit: int) -> str:
         except (TypeError, ValueError):
             text = repr(value)
     return cut(text, limit)[0]
+
+
+def _constraint(value: Any) -> str:
+    """A constraint value as text; strings bare (a signature), the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _arg(view: GraphView, a: Any, limit: int) -> str:
@@ -207,7 +224,7 @@ class _Renderer:
                 out.append(f"description: {' '.join(p.description.split())}")
             cons = p.constraints() if self.shown["constraints"] else {}
             if cons:
-                out.append("constraints: " + json.dumps(cons, ensure_ascii=False, default=str))
+                out.append("constraints: " + "; ".join(f"{k} {_constraint(v)}" for k, v in cons.items()))
         return "\n".join(out)
 
     def inputs(self) -> str:
@@ -280,7 +297,7 @@ class _Renderer:
 
     def render(self) -> tuple[str, list[str]]:
         s = self.shown
-        parts = [INTRO,
+        parts = [intro(s),
                  self.code() if s["code"] else "",
                  self.documentation() if s["documentation"] else "",
                  self.variables(),
@@ -304,6 +321,7 @@ def _levels(max_value_chars: int, n_outputs: int) -> list[_Level]:
     while k > 1:
         k //= 2
         levels.append(_Level(small, "op", False, 20, max(k, 1)))
+    levels.append(_Level(24, "op", False, 6, 1))
     return levels
 
 
@@ -325,5 +343,5 @@ def render_report(view: GraphView, *, sections: Mapping[str, bool] | None = None
         if estimate_tokens(text) <= max_tokens:
             return Report(text, estimate_tokens(text), left)
     note = (f"the report is still about {estimate_tokens(text)} tokens, over the budget of "
-            f"{max_tokens}: the variables themselves are that long")
+            f"{max_tokens}: the instructions and the variables (never shortened) take that much")
     return Report(text, estimate_tokens(text), [*left, note])
