@@ -10,8 +10,9 @@ See docs/search.md.
 """
 
 from undertow.optimizers.search.astar import SearchResult, best_first, best_first_batch
+from undertow.optimizers.search.beam import BeamSearch
 from undertow.optimizers.search.forest import Forest
 from undertow.optimizers.search.mcts import PromptMCTS, PromptNode, mcts_time_share
 
-__all__ = ["Forest", "PromptMCTS", "PromptNode", "SearchResult", "best_first",
+__all__ = ["BeamSearch", "Forest", "PromptMCTS", "PromptNode", "SearchResult", "best_first",
            "best_first_batch", "mcts_time_share"]
