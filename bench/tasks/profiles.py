@@ -1,4 +1,4 @@
-"""The simulated LLM's profiles of the bundled reasoning tasks.
+"""The simulated LLM's profiles of the bundled tasks: the reasoning tasks and Battleship.
 
 Registered under the entry-point group `undertow.sim_profiles` (see pyproject.toml), so
 that `SimLLM()` finds them without the engine importing the bench.
@@ -13,13 +13,16 @@ from undertow.engine.llm.sim.profile import TaskProfile
 #: Task modules under `undertow.bench.tasks.reasoning` that define a `PROFILE`.
 REASONING_TASKS = ("boolean_expressions", "word_sorting", "object_counting",
                    "multistep_arithmetic", "dyck_languages", "navigation", "date_arithmetic")
+#: Other task modules with a `PROFILE` (code tasks: the profile offers code fixes).
+CODE_TASKS = ("battleship",)
 
 
 def all_profiles() -> list[TaskProfile]:
-    """The profile of every bundled reasoning task whose module exists, sorted by name."""
+    """The profile of every bundled task whose module exists, sorted by name."""
     profiles = []
-    for name in REASONING_TASKS:
-        module_name = f"undertow.bench.tasks.reasoning.{name}"
+    names = [f"reasoning.{n}" for n in REASONING_TASKS] + list(CODE_TASKS)
+    for name in names:
+        module_name = f"undertow.bench.tasks.{name}"
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
