@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from treestore_cases import assert_same_store, clone, random_store, stores
+from tests.tree.treestore_cases import assert_same_store, clone, random_store, stores
 from undertow.optimizers.tree import Policy, get_backend
 from undertow.optimizers.tree.backends import cupy_usable
 
@@ -25,7 +25,7 @@ POLICIES = list(Policy)
 def _shim():
     if shutil.which("g++") is None:
         pytest.skip("g++ is not installed: the CPU check of the CUDA source needs it")
-    from cuda_emulation import shim_backend
+    from tests.tree.cuda_emulation import shim_backend
 
     return shim_backend()
 

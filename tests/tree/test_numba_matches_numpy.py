@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from treestore_cases import assert_same_store, clone, stores
+from tests.tree.treestore_cases import assert_same_store, clone, stores
 from undertow.optimizers.tree import Policy, get_backend
 
 REF = get_backend("numpy")
@@ -36,7 +36,7 @@ def test_score_topk_matches(policy: Policy, store, k: int) -> None:
 
 def test_score_chunked_merge_matches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Trees split over several parallel chunks merge to the reference's top-k."""
-    from treestore_cases import random_store
+    from tests.tree.treestore_cases import random_store
     from undertow.optimizers.tree.backends import numba_backend
 
     monkeypatch.setattr(numba_backend, "SCORE_CHUNK", 7)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from treestore_cases import clone, stores
+from tests.tree.treestore_cases import clone, stores
 from undertow.optimizers.tree import FLAG_EXPANDED, Policy, TreeStore, get_backend
 
 BACKENDS = ["numpy", "numba"]
