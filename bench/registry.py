@@ -1,0 +1,166 @@
+"""The one place that lists the bench's tasks and optimizers.
+
+A task entry says how to cut seeded splits, the metric, the feedback (a score and a
+sentence), which parameter kinds its agent trains, and how to build the agent for
+one run (`TaskRun`, whose `run_step` the runner drives). An optimizer entry says
+which parameter kinds it can change, which propagator its feedback needs, and how
+to build it from `(parameters, llm, task)`. Adding an optimizer is one call:
+
+    register_optimizer(OptimizerEntry(
+        name="opro", description="OPRO: ...", kinds=frozenset({"text"}), uses_llm=True,
+        factory=lambda params, llm, task: OPRO(params, llm=llm)))
+
+A task x optimizer pair runs when every parameter kind of the task is one the
+optimizer handles (`compatible`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from undertow.bench.runner.errors import BenchError, unknown
+from undertow.bench.runner.tasks import (
+    Feedback,
+    NumericDagRun,
+    ReasoningRun,
+    SplitSizes,
+    TaskContext,
+    TaskRun,
+    dag_feedback,
+    dag_score,
+    dag_splits,
+    reasoning_feedback,
+)
+from undertow.bench.tasks.base import Example
+from undertow.bench.tasks.reasoning import TASK_NAMES, Splits, get_task, make_splits
+from undertow.engine import KINDS, Parameter
+from undertow.engine.llm import LLM
+from undertow.optimizers import SGD, Adam, Optimizer
+
+ALL_KINDS = frozenset(KINDS)
+PROPAGATORS = ("subgraph", "numeric", "textual")
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """A bundled task, as the runner sees it."""
+
+    name: str
+    description: str
+    metric: str                                            # what `score` measures
+    kinds: frozenset[str]                                  # parameter kinds of the agent
+    uses_llm: bool                                         # does the agent call an LLM?
+    splits: Callable[[int, SplitSizes], Splits]            # seed -> train / val / test
+    score: Callable[[str, str], float]                     # (prediction, target) -> score
+    feedback: Callable[[str, Example], Feedback]           # (prediction, item) -> score, sentence
+    build: Callable[[TaskContext], TaskRun]                # the agent and its run_step hook
+    family: str = ""
+
+
+@dataclass(frozen=True)
+class OptimizerEntry:
+    """A registered optimizer and how to build it for one run."""
+
+    name: str
+    description: str
+    kinds: frozenset[str]                                  # parameter kinds it can change
+    uses_llm: bool
+    factory: Callable[[list[Parameter], LLM | None, TaskEntry], Optimizer]
+    propagator: str = "subgraph"                           # feedback it reads: subgraph/numeric/textual
+
+
+TASKS: dict[str, TaskEntry] = {}
+OPTIMIZERS: dict[str, OptimizerEntry] = {}
+
+
+def register_task(entry: TaskEntry) -> TaskEntry:
+    """Add a task; a second task of the same name is an error."""
+    if entry.name in TASKS:
+        raise ValueError(f"task {entry.name!r} is registered twice; pick another name")
+    TASKS[entry.name] = entry
+    return entry
+
+
+def register_optimizer(entry: OptimizerEntry) -> OptimizerEntry:
+    """Add an optimizer; a second one of the same name is an error."""
+    if entry.name in OPTIMIZERS:
+        raise ValueError(f"optimizer {entry.name!r} is registered twice; pick another name")
+    if entry.propagator not in PROPAGATORS:
+        raise ValueError(f"optimizer {entry.name!r}: propagator must be one of {PROPAGATORS}")
+    OPTIMIZERS[entry.name] = entry
+    return entry
+
+
+def get_task_entry(name: str) -> TaskEntry:
+    """The task called `name`, or a `BenchError` with close matches."""
+    if name not in TASKS:
+        raise unknown("task", name, TASKS)
+    return TASKS[name]
+
+
+def get_optimizer_entry(name: str) -> OptimizerEntry:
+    """The optimizer called `name`, or a `BenchError` with close matches."""
+    if name not in OPTIMIZERS:
+        raise unknown("optimizer", name, OPTIMIZERS)
+    return OPTIMIZERS[name]
+
+
+def compatible(task: TaskEntry, optimizer: OptimizerEntry) -> bool:
+    """True when the optimizer can change every parameter kind the task trains."""
+    return task.kinds <= optimizer.kinds
+
+
+def pairs(tasks: Iterable[str], optimizers: Iterable[str]) -> list[tuple[str, str]]:
+    """The compatible (task, optimizer) pairs of a grid; `BenchError` if there is none
+    or a name is unknown."""
+    ts = [get_task_entry(t) for t in tasks]
+    os_ = [get_optimizer_entry(o) for o in optimizers]
+    found = [(t.name, o.name) for t in ts for o in os_ if compatible(t, o)]
+    if not found:
+        detail = "; ".join(f"{o.name} changes {'/'.join(sorted(o.kinds))}" for o in os_)
+        raise BenchError(f"no optimizer given can train these tasks ({detail}; the tasks train "
+                         f"{'/'.join(sorted(set().union(*(t.kinds for t in ts))))}); "
+                         "see `undertow bench list`")
+    return found
+
+
+# -- registrations ----------------------------------------------------------------------
+def _keep(params: list[Parameter], llm: LLM | None, task: TaskEntry) -> Optimizer:
+    from undertow.bench.runner.baseline import KeepOptimizer
+
+    return KeepOptimizer(params)
+
+
+def _reasoning_entry(name: str) -> TaskEntry:
+    module: Any = get_task(name)
+    doc = (module.__doc__ or name).strip().splitlines()[0].rstrip(".")
+    return TaskEntry(
+        name=name, family="reasoning", description=doc,
+        metric="accuracy", kinds=frozenset({"text"}), uses_llm=True,
+        splits=lambda seed, sizes: make_splits(name, seed, sizes.n_train, sizes.n_val, sizes.n_test),
+        score=module.score, feedback=reasoning_feedback(name),
+        build=partial(ReasoningRun, name))
+
+
+register_task(TaskEntry(
+    name="numeric_dag", family="numeric",
+    description="Trace-paper numeric DAG: move float inputs x so h(x) hits a target",
+    metric="-|h(x) - y*|", kinds=frozenset({"float"}), uses_llm=False,
+    splits=dag_splits, score=dag_score, feedback=dag_feedback, build=NumericDagRun))
+for _name in TASK_NAMES:
+    register_task(_reasoning_entry(_name))
+
+register_optimizer(OptimizerEntry(
+    name="none", description="baseline: keeps every parameter as it is (no LLM calls)",
+    kinds=ALL_KINDS, uses_llm=False, factory=_keep))
+register_optimizer(OptimizerEntry(
+    name="adam", description="Adam on true gradients from the numeric propagator (lr=0.05)",
+    kinds=frozenset({"float"}), uses_llm=False, propagator="numeric",
+    factory=lambda params, llm, task: Adam(params, lr=0.05)))
+register_optimizer(OptimizerEntry(
+    name="sgd", description="gradient descent with momentum 0.9 (lr=0.01), numeric propagator",
+    kinds=frozenset({"float"}), uses_llm=False, propagator="numeric",
+    factory=lambda params, llm, task: SGD(params, lr=0.01, momentum=0.9)))

@@ -1,0 +1,55 @@
+"""Atomic JSON files: a reader never sees half a file, a kill never leaves one.
+
+Each write goes to a temporary file in the same folder, is flushed to disk, then
+replaces the target with `os.replace` (atomic on POSIX and Windows).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from undertow.bench.runner.errors import BenchError
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    """`write_atomic` of `data` as JSON (NaN/inf refused: they are not JSON)."""
+    write_atomic(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in `path`; a `BenchError` naming the file if it is not JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise BenchError(f"{path} is not valid JSON ({exc}); delete it to redo that run") from None
+
+
+def rng_state(state: tuple[Any, ...]) -> list[Any]:
+    """`random.Random.getstate()` as JSON data."""
+    version, internal, gauss = state
+    return [version, list(internal), gauss]
+
+
+def rng_restore(data: list[Any]) -> tuple[Any, ...]:
+    """The inverse of `rng_state`, for `random.Random.setstate`."""
+    version, internal, gauss = data
+    return (version, tuple(internal), gauss)

@@ -1,0 +1,70 @@
+"""LLM clients for bench runs, whose spend does not depend on the cache.
+
+A plain `LLM` books a cache hit as free and not a call. In a benchmark that would
+make budgets depend on what earlier runs left in the cache, and a resumed run (whose
+re-done calls are cache hits) would end with a different spend than an unkilled
+one. `MeteredLLM` books every request at its nominal size and price, hit or not,
+and checks the budget before each; the reply still says `cached=True` and the
+provider is still not called again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from undertow.engine.llm import (
+    LLM,
+    Accounting,
+    Budget,
+    LLMRequest,
+    LLMResponse,
+    make_backend,
+    parse_spec,
+)
+from undertow.engine.llm.cache import ResponseCache, request_key
+from undertow.engine.llm.retry import RetryPolicy
+
+
+class MeteredLLM(LLM):
+    """An `LLM` whose accounting counts cache hits as calls (nominal tokens and cost)."""
+
+    def _lookup(self, request: LLMRequest, purpose: str, started: float
+                ) -> tuple[str, LLMResponse | None]:
+        key = request_key(request)
+        reply = self.cache.get(key) if self.cache is not None else None
+        self.accounting.reserve(purpose, request.provider, request.model)
+        if reply is None:
+            return key, None
+        self.accounting.record_hit(purpose)
+        response = self._response(reply, request, key, purpose, started,
+                                  cached=True, cost=0.0, attempts=0)
+        self.accounting.record(purpose, request.provider, request.model, response.usage)
+        return key, response
+
+
+def build_llms(spec: str, *, seed: int, cache_dir: Path | None, budget: Budget | None
+               ) -> tuple[MeteredLLM, MeteredLLM]:
+    """(train, eval): two clients over one backend and one cache folder.
+
+    `train` carries the budget (the agent's forward calls and the optimizer's);
+    `eval` scores the agent on held-out splits and is not budgeted, so every
+    optimizer is measured on the same items whatever it spent. For `sim` the
+    simulator's seed is the run's seed.
+    """
+    parsed = parse_spec(spec)
+    backend = make_backend(parsed, seed=seed) if parsed.provider == "sim" else make_backend(parsed)
+
+    def one(acc: Accounting) -> MeteredLLM:
+        cache = ResponseCache(cache_dir) if cache_dir is not None else None
+        return MeteredLLM(backend, model=parsed.model, cache=cache, accounting=acc,
+                          retry=RetryPolicy(max_retries=3), max_concurrency=16, timeout=60.0,
+                          seed=None if parsed.provider == "sim" else seed)
+
+    return one(Accounting(budget)), one(Accounting())
+
+
+def spend(llm: LLM) -> dict[str, Any]:
+    """calls, tokens and dollars booked so far (all purposes)."""
+    total = llm.accounting.spent()
+    return {"calls": total.calls, "tokens": total.total_tokens, "cost_usd": total.cost_usd}

@@ -1,0 +1,192 @@
+"""What the runner drives: a task built for one seed (`TaskRun`), and the two kinds
+bundled so far, numeric DAG problems and the reasoning tasks.
+
+A `TaskRun` owns the agent (its trainable parameters) and knows how to do one
+training step (`run_step`: forward on a minibatch, feedback, backward, optimizer
+step) and how to score the agent on a held-out split (`evaluate`). The runner only
+calls these, so a new task needs one class like these and one registry entry.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple, Protocol
+
+from undertow.bench.tasks.base import Example
+from undertow.bench.tasks.reasoning import Splits, get_task, make_splits
+from undertow.engine import Node, Parameter, Propagator, TextualPropagator, backward
+from undertow.engine.llm import LLM, llm_call
+from undertow.optimizers import Optimizer
+
+Split = Literal["val", "test"]
+
+
+class Feedback(NamedTuple):
+    """What a user or a test harness says about one output: a score and a sentence."""
+
+    score: float
+    sentence: str
+
+
+@dataclass(frozen=True)
+class SplitSizes:
+    """How many items each split holds."""
+
+    n_train: int = 30
+    n_val: int = 20
+    n_test: int = 50
+
+
+@dataclass
+class TaskContext:
+    """Everything a task needs to build its agent for one run."""
+
+    seed: int
+    llm: LLM | None          # budgeted: the agent's forward calls during training
+    eval_llm: LLM | None     # unbudgeted: scoring on val/test
+    sizes: SplitSizes
+    batch_size: int
+    propagator: str          # "subgraph", "numeric" or "textual" (from the optimizer entry)
+
+
+class TaskRun(Protocol):
+    """One task, built for one seed: the agent and the hooks the runner calls."""
+
+    parameters: list[Parameter]
+
+    def run_step(self, optimizer: Optimizer, rng: random.Random) -> None:
+        """Forward on a minibatch, feedback, backward, `optimizer.step()`, zero feedback."""
+
+    def evaluate(self, split: Split) -> float:
+        """The metric on a held-out split (higher is better)."""
+
+    def trace(self) -> Node | list[Node]:
+        """Outputs of one traced forward pass, for drawing the graph."""
+
+
+def _propagator(name: str, llm: LLM | None) -> Propagator | str:
+    if name == "textual":
+        if llm is None:
+            raise ValueError("the textual propagator needs an LLM; run the task with --llm")
+        return TextualPropagator(llm)
+    return name
+
+
+# -- numeric DAG ----------------------------------------------------------------------
+def dag_splits(seed: int, sizes: SplitSizes) -> Splits:
+    """One problem per seed: every split is that problem (its input is the seed)."""
+    from undertow.bench.tasks.numeric_dag import generate
+
+    dag = generate(seed)
+    item = Example(input=f"numeric DAG problem {seed}", target=repr(dag.target), meta={"seed": seed})
+    return Splits([item], [item], [item])
+
+
+def dag_score(prediction: str, target: str) -> float:
+    """Negative absolute error: 0 is solved, lower is worse."""
+    return -abs(float(prediction) - float(target))
+
+
+def dag_feedback(prediction: str, example: Example) -> Feedback:
+    """The score, and only the direction the output should move (as in the Trace paper)."""
+    score = dag_score(prediction, example.target)
+    if score >= -1e-3:
+        return Feedback(score, "correct")
+    return Feedback(score, "larger" if float(prediction) < float(example.target) else "smaller")
+
+
+class NumericDagRun:
+    """Minimize |h(x) - y*| over the float inputs x of one random DAG."""
+
+    def __init__(self, ctx: TaskContext) -> None:
+        from undertow.bench.tasks.numeric_dag import generate
+
+        self.dag = generate(ctx.seed)
+        self.parameters = self.dag.parameters()
+        self.propagator = _propagator(ctx.propagator, ctx.llm)
+        self.example = dag_splits(ctx.seed, ctx.sizes).train[0]
+
+    def run_step(self, optimizer: Optimizer, rng: random.Random) -> None:
+        output = self.dag.forward(self.parameters)
+        if self.propagator == "numeric":
+            backward(self.dag.loss(output), 1.0, "numeric")
+        else:
+            backward(output, dag_feedback(repr(output.value), self.example).sentence, self.propagator)
+        optimizer.step()
+        optimizer.zero_feedback()
+
+    def evaluate(self, split: Split) -> float:
+        return dag_score(repr(float(self.dag.forward([p.value for p in self.parameters]))),
+                         self.example.target)
+
+    def trace(self) -> Node:
+        return self.dag.loss(self.dag.forward(self.parameters))
+
+
+# -- reasoning tasks ------------------------------------------------------------------
+INITIAL_PROMPT = "Answer the question."
+
+
+def reasoning_feedback(name: str) -> Callable[[str, Example], Feedback]:
+    """"Correct", or "Wrong: expected X, got Y" (Y: the reply's last line, shortened)."""
+    task = get_task(name)
+
+    def feedback(prediction: str, example: Example) -> Feedback:
+        score = task.score(prediction, example.target)
+        if score >= 1.0:
+            return Feedback(score, "Correct")
+        lines = [ln.strip() for ln in str(prediction).splitlines() if ln.strip()]
+        got = lines[-1] if lines else "(an empty reply)"
+        got = got if len(got) <= 160 else got[:157] + "..."
+        return Feedback(score, f"Wrong: expected {example.target}, got {got}")
+
+    return feedback
+
+
+def _messages(system: str, user: str) -> list[dict[str, str]]:
+    """The messages `llm_call` sends, so scoring and training share cache entries."""
+    head = [{"role": "system", "content": system}] if system else []
+    return [*head, {"role": "user", "content": user}]
+
+
+class ReasoningRun:
+    """A `text` system prompt answering items through `llm_call`; score = accuracy."""
+
+    def __init__(self, name: str, ctx: TaskContext) -> None:
+        if ctx.llm is None or ctx.eval_llm is None:
+            raise ValueError(f"task {name} needs an LLM; pass --llm (e.g. --llm sim)")
+        self.task = get_task(name)
+        s = ctx.sizes
+        self.splits = make_splits(name, ctx.seed, s.n_train, s.n_val, s.n_test)
+        self.llm, self.eval_llm = ctx.llm, ctx.eval_llm
+        self.batch_size = ctx.batch_size
+        self.feedback = reasoning_feedback(name)
+        self.propagator = _propagator(ctx.propagator, ctx.llm)
+        self.prompt = Parameter(INITIAL_PROMPT, name="system_prompt",
+                                description=f"the system prompt of an agent answering {name} items")
+        self.parameters = [self.prompt]
+
+    def run_step(self, optimizer: Optimizer, rng: random.Random) -> None:
+        train = self.splits.train
+        batch = rng.sample(train, min(self.batch_size, len(train)))
+        outs = [llm_call(self.llm, ex.input, system=self.prompt) for ex in batch]
+        backward(outs, [self.feedback(o.value, ex).sentence for o, ex in zip(outs, batch)],
+                 self.propagator)
+        optimizer.step()
+        optimizer.zero_feedback()
+
+    def evaluate(self, split: Split) -> float:
+        items = self.splits.val if split == "val" else self.splits.test
+        if not items:
+            return 0.0
+        assert self.eval_llm is not None
+        replies = self.eval_llm.complete_many(
+            [_messages(self.prompt.value, ex.input) for ex in items], purpose="eval")
+        return sum(self.task.score(r.text, ex.target) for r, ex in zip(replies, items)) / len(items)
+
+    def trace(self) -> Any:
+        assert self.eval_llm is not None
+        item = (self.splits.val or self.splits.train)[0]
+        return llm_call(self.eval_llm, item.input, system=self.prompt)
