@@ -223,7 +223,7 @@ class OptoPrime(Optimizer):
                     proposals.append(self.propose(param, value, reason=c.reasoning or "suggested",
                                                   meta=meta))
                 else:
-                    why = (f"not selected: score {c.score} vs {chosen.score} for candidate {chosen.index}"
+                    why = (f"not selected: scored {c.score}; candidate {chosen.index} scored {chosen.score}"
                            if chosen is not None else
                            f"not selected: score {c.score} does not beat the current {scores.get('current')}")
                     proposals.append(self._log(Proposal(

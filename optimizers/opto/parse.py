@@ -114,7 +114,8 @@ def normalize_name(key: str) -> str:
 
 
 def _stem(name: str) -> str:
-    """`x0`, `x_0`, `x:0` and `x#1` all have the stem `x`."""
+    """`x0`, `x_0`, `x:0`, `x#1` and `x.code` (trainable code of `x`) all have the stem `x`."""
+    name = re.sub(r"[._]code$", "", name) or name
     return re.sub(r"[_:#]?\d+$", "", name) or name
 
 
