@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from undertow.engine import Parameter
 from undertow.engine.llm import make_llm
+from undertow.optimizers import _prompting as pr
 from undertow.optimizers.opro import OPRO, Evaluation
 
 from ._tg_opro_task import SPLITS, START, accuracy, answers, scripted_llm
@@ -115,3 +116,26 @@ def test_state_round_trip_resumes_identically():
         return prompt.value, opt.history, [p.model_dump() for p in opt.log]
 
     assert run(False) == run(True)
+
+
+@given(st.integers(-10**6, 10**6))
+def test_coerce_reads_ints_exactly(n):
+    p = Parameter(0, name="n")
+    assert pr.coerce(p, str(n)) == n == pr.coerce(p, f"{n}.0")
+    with pytest.raises(pr.ReplyError):
+        pr.coerce(p, f"{n}.5")
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_coerce_reads_floats_exactly(x):
+    assert pr.coerce(Parameter(0.0, name="x"), repr(x)) == x
+
+
+@given(_json, st.text(max_size=30))
+def test_json_value_finds_the_suggestion_or_says_why_not(value, noise):
+    text = f"{noise.replace('{', '').replace('[', '')}\n" + json.dumps({"reasoning": "r", "suggestion": {"x": value}})
+    assert json.dumps(pr.json_value(text, "x")) == json.dumps(value)
+    try:
+        pr.json_value(noise, "x")
+    except pr.ReplyError:
+        pass

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from undertow.engine import Parameter, TextualPropagator, backward
-from undertow.engine.llm import llm_call, make_llm
+from undertow.engine.llm import Budget, BudgetExceeded, llm_call, make_llm
+from undertow.optimizers import _prompting as pr
 from undertow.optimizers.textgrad import TAG, TextGrad
 
 from ._tg_opro_task import SPLITS, START, accuracy, feedback, scripted_llm
@@ -136,3 +137,26 @@ def test_state_round_trip_resumes_identically():
     straight, resumed = run(False), run(True)
     assert straight == resumed
     assert "<past_value" in resumed[1][-1]["meta"]["prompt"][1]["content"]
+
+
+_no_tag = st.text(max_size=80).filter(lambda t: "<" not in t and ">" not in t)
+
+
+@given(_no_tag, _no_tag, _no_tag)
+def test_tagged_reads_the_last_pair_whatever_surrounds_it(before, value, after):
+    text = f"{before} mentions <{TAG}> and </{TAG}>.\n<{TAG}>{value}</{TAG}>{after}"
+    assert pr.tagged(text, TAG) == value.strip()
+    with pytest.raises(pr.ReplyError):
+        pr.tagged(before + value, TAG)
+
+
+def test_a_budget_stop_changes_nothing():
+    llm = make_llm("sim", cache_dir=False)
+    a, b = Parameter(START, name="a"), Parameter(START, name="b")
+    opt = TextGrad([a, b], llm)
+    outs = [llm_call(llm, e.input, system=a + b) for e in SPLITS.train[:3]]
+    backward(outs, ["Wrong"] * 3, TextualPropagator(llm))
+    llm.accounting.budget = Budget(max_calls=llm.accounting.summary()["total"]["calls"] + 1)
+    with pytest.raises(BudgetExceeded):
+        opt.step()                       # two requests, one call left
+    assert a.value == START and b.value == START and opt.log == []
