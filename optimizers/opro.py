@@ -127,8 +127,9 @@ class OPRO(Optimizer):
 
     # -- the meta-prompt ----------------------------------------------------------
     def meta_prompt(self) -> list[dict[str, str]]:
-        """The messages of this step's request (the current value must be scored)."""
-        current = next(h for h in reversed(self.history) if _key(h["value"]) == _key(self.param.value))
+        """The messages of this step's request (`step()` scores the current value first)."""
+        current = next((h for h in reversed(self.history) if _key(h["value"]) == _key(self.param.value)),
+                       {"score": float("nan"), "examples": []})
         ranked = sorted(self.history, key=lambda h: h["score"])[-self.top:]
         parts = [(f"Values tried so far for the variable {self.name}, from the lowest score "
                   "to the highest (higher is better):")]
