@@ -7,5 +7,7 @@ resumable, and every proposal with its outcome is logged.
 
 from undertow.optimizers.base import Optimizer, Proposal
 from undertow.optimizers.gradient import SGD, Adam
+from undertow.optimizers.opro import OPRO, Evaluation
+from undertow.optimizers.textgrad import TextGrad
 
-__all__ = ["SGD", "Adam", "Optimizer", "Proposal"]
+__all__ = ["OPRO", "SGD", "Adam", "Evaluation", "Optimizer", "Proposal", "TextGrad"]
