@@ -92,6 +92,19 @@ class Forest:
             top = self.backend.score(self.store, policy, k)
             return TopK(self.backend.to_host(top.values), self.backend.to_host(top.index))
 
+    def init_children(self, tree: int, first: int, values: Any) -> None:
+        """Count one evaluation of value ``values[j]`` on child ``first + j`` (not its parents).
+
+        New children whose value is already known (a held-out score, a verifier's
+        verdict) start with that estimate, so UCT ranks them by it instead of by index
+        among unvisited nodes; the path above gets its update from the usual backup.
+        """
+        vals = np.asarray(values, dtype=np.float32)
+        with self.timed():
+            lo, hi = int(first), int(first) + len(vals)
+            self.store.visits[int(tree), lo:hi] = 1
+            self.store.value_sum[int(tree), lo:hi] = self.backend.xp.asarray(vals)
+
     def mark(self, tree: int, node: int, flag: Any) -> None:
         """Set ``flag`` (FLAG_TERMINAL / FLAG_PRUNED / FLAG_EXPANDED) on one node."""
         with self.timed():

@@ -216,6 +216,7 @@ class PromptMCTS(Optimizer):
                 f.mark(b, leaf, FLAG_TERMINAL)
                 continue
             f.payloads.set_children(b, int(first[b, slot]), kids)
+            f.init_children(b, int(first[b, slot]), [kid.score for kid in kids])
             best_in_tree = max(p.score for _, p in f.payloads.tree_items(b))
             for j, kid in enumerate(kids):
                 node = int(first[b, slot]) + j
