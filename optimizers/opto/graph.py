@@ -80,8 +80,9 @@ class GraphView:
         ordered_inputs = sorted(inputs.values(), key=lambda n: n.id)
         names = _name_nodes(list(variables.values()), var_names, ordered_inputs, calls)
         view = cls(list(variables.values()), names, ordered_inputs, calls)
-        view.outputs = [Output(o, fbs, *_output_inputs(o, members, inputs))
-                        for o, fbs in sorted(out_fb.values(), key=lambda e: e[0].id)]
+        outs = sorted(out_fb.values(), key=lambda e: e[0].id)
+        reach = _output_inputs([o for o, _ in outs], calls, inputs)
+        view.outputs = [Output(o, fbs, *reach[id(o)]) for o, fbs in outs]
         return view
 
 
@@ -133,30 +134,37 @@ def _name_nodes(variables: list[Parameter], var_names: dict[int, str], inputs: l
     return names
 
 
-def _output_inputs(out: Node, members: dict[int, Node], inputs: dict[int, Node]
-                   ) -> tuple[list[Node], list[Any]]:
-    """The outside inputs and plain literal arguments that reach `out` through the subgraph."""
-    seen: set[int] = set()
-    found: list[Node] = []
-    literals: list[Any] = []
-    stack = [out]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        if id(n) in inputs:
-            found.append(n)
-            continue
-        if id(n) not in members or isinstance(n, Parameter):
-            continue
-        for a in n.args:  # positional literals: the data; keywords are settings
+#: At most this many inputs and literals are listed for one output.
+MAX_OUTPUT_INPUTS = 8
+
+
+def _output_inputs(outs: list[Node], calls: list[Node], inputs: dict[int, Node]
+                   ) -> dict[int, tuple[list[Node], list[Any]]]:
+    """For each output: the outside inputs and plain positional literals that reach it
+    through the subgraph (at most `MAX_OUTPUT_INPUTS` of each).
+
+    One pass in topological order, each node merging its parents' capped lists: linear
+    in the subgraph, where a walk per output would be quadratic on a long chain.
+    """
+    k = MAX_OUTPUT_INPUTS
+    reach: dict[int, tuple[list[Node], list[Any]]] = {}
+    for n in calls:
+        nodes: list[Node] = []
+        lits: list[Any] = []
+        for p in n.parents:
+            if id(p) in inputs:
+                if len(nodes) < k and all(p is not q for q in nodes):
+                    nodes.append(p)
+            elif id(p) in reach:
+                pn, pl = reach[id(p)]
+                nodes += [q for q in pn if all(q is not r for r in nodes)][:k - len(nodes)]
+                lits += [x for x in pl if x not in lits][:k - len(lits)]
+        for a in n.args:  # positional literals are the data; keywords are settings
             if not isinstance(a, Node) and isinstance(a, (str, int, float)) and \
-                    not isinstance(a, bool) and a not in literals:
-                literals.append(a)
-        stack.extend(n.parents)
-    found.sort(key=lambda n: n.id)
-    return found, literals
+                    not isinstance(a, bool) and a not in lits and len(lits) < k:
+                lits.append(a)
+        reach[id(n)] = (nodes, lits)
+    return {id(o): reach.get(id(o), ([], [])) for o in outs}
 
 
 def is_error(node: Node) -> bool:

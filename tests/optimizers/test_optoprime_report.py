@@ -164,3 +164,12 @@ def test_a_graph_with_two_parameters_and_a_fixed_one():
     assert '<variable name="b" kind="int">2</variable>' in text
     assert 'constraints: bounds [0, 5]' in text
     assert "mul_0 = mul(a, fixed)" in text and "add_0 = add(mul_0, b)" in text
+
+
+def test_report_benchmark_returns_figures_within_budget():
+    from undertow.optimizers.opto.perf import report_benchmark
+
+    out = report_benchmark(n_nodes=2000, n_outputs=8, max_tokens=3000, repeats=1)
+    assert out["n_nodes"] == 2001 and out["tokens"] <= 3000
+    assert out["left_out"] == ["1990 repeated add calls in #Code"]
+    assert out["build_s"] >= 0 and out["render_s"] >= 0
