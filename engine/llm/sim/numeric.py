@@ -264,10 +264,11 @@ def evaluate(calls: Sequence[Call], env: dict[str, float]) -> dict[str, float]:
     return vals
 
 
-def sensitivities(calls: Sequence[Call], xs: Sequence[NumericVar],
-                  shown: dict[str, float]) -> dict[str, float] | None:
-    """d(output)/d(x) per variable by central differences through the shown calls, where the
-    output is the last computed value that nothing else uses; None when nothing computes."""
+def output_function(calls: Sequence[Call], xs: Sequence[NumericVar], shown: dict[str, float]
+                    ) -> Callable[[dict[str, float]], float | None] | None:
+    """The output as a function of the variables' values, through the shown calls: the sum
+    of the computed values nothing else uses. None when no call computes at the current
+    values."""
     names = {x.name for x in xs}
     env = {k: v for k, v in shown.items() if k not in {c.out for c in calls}}
     env.update({x.name: x.value for x in xs})
@@ -277,16 +278,25 @@ def sensitivities(calls: Sequence[Call], xs: Sequence[NumericVar],
         return None
     used = {a for c in calls for a in c.args if isinstance(a, str) and c.out in base}
     sinks = [n for n in computed if n not in used] or computed[-1:]
+
+    def f(values: dict[str, float]) -> float | None:
+        vals = evaluate(calls, {**env, **values})
+        if any(s not in vals for s in sinks):
+            return None
+        return sum(vals[s] for s in sinks)
+
+    return f
+
+
+def sensitivities(f: Callable[[dict[str, float]], float | None], xs: Sequence[NumericVar]
+                  ) -> dict[str, float]:
+    """d(output)/d(x) per variable by central differences (0 where it cannot be computed)."""
+    at = {x.name: x.value for x in xs}
     grads: dict[str, float] = {}
     for x in xs:
         h = 1e-5 * max(1.0, abs(x.value))
-        up = evaluate(calls, {**env, x.name: x.value + h})
-        down = evaluate(calls, {**env, x.name: x.value - h})
-        g = 0.0
-        for s in sinks:
-            if s in up and s in down:
-                g += (up[s] - down[s]) / (2 * h)
-        grads[x.name] = g
+        up, down = f({**at, x.name: x.value + h}), f({**at, x.name: x.value - h})
+        grads[x.name] = 0.0 if up is None or down is None else (up - down) / (2 * h)
     return grads
 
 
@@ -302,34 +312,75 @@ def propose(xs: Sequence[NumericVar], blocks: Sequence[Block], text: str,
                           "smaller, so the values stay as they are.")
         return plan
     want = "larger" if d > 0 else "smaller"
-    grads = sensitivities(parse_calls(text), xs, shown_values(text))
-    if grads is None:
-        grads = {x.name: 1.0 for x in xs}
+    f = output_function(parse_calls(text), xs, shown_values(text))
+    factor = 1.0 + rng.uniform(-JITTER, JITTER)
+    if f is None:
         plan.notes.append(f"The output should be {want}. No computation is shown, so I assume "
                           "the output grows with every variable.")
-    else:
-        ups = [n for n, g in grads.items() if g > 0]
-        downs = [n for n, g in grads.items() if g < 0]
-        plan.notes.append(
-            f"The output should be {want}. From the computation shown, the output increases "
-            f"with {', '.join(ups) or 'no variable'} and decreases with {', '.join(downs) or 'none'}.")
-    step = _step_size(xs, history, d, plan)
-    norm = math.sqrt(sum(g * g for g in grads.values()))
-    if norm == 0.0:
+        step = _step_size(xs, history, d, plan) * factor / math.sqrt(len(xs))
+        return _write(plan, xs, {x.name: x.value + d * step for x in xs})
+    grads = sensitivities(f, xs)
+    ups = [n for n, g in grads.items() if g > 0]
+    downs = [n for n, g in grads.items() if g < 0]
+    plan.notes.append(
+        f"The output should be {want}. From the computation shown, the output increases "
+        f"with {', '.join(ups) or 'no variable'} and decreases with {', '.join(downs) or 'none'}.")
+    norm2 = sum(g * g for g in grads.values())
+    if norm2 == 0.0:
         plan.notes.append("No variable changes the output here, so nothing moves.")
         return plan
-    factor = 1.0 + rng.uniform(-JITTER, JITTER)
+    at = {x.name: x.value for x in xs}
+    now = f(at)
+    assert now is not None  # output_function checked the current values compute
+    target_move = _output_step(f, xs, history, d, now, plan) * factor
+    # First-order move of the output by `target_move`, at most half the bounds' width,
+    # then halved until the output really moves the right way (the graph can check it).
+    widths = [x.high - x.low for x in xs if x.low is not None and x.high is not None]
+    cap = 0.5 * min(widths) if widths else 4 * BASE_STEP
+    scale = min(target_move / norm2, cap / math.sqrt(norm2))
+    for _ in range(8):
+        new = {x.name: x.clip(x.value + d * scale * grads[x.name]) for x in xs}
+        out = f(new)
+        if out is not None and (out - now) * d > 0:
+            break
+        scale /= 2
+    return _write(plan, xs, new)
+
+
+def _write(plan: Plan, xs: Sequence[NumericVar], new: dict[str, float]) -> Plan:
     for x in xs:
-        delta = d * step * factor * grads.get(x.name, 0.0) / norm
-        new = x.clip(x.value + delta)
+        value = x.clip(new[x.name])
         if x.kind == "int":
-            moved = round(new)
-            if moved == x.value and delta != 0.0:
-                moved = int(x.value + (1 if delta > 0 else -1))
+            moved = round(value)
+            if moved == x.value and value != x.value:
+                moved = int(x.value + (1 if value > x.value else -1))
             plan.values[x.name] = int(x.clip(moved))
         else:
-            plan.values[x.name] = round(new, 6)
+            plan.values[x.name] = round(value, 6)
     return plan
+
+
+def _output_step(f: Callable[[dict[str, float]], float | None], xs: Sequence[NumericVar],
+                 history: Sequence[tuple[dict[str, float], int]], d: int, now: float,
+                 plan: Plan) -> float:
+    """How far to move the output: the last change of the output (computed from the
+    history's values through the graph), halved after a flip of the feedback (the target
+    lies in between), grown otherwise."""
+    base = max(BASE_STEP, 0.25 * abs(now))
+    at = {x.name: x.value for x in xs}
+    outs = [(f({**at, **v}), s) for v, s in history if s != 0]
+    seq = [(o, s) for o, s in outs if o is not None] + [(now, d)]
+    step = base
+    for (prev, s_prev), (cur, s_cur) in itertools.pairwise(seq):
+        if cur != prev:
+            step = abs(cur - prev)
+        step *= SHRINK if s_cur != s_prev else GROW
+    if len(seq) > 1:
+        flips = sum(1 for (_, a), (_, b) in itertools.pairwise(seq) if a != b)
+        plan.notes.append(f"Through the graph, the history's {len(seq) - 1} earlier tries gave "
+                          f"outputs with {flips} flip(s) of the feedback, so the output should "
+                          f"move by about {step:.4g}.")
+    return step
 
 
 def _step_size(xs: Sequence[NumericVar], history: Sequence[tuple[dict[str, float], int]],
