@@ -51,6 +51,7 @@ class CpuLimitExceeded(BaseException):
 
 _IN_USER_CODE = False
 _SETTINGS: dict[str, Any] = {}
+_LOOP: Any = None  # the event loop that runs `async def` functions
 
 
 def _on_sigxcpu(signum: int, frame: Any) -> None:
@@ -71,15 +72,24 @@ def _block_network() -> list[str]:
         blocked.__name__ = name.rsplit(".", 1)[-1]
         return blocked
 
-    names = ["socket", "SocketType", "create_connection", "create_server", "getaddrinfo",
-             "gethostbyname", "gethostbyname_ex", "gethostbyaddr", "getnameinfo", "socketpair",
-             "fromfd", "fromshare"]
+    def blocked_class(name: str, base: type) -> type:
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            blocker(name)()
+        # Still a class, so that libraries subclassing socket.socket import fine.
+        return type(base.__name__, (base,), {"__init__": __init__, "__module__": base.__module__})
+
+    classes = ["socket", "SocketType"]
+    functions = ["create_connection", "create_server", "getaddrinfo", "gethostbyname", "gethostbyname_ex",
+                 "gethostbyaddr", "getnameinfo", "socketpair", "fromfd", "fromshare"]
     patched = []
     for module in (socket, _socket):
-        for name in names:
-            if hasattr(module, name):
-                setattr(module, name, blocker(f"{module.__name__}.{name}"))
-                patched.append(f"{module.__name__}.{name}")
+        for name in classes + functions:
+            original = getattr(module, name, None)
+            if original is None:
+                continue
+            label = f"{module.__name__}.{name}"
+            setattr(module, name, blocked_class(label, original) if name in classes else blocker(label))
+            patched.append(label)
     return patched
 
 
@@ -163,9 +173,7 @@ def _call(request: dict[str, Any], compiled: _Compiled) -> dict[str, Any]:
         stage = "exception"
         value = fn(*request["args"], **request["kwargs"])
         if hasattr(value, "__await__"):
-            import asyncio
-
-            value = asyncio.run(value)
+            value = _LOOP.run_until_complete(value)
         _IN_USER_CODE = False
         problem = wire.plain_problem(value, "the result")
         if problem is not None:
@@ -212,6 +220,11 @@ def main() -> None:
     os.dup2(2, 1)
     out = os.fdopen(out_fd, "wb")
     applied = _apply_limits(settings.get("memory_mb"), settings.get("file_mb"))
+    global _LOOP
+    import asyncio
+
+    # Made before the guard: an event loop needs a socketpair for its self-pipe.
+    _LOOP = asyncio.new_event_loop()
     applied["network_guard"] = bool(_block_network()) if settings.get("block_network", True) else False
     wire.write_frame(out, {"ready": True, "pid": os.getpid(), "limits": applied})
     compiled = _Compiled()
