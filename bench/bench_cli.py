@@ -32,9 +32,9 @@ def _guard(fn: Callable[[], T]) -> T:
         raise typer.Exit(code=2) from None
 
 
-def _names(values: list[str], known: Any) -> list[str]:
-    """Repeatable and comma-separated options; `all` means every registered name."""
-    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
+def _names(values: list[str] | None, known: Any) -> list[str]:
+    """Repeatable and comma-separated options; `all` (or nothing) means every registered name."""
+    names = [n.strip() for v in values or [] for n in v.split(",") if n.strip()]
     return list(known) if names == ["all"] or not names else names
 
 
