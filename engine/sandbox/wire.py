@@ -48,7 +48,8 @@ def plain_problem(value: Any, where: str = "value") -> str | None:
             continue
         if t not in PLAIN_CONTAINERS:
             name = f"{t.__module__}.{t.__qualname__}" if t.__module__ != "builtins" else t.__qualname__
-            return (f"{path} is a {name}; only plain data crosses the sandbox boundary "
+            article = "an" if name[:1].lower() in "aeiou" else "a"
+            return (f"{path} is {article} {name}; only plain data crosses the sandbox boundary "
                     f"({PLAIN_NAMES}): convert it first (e.g. .tolist(), dict(...), str(...))")
         if depth >= MAX_DEPTH:
             return f"{path} is nested deeper than {MAX_DEPTH} levels; flatten it"

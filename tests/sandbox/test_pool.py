@@ -66,7 +66,7 @@ def test_output_exceptions_and_preamble(pool):
 
 
 def test_arguments_and_results_must_be_plain_data(pool):
-    with pytest.raises(SandboxDataError, match=r"args\[0\]\['k'\]\[1\] is a object"):
+    with pytest.raises(SandboxDataError, match=r"args\[0\]\['k'\]\[1\] is an object"):
         pool.run(DOUBLE, "double", [{"k": [1, object()]}])
     with pytest.raises(SandboxDataError, match="args must be a list or tuple"):
         pool.run(DOUBLE, "double", "ab")
