@@ -9,6 +9,7 @@ can be pinned. `apply_operations` applies a curator's typed update operations;
 `TrajectoryBootstrap` learn from it. See docs/experience.md.
 """
 
+from undertow.optimizers.experience.bootstrap import TrajectoryBootstrap
 from undertow.optimizers.experience.curation import (
     CurationReport,
     Operation,
@@ -20,6 +21,7 @@ from undertow.optimizers.experience.embed import (
     HashingEmbedder,
     MiniLMEmbedder,
 )
+from undertow.optimizers.experience.optimizer import ExperienceOptimizer
 from undertow.optimizers.experience.records import (
     DocPatch,
     Event,
@@ -36,8 +38,8 @@ from undertow.optimizers.experience.schema import ExperienceStoreError
 from undertow.optimizers.experience.store import ExperienceStore
 
 __all__ = [
-    "CurationReport", "DocPatch", "Embedder", "Event", "ExperienceStore", "ExperienceStoreError",
+    "CurationReport", "DocPatch", "Embedder", "Event", "ExperienceOptimizer", "ExperienceStore", "ExperienceStoreError",
     "HashingEmbedder", "Insight", "MiniLMEmbedder", "Operation", "Provenance", "RecordBase",
-    "RecordStats", "Retrieval", "Retrieved", "Retriever", "Trajectory", "Workflow",
+    "RecordStats", "Retrieval", "Retrieved", "Retriever", "Trajectory", "TrajectoryBootstrap", "Workflow",
     "apply_operations", "parse_operations", "parse_record",
 ]
