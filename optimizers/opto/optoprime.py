@@ -24,12 +24,7 @@ from undertow.optimizers.opto.parse import (
     match_name,
     parse_reply,
 )
-from undertow.optimizers.opto.report import (
-    Report,
-    check_sections,
-    one_line,
-    render_report,
-)
+from undertow.optimizers.opto.report import Report, check_sections, cut, render_report
 
 #: The `parameter` field of log entries about a whole reply (not JSON, nothing to change).
 REPLY_ENTRY = "(reply)"
@@ -244,7 +239,7 @@ class OptoPrime(Optimizer):
         for p in self.parameters:
             for fb in p.feedback:
                 for f in fb.feedback:
-                    text = one_line(f, 200)
+                    text = cut(" ".join(str(f).split()), 200)[0]
                     if text not in feedback:
                         feedback.append(text)
         shown = {n: _json(v) for n, v in before.items() if self.by_name[n].feedback}

@@ -93,7 +93,7 @@ class Report:
 @dataclass(frozen=True)
 class _Level:
     value_chars: int
-    collapse: str  # "shape": same op and arguments; "op": same op and arity
+    collapse: str  # "none"; "shape": same op and arguments; "op": same op and arity
     intermediates: bool = True
     max_code_lines: int | None = None
     max_examples: int | None = None
@@ -166,6 +166,8 @@ def _key(view: GraphView, n: Node, collapse: str) -> tuple:
 def _runs(view: GraphView, calls: Sequence[Node], collapse: str, minimum: int = 3
           ) -> list[list[Node]]:
     """Consecutive calls with the same key, grouped; groups shorter than `minimum` split."""
+    if collapse == "none":
+        return [[n] for n in calls]
     runs: list[list[Node]] = []
     for n in calls:
         if runs and _key(view, runs[-1][0], collapse) == _key(view, n, collapse):
@@ -232,7 +234,7 @@ class _Renderer:
         lines = []
         for n in self.view.inputs:
             fixed = " (fixed parameter)" if isinstance(n, Parameter) else ""
-            lines.append(f"{self.view.name(n)} = {one_line(n.value, lim)}{fixed}")
+            lines.append(f"({type(n.value).__name__}) {self.view.name(n)} = {one_line(n.value, lim)}{fixed}")
         return "#Inputs\n" + "\n".join(lines) if lines else ""
 
     def intermediate(self) -> str:
@@ -244,7 +246,8 @@ class _Renderer:
             return ""
         shown = [n for n in mids if id(n) not in self.hidden]
         lim = self.level.value_chars
-        lines = [f"{self.view.name(n)} = {one_line(n.value, lim)}" for n in shown]
+        lines = [f"({type(n.value).__name__}) {self.view.name(n)} = {one_line(n.value, lim)}"
+                 for n in shown]
         if len(shown) < len(mids):
             lines.append(f"# … {len(mids) - len(shown)} values of collapsed calls left out")
         return "#Others\n" + "\n".join(lines) if lines else ""
@@ -281,8 +284,8 @@ class _Renderer:
         lines = ["#Memory (earlier values of the variables and the feedback they got, oldest first)"]
         for m in self.memory:
             vals = "; ".join(f"{k} = {one_line(v, lim)}" for k, v in m.get("values", {}).items())
-            fb = " | ".join(one_line(f, lim) for f in m.get("feedback", []))
-            lines.append(f"step {m.get('step')}: {vals}\n  feedback: {fb}")
+            fb = " | ".join(cut(str(f), lim)[0] for f in m.get("feedback", []))
+            lines.append(f"step {m.get('step')}: {vals}; feedback: {fb}")
         return "\n".join(lines)
 
     def rejections_section(self) -> str:
@@ -313,16 +316,18 @@ class _Renderer:
         return "\n\n".join(p for p in parts if p), self.left_out
 
 
-def _levels(max_value_chars: int, n_outputs: int) -> list[_Level]:
+def _levels(max_value_chars: int, n_outputs: int, n_calls: int, max_tokens: int) -> list[_Level]:
     small = max(40, max_value_chars // 4)
-    levels = [_Level(max_value_chars, "shape"), _Level(small, "shape"),
+    # A code line is at least ~4 tokens: skip rendering every line when that cannot fit.
+    first = 0 if n_calls * 4 <= max_tokens else 1
+    levels = [_Level(max_value_chars, "none"), _Level(max_value_chars, "shape"), _Level(small, "shape"),
               _Level(small, "op"), _Level(small, "op", False, 40)]
     k = n_outputs
     while k > 1:
         k //= 2
         levels.append(_Level(small, "op", False, 20, max(k, 1)))
     levels.append(_Level(24, "op", False, 6, 1))
-    return levels
+    return levels[first:]
 
 
 def render_report(view: GraphView, *, sections: Mapping[str, bool] | None = None,
@@ -338,7 +343,7 @@ def render_report(view: GraphView, *, sections: Mapping[str, bool] | None = None
         raise ValueError("max_tokens and max_value_chars must be positive")
     shown = check_sections(sections)
     text, left = "", []
-    for level in _levels(max_value_chars, len(view.outputs)):
+    for level in _levels(max_value_chars, len(view.outputs), len(view.calls), max_tokens):
         text, left = _Renderer(view, shown, memory, rejections, level).render()
         if estimate_tokens(text) <= max_tokens:
             return Report(text, estimate_tokens(text), left)

@@ -105,3 +105,28 @@ def test_textual_feedback_is_refused_with_the_fix():
     prompt.feedback.append("a critique")  # what another propagator would leave
     with pytest.raises(TypeError, match='default "subgraph" propagator'):
         OptoPrime([prompt], llm).step()
+
+
+def test_numeric_dag_loss_drops_on_most_seeds():
+    """The numeric DAG task (Trace paper) through the sim's numeric rules (llm=sim)."""
+    from statistics import median
+
+    from undertow.bench.tasks import numeric_dag
+
+    before, after = [], []
+    for seed in range(5):
+        problem = numeric_dag.generate(seed)
+        xs = problem.parameters()
+        opt = OptoPrime(xs, make_llm("sim", cache_dir=False, seed=seed), memory_size=5)
+        with no_trace():
+            before.append(abs(problem.forward([x.value for x in xs]) - problem.target))
+        for _ in range(8):
+            out = problem.forward(xs)
+            backward(out, problem.feedback(out))
+            opt.step()
+            opt.zero_feedback()
+        with no_trace():
+            after.append(abs(problem.forward([x.value for x in xs]) - problem.target))
+        assert all(x.validate(x.value) == x.value for x in xs)
+    assert sum(a < b for a, b in zip(after, before, strict=True)) >= 4, (before, after)
+    assert median(after) < median(before) / 2, (before, after)
