@@ -130,3 +130,23 @@ def test_numeric_dag_loss_drops_on_most_seeds():
         assert all(x.validate(x.value) == x.value for x in xs)
     assert sum(a < b for a, b in zip(after, before, strict=True)) >= 4, (before, after)
     assert median(after) < median(before) / 2, (before, after)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_battleship_code_policy_improves(seed):
+    """A trainable code policy (Trace paper's Battleship) through the sim's code fixes."""
+    from undertow.agents.battleship import BattleshipPlayer
+    from undertow.bench.tasks import battleship as bs
+
+    splits = bs.make_splits(seed=seed, n_train=4, n_val=4, n_test=8)
+    player = BattleshipPlayer()
+    before = bs.score(bs.run_policy(player.source, splits.test))
+    opt = OptoPrime(player, make_llm("sim", cache_dir=False, seed=seed))
+    for _ in range(3):
+        outs = [player(bs.BattleshipGame(board)) for board in splits.train]
+        backward(outs, [bs.feedback(o.value) for o in outs])
+        opt.step()
+        opt.zero_feedback()
+    after = bs.score(bs.run_policy(player.source, splits.test))
+    assert after > before + 0.3, (before, after)
+    assert player.policy.code.validate(player.source) == player.source   # signature kept
