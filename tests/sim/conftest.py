@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from undertow.bench.tasks.reasoning import boolean_expressions as boolexpr
-from undertow.engine.llm.sim import Skill, SimLLM, TaskProfile
+from undertow.engine.llm.sim import SimLLM, Skill, TaskProfile
 
 
 class ParityProfile(TaskProfile):

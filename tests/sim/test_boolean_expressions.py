@@ -8,7 +8,6 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.bench.tasks.reasoning import boolean_expressions as be
 from undertow.engine.llm.sim import check_profile
 
@@ -27,7 +26,7 @@ exprs = st.recursive(
 @given(exprs)
 def test_solver_agrees_with_python(expr: str) -> None:
     # Python's own boolean precedence is the oracle: same grammar, independent code.
-    assert be.solve(expr + " is") == str(eval(expr))  # noqa: S307 - tokens are True/False/ops
+    assert be.solve(expr + " is") == str(eval(expr))
 
 
 @given(st.text(max_size=60))

@@ -9,7 +9,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "sim.md"
 
 
 def test_runnable_example_runs(capsys) -> None:
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL)
     assert blocks, "docs/sim.md lost its python examples"
     for code in blocks:
         exec(compile(code, str(DOC), "exec"), {})  # noqa: S102 - our own documentation

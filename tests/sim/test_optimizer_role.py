@@ -6,7 +6,6 @@ import json
 import random
 
 import pytest
-
 from undertow.bench.tasks.reasoning import boolean_expressions as be
 from undertow.engine.llm.sim import SimLLM
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.bench.tasks.reasoning import boolean_expressions as be
 from undertow.engine.llm.sim import SimLLM, Skill, cue_in, load_profiles, normalize
 

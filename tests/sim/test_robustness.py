@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.bench.tasks.reasoning import boolean_expressions as be
 from undertow.engine.llm.sim import SimLLM, SimReply
 from undertow.engine.llm.sim.request import parse_blocks, parse_format, parse_variables

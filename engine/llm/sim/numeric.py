@@ -356,7 +356,7 @@ def _write(plan: Plan, xs: Sequence[NumericVar], new: dict[str, float]) -> Plan:
                 moved = int(x.value + (1 if value > x.value else -1))
             plan.values[x.name] = int(x.clip(moved))
         else:
-            plan.values[x.name] = round(value, 6)
+            plan.values[x.name] = x.clip(round(value, 6))  # rounding must not cross a bound
     return plan
 
 
