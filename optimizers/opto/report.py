@@ -151,9 +151,13 @@ def _call(view: GraphView, n: Node, limit: int) -> str:
     parts += [f"{k}={_arg(view, v, limit)}" for k, v in (n.kwargs or {}).items()
               if v is not None]
     line = f"{view.name(n)} = {n.op.name}({', '.join(parts)})"
+    shown = {id(a) for a in (*n.args, *(n.kwargs or {}).values())}
+    code = [view.names[id(p)] for p in n.parents if isinstance(p, Parameter) and p.kind == "code"
+            and id(p) not in shown and id(p) in view.names]
+    notes = [f"runs the code in {', '.join(code)}"] if code else []
     if is_error(n):
-        line += f"  # raised {one_line(n.value, limit)}"
-    return line
+        notes.append(f"raised {one_line(n.value, limit)}")
+    return f"{line}  # {'; '.join(notes)}" if notes else line
 
 
 def _key(view: GraphView, n: Node, collapse: str) -> tuple:
