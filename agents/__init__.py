@@ -1,1 +1,16 @@
-"""undertow.agents"""
+"""undertow.agents: ready, trainable agent workflows written with the engine.
+
+- `ChainOfThoughtQA`: a trainable instruction and answer extractor around one LLM call.
+- `ReActAgent`: tool use with traced tool calls and a trainable system prompt.
+- `CodeAgent`: one function whose source is a `code` parameter.
+- `BattleshipPlayer`: a trainable Battleship policy.
+- `TreeSearchAgent`: test-time tree search, one tree per item, scored in batch.
+"""
+
+from undertow.agents.battleship import BattleshipPlayer
+from undertow.agents.code_agent import CodeAgent
+from undertow.agents.cot_qa import ChainOfThoughtQA
+from undertow.agents.react import ReActAgent
+from undertow.agents.tree_agent import TreeSearchAgent
+
+__all__ = ["BattleshipPlayer", "ChainOfThoughtQA", "CodeAgent", "ReActAgent", "TreeSearchAgent"]

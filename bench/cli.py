@@ -7,9 +7,10 @@ so on. Heavy modules are imported inside the commands, so `undertow --help` stay
 from __future__ import annotations
 
 import typer
-
 from undertow import __version__
+from undertow.bench.bench_cli import bench_app
 from undertow.bench.perf.cli import perf_app
+from undertow.optimizers.experience.cli import experience_app
 
 app = typer.Typer(
     name="undertow",
@@ -19,6 +20,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(perf_app, name="perf")
+app.add_typer(bench_app, name="bench")
+app.add_typer(experience_app, name="experience")
 
 
 def _version(value: bool) -> None:

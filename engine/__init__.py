@@ -37,12 +37,14 @@ from undertow.engine.propagators import (
     TextualFeedback,
     TextualPropagator,
 )
+from undertow.engine.sandbox import SandboxError, SandboxPool
 from undertow.engine.tracing import TracedFunction, capture, op
 from undertow.engine.views import render, to_dot, to_mermaid, to_networkx
 
 __all__ = [
     "KINDS", "ErrorNode", "ExecutionError", "GraphError", "GraphvizNotFoundError", "InvalidValueError",
-    "Module", "Node", "NumericPropagator", "Op", "Parameter", "Propagator", "Recorder", "StateError",
+    "Module", "Node", "NumericPropagator", "Op", "Parameter", "Propagator", "Recorder", "SandboxError",
+    "SandboxPool", "StateError",
     "SubgraphFeedback", "SubgraphPropagator", "TextualFeedback", "TextualPropagator", "TracedFunction", "UndertowError", "backward", "capture",
     "cos", "exp", "is_tracing", "log", "no_trace", "op", "record", "render", "sigmoid", "sin", "sqrt",
     "square", "tanh", "to_dot", "to_mermaid", "to_networkx", "topological", "unwrap",

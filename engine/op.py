@@ -184,6 +184,8 @@ def _failing_line(op: Op, exc: BaseException) -> tuple[str | None, int | None, s
     exception came from C code called on that line). For a built-in operator on
     nodes (`a / b`), it is the user's line that applied the operator.
     """
+    if hasattr(exc, "location"):  # code run in another process (undertow.engine.sandbox.SandboxError)
+        return exc.location or (None, None, None)
     if isinstance(exc, SyntaxError) and (exc.filename in op.code_files
                                          or str(exc.filename).startswith(TRAINABLE_PREFIX)):
         text = exc.text or linecache.getline(exc.filename, exc.lineno or 0)

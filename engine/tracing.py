@@ -55,6 +55,7 @@ class TracedFunction:
         trainable: bool = False,
         backward: Backward | None = None,
         description: str | None = None,
+        executor: Any = None,
     ) -> None:
         functools.update_wrapper(self, fn)
         self._fn = fn
@@ -75,6 +76,11 @@ class TracedFunction:
                 description=f"Python source of {fn.__qualname__}; {doc}".strip("; "),
             )
             self._compiled_version = self.code.version
+        self.executor = executor
+        if executor is not None:
+            if self.code is None:
+                raise ValueError(f"{fn.__qualname__}: executor= runs a code parameter; add trainable=True")
+            self._compiled_version = -1  # the first call builds the sandboxed forward
 
     def _current(self) -> Callable[..., Any]:
         code = self.code
@@ -82,7 +88,12 @@ class TracedFunction:
             filename = f"{TRAINABLE_PREFIX} {self._fn.__qualname__} v{code.version}>"
             self.op.code_files = self.op.code_files | {filename}
             self._compiled_version = code.version
-            self.op.forward = compile_function(code.value, self._fn.__name__, self._fn.__globals__, filename)
+            if self.executor is not None:
+                from undertow.engine.sandbox import sandboxed
+
+                self.op.forward = sandboxed(self._fn.__name__, code.value, self.executor, filename=filename)
+            else:
+                self.op.forward = compile_function(code.value, self._fn.__name__, self._fn.__globals__, filename)
         return self.op.forward
 
     def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Node], list[Any], dict[str, Any]]:
@@ -167,11 +178,11 @@ class TracedFunction:
 def op(fn: F) -> F: ...
 @overload
 def op(*, name: str | None = None, trainable: bool = False, backward: Backward | None = None,
-       description: str | None = None) -> Callable[[F], F]: ...
+       description: str | None = None, executor: Any = None) -> Callable[[F], F]: ...
 
 
 def op(fn: Callable[..., Any] | None = None, *, name: str | None = None, trainable: bool = False,
-       backward: Backward | None = None, description: str | None = None) -> Any:
+       backward: Backward | None = None, description: str | None = None, executor: Any = None) -> Any:
     """Make a function (sync or async, plain or method) a traced operator.
 
     Args:
@@ -180,13 +191,17 @@ def op(fn: Callable[..., Any] | None = None, *, name: str | None = None, trainab
         backward: a local backward rule `(g, out, *args) -> grads`, one per
             positional argument, so numeric gradients can pass through the call.
         description: documentation shown to optimizers (default: the docstring).
+        executor: with trainable=True, run the code parameter's value there, e.g. a
+            `undertow.engine.sandbox.SandboxPool` (arguments and results must be plain
+            data); a failure becomes an error node at the failing line. Default: in-process.
 
     An exception raised inside becomes an `ErrorNode` (carrying the failing line),
     raised as `ExecutionError`; use `capture()` to get it as a node instead.
     """
 
     def wrap(f: Callable[..., Any]) -> TracedFunction:
-        return TracedFunction(f, name=name, trainable=trainable, backward=backward, description=description)
+        return TracedFunction(f, name=name, trainable=trainable, backward=backward, description=description,
+                              executor=executor)
 
     return wrap(fn) if fn is not None else wrap
 

@@ -9,13 +9,15 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from undertow.engine.errors import GraphvizNotFoundError
 from undertow.engine.graph import topological
 from undertow.engine.node import ErrorNode, Node
 from undertow.engine.params import Parameter
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def _outputs(outputs: Node | Sequence[Node]) -> list[Node]:
@@ -43,6 +45,8 @@ def to_networkx(outputs: Node | Sequence[Node]) -> nx.DiGraph:
     Node attributes: `value`, `kind` (parameter / operator / constant / error) and
     `op` (the operator name or None); edges go from parent to child.
     """
+    import networkx as nx  # imported on use: it is slow to import
+
     g = nx.DiGraph()
     for n in topological(_outputs(outputs)):
         g.add_node(n.label, value=n.value, kind=_kind(n), op=n.op.name if n.op is not None else None)

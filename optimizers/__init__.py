@@ -6,8 +6,38 @@ resumable, and every proposal with its outcome is logged.
 """
 
 from undertow.optimizers.base import Optimizer, Proposal
+from undertow.optimizers.experience import (
+           ExperienceOptimizer,
+           ExperienceStore,
+           TrajectoryBootstrap,
+)
 from undertow.optimizers.gradient import SGD, Adam
 from undertow.optimizers.opro import OPRO, Evaluation
+from undertow.optimizers.opto import OptoPrime
+from undertow.optimizers.search import (
+           BeamSearch,
+           PromptMCTS,
+           best_first,
+           best_first_batch,
+           mcts_time_share,
+)
 from undertow.optimizers.textgrad import TextGrad
 
-__all__ = ["OPRO", "SGD", "Adam", "Evaluation", "Optimizer", "Proposal", "TextGrad"]
+__all__ = [
+           "OPRO",
+           "OptoPrime",
+           "SGD",
+           "Adam",
+           "BeamSearch",
+           "Evaluation",
+           "ExperienceOptimizer",
+           "ExperienceStore",
+           "Optimizer",
+           "PromptMCTS",
+           "Proposal",
+           "TextGrad",
+           "TrajectoryBootstrap",
+           "best_first",
+           "best_first_batch",
+           "mcts_time_share",
+]

@@ -49,3 +49,11 @@ def perf_tasks(quick: bool = typer.Option(False, help="A few hundred items inste
     from undertow.bench.tasks.reasoning.perf import run
 
     emit(run(quick=quick))
+
+
+@perf_app.command("sandbox")
+def perf_sandbox(quick: bool = typer.Option(False, help="Fewer calls.")) -> None:
+    """Sandbox: per-call overhead of the worker pool vs an in-process call, restart cost."""
+    from undertow.engine.sandbox.perf import run
+
+    emit(run(quick=quick))

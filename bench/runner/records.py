@@ -72,7 +72,9 @@ def dump_jsonl(path: Path, records: Iterable[StepRecord]) -> None:
 def load_jsonl(path: Path) -> list[StepRecord]:
     """Read and validate a JSONL file; a bad line is a `BenchError` naming file and line."""
     records = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):  # JSONL: \n only
+    with path.open(encoding="utf-8", newline="") as f:  # no newline translation: JSONL splits on \n only
+        text = f.read()
+    for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from undertow.engine.graph import children_index, reachable, topological
 from undertow.engine.node import Node
 from undertow.engine.params import Parameter
 from undertow.engine.propagators.base import Propagator
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class SubgraphFeedback:
 
     def to_networkx(self) -> nx.DiGraph:
         """The subgraph as a networkx DiGraph keyed by node labels."""
+        import networkx as nx
+
         ids = {id(n) for n in self.nodes}
         g = nx.DiGraph()
         for n in self.nodes:

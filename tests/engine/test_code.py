@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
-
-from undertow.engine import ErrorNode, InvalidValueError, Node, Parameter, backward, capture, op
+from undertow.engine import (
+    ErrorNode,
+    InvalidValueError,
+    Node,
+    Parameter,
+    backward,
+    capture,
+    op,
+)
 
 
 @op(trainable=True)
@@ -84,3 +91,24 @@ def test_closures_cannot_be_trainable():
 
     with pytest.raises(ValueError, match="closes over local variables"):
         op(trainable=True)(f)
+
+
+def test_trainable_code_can_run_in_a_sandbox_pool():
+    from undertow.engine.sandbox import SandboxPool
+
+    with SandboxPool(workers=1, timeout_s=5) as pool:
+
+        @op(trainable=True, executor=pool)
+        def pick(cells, k):
+            return cells[k]
+
+        assert pick(Node([1, 2, 3]), 1).value == 2
+        pick.code.value = "def pick(cells, k):\n    x = cells\n    return x[k + 10]\n"
+        node = capture(pick, Node([1, 2, 3]), 1)
+        assert isinstance(node, ErrorNode) and node.lineno == 3 and "x[k + 10]" in node.source_line
+        assert pick.code in node.parents
+        pick.code.value = "def pick(cells, k):\n    return cells[k] * 2\n"
+        assert pick(Node([4, 5]), 0).value == 8
+
+    with pytest.raises(ValueError, match="add trainable=True"):
+        op(executor=object())(lambda x: x)
