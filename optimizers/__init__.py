@@ -25,7 +25,6 @@ from undertow.optimizers.textgrad import TextGrad
 
 __all__ = [
            "OPRO",
-           "OptoPrime",
            "SGD",
            "Adam",
            "BeamSearch",
@@ -33,6 +32,7 @@ __all__ = [
            "ExperienceOptimizer",
            "ExperienceStore",
            "Optimizer",
+           "OptoPrime",
            "PromptMCTS",
            "Proposal",
            "TextGrad",
