@@ -8,7 +8,7 @@ to build it from `(parameters, llm, task)`. Adding an optimizer is one call:
 
     register_optimizer(OptimizerEntry(
         name="opro", description="OPRO: ...", kinds=frozenset({"text"}), uses_llm=True,
-        factory=lambda params, llm, task: OPRO(params, llm=llm)))
+        factory=lambda params, llm, task, agent: OPRO(params, llm, evaluate)))
 
 A task x optimizer pair runs when every parameter kind of the task is one the
 optimizer handles (`compatible`).
@@ -23,15 +23,18 @@ from typing import Any
 
 from undertow.bench.runner.errors import BenchError, unknown
 from undertow.bench.runner.tasks import (
+    BattleshipRun,
     Feedback,
     NumericDagRun,
     ReasoningRun,
     SplitSizes,
     TaskContext,
     TaskRun,
+    battleship_feedback,
     dag_feedback,
     dag_score,
     dag_splits,
+    reasoning_evaluate,
     reasoning_feedback,
 )
 from undertow.bench.tasks.base import Example
@@ -68,7 +71,7 @@ class OptimizerEntry:
     description: str
     kinds: frozenset[str]                                  # parameter kinds it can change
     uses_llm: bool
-    factory: Callable[[list[Parameter], LLM | None, TaskEntry], Optimizer]
+    factory: Callable[[list[Parameter], LLM | None, TaskEntry, Any], Optimizer]  # (..., the TaskRun)
     propagator: str = "subgraph"                           # feedback it reads: subgraph/numeric/textual
 
 
@@ -128,7 +131,7 @@ def pairs(tasks: Iterable[str], optimizers: Iterable[str]) -> list[tuple[str, st
 
 
 # -- registrations ----------------------------------------------------------------------
-def _keep(params: list[Parameter], llm: LLM | None, task: TaskEntry) -> Optimizer:
+def _keep(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
     from undertow.bench.runner.baseline import KeepOptimizer
 
     return KeepOptimizer(params)
@@ -159,8 +162,82 @@ register_optimizer(OptimizerEntry(
 register_optimizer(OptimizerEntry(
     name="adam", description="Adam on true gradients from the numeric propagator (lr=0.05)",
     kinds=frozenset({"float"}), uses_llm=False, propagator="numeric",
-    factory=lambda params, llm, task: Adam(params, lr=0.05)))
+    factory=lambda params, llm, task, agent: Adam(params, lr=0.05)))
 register_optimizer(OptimizerEntry(
     name="sgd", description="gradient descent with momentum 0.9 (lr=0.01), numeric propagator",
     kinds=frozenset({"float"}), uses_llm=False, propagator="numeric",
-    factory=lambda params, llm, task: SGD(params, lr=0.01, momentum=0.9)))
+    factory=lambda params, llm, task, agent: SGD(params, lr=0.01, momentum=0.9)))
+
+
+def _battleship_splits(seed: int, sizes: SplitSizes) -> Splits:
+    """Boards are the items; the runner only needs their count (scoring plays them)."""
+    items = [Example(input=f"battleship board {seed}:{i}", target="1.0") for i in range(3)]
+    return Splits(items[:1], items[1:2], items[2:])
+
+
+register_task(TaskEntry(
+    name="battleship", family="code",
+    description="Trace-paper Battleship: a trainable Python firing policy, reward = ship cells hit",
+    metric="fraction of ship cells hit", kinds=frozenset({"code"}), uses_llm=False,
+    splits=_battleship_splits, score=lambda prediction, target: float(prediction),
+    feedback=battleship_feedback, build=BattleshipRun))
+
+
+def _llm(llm: LLM | None, name: str) -> LLM:
+    if llm is None:
+        raise BenchError(f"optimizer {name} needs an LLM: pass --llm (e.g. --llm sim)")
+    return llm
+
+
+def _reasoning_agent(agent: Any, name: str) -> Any:
+    if not isinstance(agent, ReasoningRun):
+        raise BenchError(f"optimizer {name} searches prompts of the reasoning tasks only")
+    return agent
+
+
+def _optoprime(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
+    from undertow.optimizers.opto import OptoPrime
+
+    return OptoPrime(params, _llm(llm, "optoprime"), memory_size=3)
+
+
+def _textgrad(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
+    from undertow.optimizers.textgrad import TextGrad
+
+    return TextGrad(params, _llm(llm, "textgrad"))
+
+
+def _opro(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
+    from undertow.optimizers.opro import OPRO
+
+    return OPRO(params, _llm(llm, "opro"), reasoning_evaluate(_reasoning_agent(agent, "opro")), k=3)
+
+
+def _search(kind: str) -> Callable[[list[Parameter], LLM | None, TaskEntry, Any], Optimizer]:
+    def factory(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
+        from undertow.optimizers.search import BeamSearch, PromptMCTS
+
+        run = _reasoning_agent(agent, kind)
+        cls = PromptMCTS if kind == "mcts" else BeamSearch
+        return cls(params, llm=_llm(llm, kind), train=run.splits.train, val=run.splits.val,
+                   score=run.task.score, seed=0)
+
+    return factory
+
+
+_REASONING = frozenset({"text"})
+register_optimizer(OptimizerEntry(
+    name="optoprime", description="OptoPrime: the trace subgraph as a debugging report -> JSON suggestion",
+    kinds=ALL_KINDS, uses_llm=True, factory=_optoprime))
+register_optimizer(OptimizerEntry(
+    name="textgrad", description="TextGrad-style descent on LLM critiques per edge (textual propagator)",
+    kinds=frozenset({"text", "code"}), uses_llm=True, propagator="textual", factory=_textgrad))
+register_optimizer(OptimizerEntry(
+    name="opro", description="OPRO: best (prompt, score) pairs and failures in a meta-prompt, k samples a step",
+    kinds=_REASONING, uses_llm=True, factory=_opro))
+register_optimizer(OptimizerEntry(
+    name="mcts", description="PromptAgent-style Monte Carlo tree search over prompts (vectorized tree store)",
+    kinds=_REASONING, uses_llm=True, factory=_search("mcts")))
+register_optimizer(OptimizerEntry(
+    name="beam", description="APO-style beam search: critiques of error groups, edits, bandit selection",
+    kinds=_REASONING, uses_llm=True, factory=_search("beam")))

@@ -190,3 +190,59 @@ class ReasoningRun:
         assert self.eval_llm is not None
         item = (self.splits.val or self.splits.train)[0]
         return llm_call(self.eval_llm, item.input, system=self.prompt)
+
+
+# -- Battleship -------------------------------------------------------------------------
+class BattleshipRun:
+    """A trainable firing policy (`code`), scored by the mean reward over boards."""
+
+    def __init__(self, ctx: TaskContext) -> None:
+        from undertow.agents.battleship import BattleshipPlayer
+        from undertow.bench.tasks import battleship as bs
+
+        self.bs = bs
+        s = ctx.sizes
+        self.splits = bs.make_splits(ctx.seed, max(1, min(s.n_train, 8)), max(1, min(s.n_val, 8)),
+                                     max(1, min(s.n_test, 16)))
+        self.batch_size = ctx.batch_size
+        self.propagator = _propagator(ctx.propagator, ctx.llm)
+        self.player = BattleshipPlayer()
+        self.parameters = self.player.parameters()
+
+    def run_step(self, optimizer: Optimizer, rng: random.Random) -> None:
+        boards = rng.sample(self.splits.train, min(self.batch_size, len(self.splits.train)))
+        outs = [self.player(self.bs.BattleshipGame(b)) for b in boards]
+        backward(outs, [self.bs.feedback(o.value) for o in outs], self.propagator)
+        optimizer.step()
+        optimizer.zero_feedback()
+
+    def evaluate(self, split: Split) -> float:
+        boards = self.splits.val if split == "val" else self.splits.test
+        return self.bs.score(self.bs.run_policy(self.player.source, boards))
+
+    def trace(self) -> Node:
+        return self.player(self.bs.BattleshipGame(self.splits.train[0]))
+
+
+def battleship_feedback(prediction: str, example: Example) -> Feedback:
+    """Battleship is scored by games, not by text items: the score is the reward."""
+    return Feedback(float(prediction), "see the game report")
+
+
+def reasoning_evaluate(agent: ReasoningRun, n: int = 12) -> Callable[[str], Any]:
+    """An `evaluate(prompt)` for OPRO: accuracy on a fixed training sample, with the failures."""
+    from undertow.optimizers.opro import Evaluation
+
+    sample = agent.splits.train[:n]
+
+    def evaluate(value: str) -> Any:
+        replies = agent.llm.complete_many([_messages(value, ex.input) for ex in sample], purpose="optimizer")
+        failures, total = [], 0.0
+        for r, ex in zip(replies, sample):
+            s = agent.task.score(r.text, ex.target)
+            total += s
+            if s < 1.0:
+                failures.append({"input": ex.input, "output": r.text, "expected": ex.target})
+        return Evaluation(total / len(sample), failures)
+
+    return evaluate

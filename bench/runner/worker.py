@@ -84,7 +84,7 @@ class _Run:
         ctx = TaskContext(seed=spec.seed, llm=llm, eval_llm=eval_llm, sizes=config.sizes,
                           batch_size=config.batch_size, propagator=self.opt_entry.propagator)
         self.agent = self.task.build(ctx)
-        self.optimizer = self.opt_entry.factory(self.agent.parameters, llm, self.task)
+        self.optimizer = self.opt_entry.factory(self.agent.parameters, llm, self.task, self.agent)
         self.rng = random.Random(f"undertow-bench/{spec.run_id}")
         self.records: list[StepRecord] = []
         self.step = 0

@@ -33,7 +33,10 @@ def test_pair_runs_two_steps(task, optimizer, tmp_path, quiet):
     assert all(r.tag == ("llm=sim" if uses_llm else "llm=none") for r in records)
     if TASKS[task].uses_llm:
         # two steps of batch_size forward calls, booked against the budget; scoring is apart
-        assert records[-1].calls == 2 * SMALL["batch_size"]
+        if OPTIMIZERS[optimizer].uses_llm:
+            assert records[-1].calls >= 2 * SMALL["batch_size"]
+        else:
+            assert records[-1].calls == 2 * SMALL["batch_size"]
         assert records[-1].eval_calls >= 3 * SMALL["n_val"]
         assert all(0.0 <= r.score <= 1.0 for r in records)
     assert (run / "graph.dot").read_text().startswith("digraph")
