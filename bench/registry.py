@@ -30,6 +30,7 @@ from undertow.bench.runner.tasks import (
     SplitSizes,
     TaskContext,
     TaskRun,
+    TrafficRun,
     battleship_feedback,
     dag_feedback,
     dag_score,
@@ -231,7 +232,7 @@ register_optimizer(OptimizerEntry(
     kinds=ALL_KINDS, uses_llm=True, factory=_optoprime))
 register_optimizer(OptimizerEntry(
     name="textgrad", description="TextGrad-style descent on LLM critiques per edge (textual propagator)",
-    kinds=frozenset({"text", "code"}), uses_llm=True, propagator="textual", factory=_textgrad))
+    kinds=ALL_KINDS, uses_llm=True, propagator="textual", factory=_textgrad))
 register_optimizer(OptimizerEntry(
     name="opro", description="OPRO: best (prompt, score) pairs and failures in a meta-prompt, k samples a step",
     kinds=_REASONING, uses_llm=True, factory=_opro))
@@ -241,3 +242,28 @@ register_optimizer(OptimizerEntry(
 register_optimizer(OptimizerEntry(
     name="beam", description="APO-style beam search: critiques of error groups, edits, bandit selection",
     kinds=_REASONING, uses_llm=True, factory=_search("beam")))
+
+
+def _traffic_splits(seed: int, sizes: SplitSizes) -> Splits:
+    """One intersection per seed; every split is that scenario."""
+    item = Example(input=f"traffic scenario {seed}", target="0.0", meta={"seed": seed})
+    return Splits([item], [item], [item])
+
+
+register_task(TaskEntry(
+    name="traffic", family="hyperparameters",
+    description="signalized intersection queue model: tune two integer green times",
+    metric="-(average delay per car, s)", kinds=frozenset({"int"}), uses_llm=False,
+    splits=_traffic_splits, score=lambda prediction, target: float(prediction),
+    feedback=lambda prediction, example: Feedback("delay report", float(prediction)), build=TrafficRun))
+
+
+def _tpe(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
+    from undertow.optimizers.blackbox import TPE
+
+    return TPE(params, seed=0)
+
+
+register_optimizer(OptimizerEntry(
+    name="tpe", description="Optuna TPE black-box search over int/float/choice parameters (no LLM)",
+    kinds=frozenset({"int", "float", "choice"}), uses_llm=False, factory=_tpe))

@@ -24,6 +24,7 @@ from undertow.engine.errors import (
     StateError,
     UndertowError,
 )
+from undertow.engine.feedback import Feedback
 from undertow.engine.graph import topological
 from undertow.engine.module import Module
 from undertow.engine.node import ErrorNode, Node, unwrap
@@ -42,7 +43,7 @@ from undertow.engine.tracing import TracedFunction, capture, op
 from undertow.engine.views import render, to_dot, to_mermaid, to_networkx
 
 __all__ = [
-    "KINDS", "ErrorNode", "ExecutionError", "GraphError", "GraphvizNotFoundError", "InvalidValueError",
+    "KINDS", "ErrorNode", "ExecutionError", "Feedback", "GraphError", "GraphvizNotFoundError", "InvalidValueError",
     "Module", "Node", "NumericPropagator", "Op", "Parameter", "Propagator", "Recorder", "SandboxError",
     "SandboxPool", "StateError",
     "SubgraphFeedback", "SubgraphPropagator", "TextualFeedback", "TextualPropagator", "TracedFunction", "UndertowError", "backward", "capture",

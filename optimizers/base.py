@@ -55,6 +55,15 @@ class Optimizer(ABC):
     def step(self) -> list[Proposal]:
         """Propose and apply new values from the received feedback; return the proposals."""
 
+    def finalize(self) -> list[Proposal]:
+        """Set the parameters to the answer this optimizer would return now.
+
+        Most optimizers keep their answer in the parameters already (this does
+        nothing); searches whose parameters hold the next candidate to try (TPE)
+        restore the best one seen. The bench calls it before the final test score.
+        """
+        return []
+
     def propose(self, param: Parameter, value: Any, *, reason: str = "", meta: dict[str, Any] | None = None) -> Proposal:
         """Try to set `value`; log the outcome. Invalid values are rejected, not raised."""
         old = param.value

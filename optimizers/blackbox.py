@@ -132,6 +132,10 @@ class TPE(Optimizer):
         self.steps += 1
         return proposals
 
+    def finalize(self) -> list[Proposal]:
+        """The best values seen so far (the parameters hold the next trial until then)."""
+        return self.use_best()
+
     def use_best(self) -> list[Proposal]:
         """Set every parameter to the best values observed so far."""
         best = self.best_values

@@ -12,22 +12,26 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, Protocol
 
 from undertow.bench.tasks.base import Example
 from undertow.bench.tasks.reasoning import Splits, get_task, make_splits
-from undertow.engine import Node, Parameter, Propagator, TextualPropagator, backward
+from undertow.engine import (
+    Feedback,
+    Node,
+    Parameter,
+    Propagator,
+    TextualPropagator,
+    backward,
+)
 from undertow.engine.llm import LLM, llm_call
 from undertow.optimizers import Optimizer
 
 Split = Literal["val", "test"]
 
 
-class Feedback(NamedTuple):
-    """What a user or a test harness says about one output: a score and a sentence."""
-
-    score: float
-    sentence: str
+# What a user or a test harness says about one output: a sentence that carries a
+# score (`Feedback(sentence, score=...)`), read as text or as a number by optimizers.
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,8 @@ def dag_feedback(prediction: str, example: Example) -> Feedback:
     """The score, and only the direction the output should move (as in the Trace paper)."""
     score = dag_score(prediction, example.target)
     if score >= -1e-3:
-        return Feedback(score, "correct")
-    return Feedback(score, "larger" if float(prediction) < float(example.target) else "smaller")
+        return Feedback("correct", score)
+    return Feedback("larger" if float(prediction) < float(example.target) else "smaller", score)
 
 
 class NumericDagRun:
@@ -113,7 +117,7 @@ class NumericDagRun:
         if self.propagator == "numeric":
             backward(self.dag.loss(output), 1.0, "numeric")
         else:
-            backward(output, dag_feedback(repr(output.value), self.example).sentence, self.propagator)
+            backward(output, dag_feedback(repr(output.value), self.example), self.propagator)
         optimizer.step()
         optimizer.zero_feedback()
 
@@ -136,11 +140,11 @@ def reasoning_feedback(name: str) -> Callable[[str, Example], Feedback]:
     def feedback(prediction: str, example: Example) -> Feedback:
         score = task.score(prediction, example.target)
         if score >= 1.0:
-            return Feedback(score, "Correct")
+            return Feedback("Correct", score)
         lines = [ln.strip() for ln in str(prediction).splitlines() if ln.strip()]
         got = lines[-1] if lines else "(an empty reply)"
         got = got if len(got) <= 160 else got[:157] + "..."
-        return Feedback(score, f"Wrong: expected {example.target}, got {got}")
+        return Feedback(f"Wrong: expected {example.target}, got {got}", score)
 
     return feedback
 
@@ -172,7 +176,7 @@ class ReasoningRun:
         train = self.splits.train
         batch = rng.sample(train, min(self.batch_size, len(train)))
         outs = [llm_call(self.llm, ex.input, system=self.prompt) for ex in batch]
-        backward(outs, [self.feedback(o.value, ex).sentence for o, ex in zip(outs, batch)],
+        backward(outs, [self.feedback(o.value, ex) for o, ex in zip(outs, batch)],
                  self.propagator)
         optimizer.step()
         optimizer.zero_feedback()
@@ -226,7 +230,7 @@ class BattleshipRun:
 
 def battleship_feedback(prediction: str, example: Example) -> Feedback:
     """Battleship is scored by games, not by text items: the score is the reward."""
-    return Feedback(float(prediction), "see the game report")
+    return Feedback("see the game report", float(prediction))
 
 
 def reasoning_evaluate(agent: ReasoningRun, n: int = 12) -> Callable[[str], Any]:
@@ -246,3 +250,28 @@ def reasoning_evaluate(agent: ReasoningRun, n: int = 12) -> Callable[[str], Any]
         return Evaluation(total / len(sample), failures)
 
     return evaluate
+
+
+# -- traffic signal ---------------------------------------------------------------------
+class TrafficRun:
+    """Two integer green times of one intersection; the score is minus the delay per car."""
+
+    def __init__(self, ctx: TaskContext) -> None:
+        from undertow.bench.tasks import traffic
+
+        self.traffic = traffic
+        self.scenario = traffic.generate(ctx.seed)
+        self.parameters = self.scenario.parameters()
+        self.propagator = _propagator(ctx.propagator, ctx.llm)
+
+    def run_step(self, optimizer: Optimizer, rng: random.Random) -> None:
+        out, fb = self.traffic.evaluate(self.scenario, self.parameters)
+        backward(out, Feedback(str(fb["text"]), float(fb["score"])), self.propagator)
+        optimizer.step()
+        optimizer.zero_feedback()
+
+    def evaluate(self, split: Split) -> float:
+        return -self.scenario.simulate(*(p.value for p in self.parameters))["delay"]
+
+    def trace(self) -> Node:
+        return self.traffic.evaluate(self.scenario, self.parameters)[0]

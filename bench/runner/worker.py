@@ -161,6 +161,7 @@ class _Run:
             self._record("val", self.agent.evaluate("val"))
             self._save(self._state("running"))
             last = self.optimizer.state_dict()
+        self.optimizer.finalize()  # e.g. TPE: from the next trial back to the best one seen
         self._record("test", self.agent.evaluate("test"), stopped=stopped)
         self._write_graph()
         state = self._state("done", stopped=stopped)
