@@ -6,9 +6,11 @@ current code on the arguments and records one node whose parents are the code an
 the argument nodes. An exception becomes an error node with the failing line of the
 generated code, which optimizers read as feedback.
 
-By default the code runs in this process (you opt in by building the agent). Pass
-`executor=` to run it elsewhere, e.g. in a sandboxed worker pool: a callable
-`(source, function_name, args, kwargs) -> result` that raises on failure.
+By default the code runs in a sandboxed worker (`undertow.engine.sandbox.shared_pool()`:
+CPU, memory and wall-clock limits, no network), so arguments and results must be plain
+data. `executor="in-process"` opts in to running it in this process; any callable
+`(source, function_name, args, kwargs) -> result` that raises on failure runs it
+elsewhere; a `SandboxPool` runs it in that pool.
 """
 
 from __future__ import annotations
@@ -30,15 +32,19 @@ class CodeAgent(Module):
     Args:
         source: the initial source, `def name(...):` plus its body.
         description: what the function must do (shown to optimizers).
-        executor: where to run the code; default in-process.
+        executor: where to run the code: "sandbox" (the shared pool, default),
+            "in-process", a `SandboxPool`, or a callable.
     """
 
-    def __init__(self, source: str, *, description: str = "", executor: Executor | None = None) -> None:
+    def __init__(self, source: str, *, description: str = "",
+                 executor: Executor | str | Any = "sandbox") -> None:
         match = re.search(r"^(?:async\s+)?def\s+(\w+)\s*\(", source, re.MULTILINE)
         if match is None:
             raise ValueError("CodeAgent needs the source of a function: it must contain `def name(...):`")
         self.function_name = match.group(1)
         self.code = Parameter(source, "code", name=f"{self.function_name}.code", description=description)
+        if isinstance(executor, str) and executor not in ("sandbox", "in-process"):
+            raise ValueError(f"executor must be 'sandbox', 'in-process', a SandboxPool or a callable; got {executor!r}")
         self.executor = executor
         self._compiled: tuple[int, Callable[..., Any]] | None = None
         self._op = Op(f"run {self.function_name}", self._run,
@@ -47,12 +53,18 @@ class CodeAgent(Module):
     def _function(self) -> Callable[..., Any]:
         if self._compiled is None or self._compiled[0] != self.code.version:
             filename = f"{TRAINABLE_PREFIX} {self.function_name} v{self.code.version}>"
-            self._compiled = (self.code.version,
-                              compile_function(self.code.value, self.function_name, {}, filename))
+            if self.executor == "in-process":
+                fn = compile_function(self.code.value, self.function_name, {}, filename)
+            else:
+                from undertow.engine.sandbox import sandboxed, shared_pool
+
+                pool = shared_pool() if self.executor == "sandbox" else self.executor
+                fn = sandboxed(self.function_name, self.code.value, pool, filename=filename)
+            self._compiled = (self.code.version, fn)
         return self._compiled[1]
 
     def _run(self, source: str, *args: Any, **kwargs: Any) -> Any:
-        if self.executor is not None:
+        if callable(self.executor) and not hasattr(self.executor, "run"):
             return self.executor(source, self.function_name, args, kwargs)
         return self._function()(*args, **kwargs)
 

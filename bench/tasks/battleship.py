@@ -220,24 +220,63 @@ def _patience(length: int) -> int:
     return 2 * length + 2
 
 
+_DRIVER = """
+def _undertow_battleship(policy_source, boards, shot_limit, time_limit_s):
+    import dataclasses
+    from undertow.bench.tasks import battleship as bs
+    games = [bs.Board(seed, size, tuple(tuple(tuple(c) for c in ship) for ship in ships))
+             for seed, size, ships in boards]
+    return [dataclasses.asdict(r) for r in
+            bs.run_policy(policy_source, games, shot_limit, time_limit_s, sandbox=False)]
+"""
+
+
 def run_policy(source: str, boards: Sequence[Board], shot_limit: int = SHOT_LIMIT,
-               time_limit_s: float = TIME_LIMIT_S) -> list[GameResult]:
+               time_limit_s: float = TIME_LIMIT_S, *, sandbox: bool | Any = True) -> list[GameResult]:
     """Play each board with the policy in `source`: the one place policies are executed.
 
-    Today this runs in this process (the signature is checked first; a time limit per
-    game stops runaway loops; memory is not limited). It is the function to switch to
-    `undertow.engine.sandbox` when that lands. Failures become results with `error`.
+    By default the games run in a sandboxed worker (`undertow.engine.sandbox`: CPU,
+    memory and wall-clock limits, no network); pass a `SandboxPool` as `sandbox` to
+    use your own, or `sandbox=False` to run in this process (an explicit opt-in).
+    The signature is checked first; a time limit per game stops runaway loops.
+    Failures — a policy that raises, times out, or crashes its worker — become
+    results with `error`, which is the feedback the optimizer sees.
     """
     problem = check_code(source, SIGNATURE)
     if problem:
         return [GameResult(ship_cells=len(b.cells), error=f"the policy was not run: {problem}")
                 for b in boards]
+    if sandbox is not False:
+        return _run_sandboxed(source, boards, shot_limit, time_limit_s, sandbox)
     filename = f"<battleship-policy {abs(hash(source)):x}>"
     try:
         fn = compile_function(source, "policy", {"__builtins__": __builtins__}, filename)
     except Exception as exc:  # noqa: BLE001 - module-level code of the policy failed
         return [GameResult(ship_cells=len(b.cells), error=_error_text(exc, filename)) for b in boards]
     return [play(b, fn, shot_limit, time_limit_s, filename) for b in boards]
+
+
+def _run_sandboxed(source: str, boards: Sequence[Board], shot_limit: int, time_limit_s: float,
+                   pool: Any) -> list[GameResult]:
+    from undertow.engine.sandbox import shared_pool
+
+    pool = shared_pool() if pool is True else pool
+    plain = [(b.seed, b.size, [list(map(list, ship)) for ship in b.ships]) for b in boards]
+    budget = time_limit_s * len(boards)
+    result = pool.run(_DRIVER, "_undertow_battleship", (source, plain, shot_limit, time_limit_s), {},
+                      timeout_s=budget + 10, cpu_seconds=int(budget) + 2)
+    if not result.ok:
+        fail = result.error
+        where = re.findall(r'File "<battleship-policy[^"]*", line (\d+), in \w+\n\s*(.*)', fail.traceback)
+        at = f" at line {where[-1][0]}: `{where[-1][1].strip()}`" if where else ""
+        error = f"the policy's run was stopped ({fail.kind}): {fail.type}: {fail.message}{at}"
+        return [GameResult(ship_cells=len(b.cells), error=error) for b in boards]
+    out = []
+    for d in result.value:
+        d["trail"] = [tuple(c) for c in d["trail"]]
+        d["first_repeat"] = tuple(d["first_repeat"]) if d["first_repeat"] is not None else None
+        out.append(GameResult(**d))
+    return out
 
 
 @dataclass

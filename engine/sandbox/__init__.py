@@ -22,10 +22,11 @@ from undertow.engine.sandbox.result import (
     SandboxFailure,
     SandboxResult,
 )
+from undertow.engine.sandbox.shared import shared_pool
 from undertow.engine.sandbox.wire import PLAIN_NAMES, plain_problem
 
 __all__ = [
     "PLAIN_NAMES", "Executor", "InProcessRunner", "Limits", "SandboxClosedError", "SandboxDataError",
     "SandboxError", "SandboxFailure", "SandboxPool", "SandboxResult", "SandboxedFunction", "namespace_available",
-    "plain_problem", "sandbox_error_node", "sandboxed", "sandboxed_op",
+    "plain_problem", "sandbox_error_node", "sandboxed", "sandboxed_op", "shared_pool",
 ]

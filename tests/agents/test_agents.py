@@ -132,3 +132,13 @@ def test_code_agent_signature_is_enforced_and_executor_is_used():
         agent.code.value = "def add(a):\n    return a\n"
     with pytest.raises(ValueError, match="def name"):
         CodeAgent("x = 1")
+
+
+def test_code_agent_runs_in_the_sandbox_unless_told_otherwise():
+    import os
+
+    src = "def where():\n    import os\n    return os.getpid()\n"
+    assert CodeAgent(src)().value != os.getpid()
+    assert CodeAgent(src, executor="in-process")().value == os.getpid()
+    with pytest.raises(ValueError, match="executor must be"):
+        CodeAgent(src, executor="elsewhere")

@@ -164,3 +164,19 @@ def test_player_is_a_module_with_a_trainable_policy(tmp_path):
     fresh.load(path)
     assert fresh.source == player.source
     assert fresh(bs.BattleshipGame(bs.generate_board(0))).value.reward > out.value.reward
+
+
+def test_policies_run_sandboxed_by_default_and_match_in_process_play():
+    from undertow.agents.battleship import BattleshipPlayer
+    from undertow.bench.tasks import battleship as bs
+
+    boards = bs.make_splits(3).test[:4]
+    source = BattleshipPlayer().source
+    sandboxed = bs.run_policy(source, boards)
+    local = bs.run_policy(source, boards, sandbox=False)
+    assert [(r.hits, r.shots, r.trail) for r in sandboxed] == [(r.hits, r.shots, r.trail) for r in local]
+    crash = "def policy(board_view, shots_left):\n    import os\n    os._exit(3)\n"
+    (dead,) = bs.run_policy(crash, boards[:1])
+    assert dead.reward == 0.0 and "crash" in dead.error
+    # the pool recovered: the next run works
+    assert bs.run_policy(source, boards[:1])[0].shots > 0
