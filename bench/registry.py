@@ -31,6 +31,7 @@ from undertow.bench.runner.tasks import (
     TaskContext,
     TaskRun,
     TrafficRun,
+    battleship_evaluate,
     battleship_feedback,
     dag_feedback,
     dag_score,
@@ -211,6 +212,8 @@ def _textgrad(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: 
 def _opro(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
     from undertow.optimizers.opro import OPRO
 
+    if isinstance(agent, BattleshipRun):
+        return OPRO(params, _llm(llm, "opro"), battleship_evaluate(agent), k=3)
     return OPRO(params, _llm(llm, "opro"), reasoning_evaluate(_reasoning_agent(agent, "opro")), k=3)
 
 
@@ -235,7 +238,7 @@ register_optimizer(OptimizerEntry(
     kinds=ALL_KINDS, uses_llm=True, propagator="textual", factory=_textgrad))
 register_optimizer(OptimizerEntry(
     name="opro", description="OPRO: best (prompt, score) pairs and failures in a meta-prompt, k samples a step",
-    kinds=_REASONING, uses_llm=True, factory=_opro))
+    kinds=frozenset({"text", "code"}), uses_llm=True, factory=_opro))
 register_optimizer(OptimizerEntry(
     name="mcts", description="PromptAgent-style Monte Carlo tree search over prompts (vectorized tree store)",
     kinds=_REASONING, uses_llm=True, factory=_search("mcts")))

@@ -228,6 +228,21 @@ class BattleshipRun:
         return self.player(self.bs.BattleshipGame(self.splits.train[0]))
 
 
+def battleship_evaluate(agent: BattleshipRun, n: int = 4) -> Callable[[str], Any]:
+    """An `evaluate(policy_source)` for OPRO: mean reward on training boards, with the game reports."""
+    from undertow.optimizers.opro import Evaluation
+
+    boards = agent.splits.train[:n]
+
+    def evaluate(value: str) -> Any:
+        results = agent.bs.run_policy(value, boards)
+        reports = [{"input": f"board {b.seed}", "output": f"reward {r.reward:.3f}", "feedback": agent.bs.feedback(r)}
+                   for b, r in zip(boards, results) if r.reward < 1.0]
+        return Evaluation(agent.bs.score(results), reports)
+
+    return evaluate
+
+
 def battleship_feedback(prediction: str, example: Example) -> Feedback:
     """Battleship is scored by games, not by text items: the score is the reward."""
     return Feedback("see the game report", float(prediction))
