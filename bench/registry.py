@@ -24,6 +24,7 @@ from typing import Any
 from undertow.bench.runner.errors import BenchError, unknown
 from undertow.bench.runner.tasks import (
     BattleshipRun,
+    CodeRepairRun,
     Feedback,
     NumericDagRun,
     ReasoningRun,
@@ -31,12 +32,10 @@ from undertow.bench.runner.tasks import (
     TaskContext,
     TaskRun,
     TrafficRun,
-    battleship_evaluate,
     battleship_feedback,
     dag_feedback,
     dag_score,
     dag_splits,
-    reasoning_evaluate,
     reasoning_feedback,
 )
 from undertow.bench.tasks.base import Example
@@ -185,6 +184,23 @@ register_task(TaskEntry(
     feedback=battleship_feedback, build=BattleshipRun))
 
 
+def _code_repair_splits(seed: int, sizes: SplitSizes) -> Splits:
+    """One problem per seed (its unit tests are the items); every split is that problem."""
+    from undertow.bench.tasks.code_repair import PROBLEMS
+
+    problem = PROBLEMS[seed % len(PROBLEMS)]
+    item = Example(input=f"code repair: {problem.name}", target="1.0", meta={"problem": problem.name})
+    return Splits([item], [item], [item])
+
+
+register_task(TaskEntry(
+    name="code_repair", family="code",
+    description="fix a buggy Python function until its unit tests pass (feedback: the test report)",
+    metric="fraction of unit tests passed", kinds=frozenset({"code"}), uses_llm=False,
+    splits=_code_repair_splits, score=lambda prediction, target: float(prediction),
+    feedback=lambda prediction, example: Feedback("test report", float(prediction)), build=CodeRepairRun))
+
+
 def _llm(llm: LLM | None, name: str) -> LLM:
     if llm is None:
         raise BenchError(f"optimizer {name} needs an LLM: pass --llm (e.g. --llm sim)")
@@ -212,9 +228,12 @@ def _textgrad(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: 
 def _opro(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
     from undertow.optimizers.opro import OPRO
 
-    if isinstance(agent, BattleshipRun):
-        return OPRO(params, _llm(llm, "opro"), battleship_evaluate(agent), k=3)
-    return OPRO(params, _llm(llm, "opro"), reasoning_evaluate(_reasoning_agent(agent, "opro")), k=3)
+    evaluator = getattr(agent, "candidate_evaluator", None)
+    if evaluator is None or len(params) != 1:
+        raise BenchError(f"optimizer opro needs a task with one parameter whose candidates it can score; "
+                         f"{task.name} has {len(params)} parameter(s) and "
+                         f"{'a' if evaluator else 'no'} candidate evaluator")
+    return OPRO(params, _llm(llm, "opro"), evaluator(), k=3)
 
 
 def _search(kind: str) -> Callable[[list[Parameter], LLM | None, TaskEntry, Any], Optimizer]:

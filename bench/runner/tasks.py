@@ -195,6 +195,10 @@ class ReasoningRun:
         item = (self.splits.val or self.splits.train)[0]
         return llm_call(self.eval_llm, item.input, system=self.prompt)
 
+    def candidate_evaluator(self) -> Callable[[str], Any]:
+        """`evaluate(prompt)` for OPRO (see `reasoning_evaluate`)."""
+        return reasoning_evaluate(self)
+
 
 # -- Battleship -------------------------------------------------------------------------
 class BattleshipRun:
@@ -226,6 +230,10 @@ class BattleshipRun:
 
     def trace(self) -> Node:
         return self.player(self.bs.BattleshipGame(self.splits.train[0]))
+
+    def candidate_evaluator(self) -> Callable[[str], Any]:
+        """`evaluate(policy_source)` for OPRO (see `battleship_evaluate`)."""
+        return battleship_evaluate(self)
 
 
 def battleship_evaluate(agent: BattleshipRun, n: int = 4) -> Callable[[str], Any]:
@@ -290,3 +298,42 @@ class TrafficRun:
 
     def trace(self) -> Node:
         return self.traffic.evaluate(self.scenario, self.parameters)[0]
+
+
+# -- code repair --------------------------------------------------------------------------
+class CodeRepairRun:
+    """One buggy function per seed, as a `CodeAgent`; the score is its test pass rate."""
+
+    def __init__(self, ctx: TaskContext) -> None:
+        from undertow.agents.code_agent import CodeAgent
+        from undertow.bench.tasks import code_repair
+
+        self.cr = code_repair
+        self.problem = code_repair.PROBLEMS[ctx.seed % len(code_repair.PROBLEMS)]
+        self.agent = CodeAgent(self.problem.buggy, description=self.problem.description)
+        self.propagator = _propagator(ctx.propagator, ctx.llm)
+        self.parameters = self.agent.parameters()
+
+    def run_step(self, optimizer: Optimizer, rng: random.Random) -> None:
+        score, report, outputs = self.cr.run_tests(self.problem, self.agent)
+        backward(outputs, [Feedback(report, score)] * len(outputs), self.propagator)
+        optimizer.step()
+        optimizer.zero_feedback()
+
+    def evaluate(self, split: Split) -> float:
+        return self.cr.run_tests(self.problem, self.agent)[0]
+
+    def trace(self) -> Any:
+        return self.cr.run_tests(self.problem, self.agent)[2]
+
+    def candidate_evaluator(self) -> Callable[[str], Any]:
+        """`evaluate(source)` for OPRO: the pass rate of a candidate, with the failing tests."""
+        from undertow.agents.code_agent import CodeAgent
+        from undertow.optimizers.opro import Evaluation
+
+        def evaluate(value: str) -> Any:
+            score, report, _ = self.cr.run_tests(self.problem, CodeAgent(value))
+            failing = [{"input": line[5:], "feedback": line} for line in report.splitlines() if line.startswith("FAIL")]
+            return Evaluation(score, failing)
+
+        return evaluate

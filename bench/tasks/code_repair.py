@@ -11,10 +11,12 @@ report a harness prints.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from undertow.engine import ExecutionError, Node
+from undertow.engine.llm.sim.profile import CodeFix, TaskProfile
 
 
 @dataclass(frozen=True)
@@ -112,3 +114,38 @@ def run_tests(problem: Problem, agent: Any) -> tuple[float, str, list[Node]]:
     total = len(problem.tests)
     report = f"{passed}/{total} tests passed\n" + "\n".join(lines)
     return passed / total, report, outputs
+
+
+# --- the simulated LLM's profile: each problem's reference fix, keyed to failing tests ---
+_FAIL_WORDS = ("FAIL", "failed", "raised", "returned", "expected", "Error")
+
+
+class CodeRepairProfile(TaskProfile):
+    """The simulator's knowledge of the code-repair problems.
+
+    It recognizes a problem's function by its name in the code and offers the
+    reference fix as the one candidate. Its keywords are the test harness's words
+    for failures, so the sim picks it when the request shows failing tests, and only
+    guesses otherwise (as for every code fix; see docs/sim.md).
+    """
+
+    name = "code_repair"
+    description = "fix small Python functions so that their unit tests pass"
+    keywords = ("tests passed", "unit tests")
+
+    def solve(self, item: str) -> str:
+        raise ValueError("code repair has no question items")
+
+    def answer_without(self, item: str, missing: frozenset[str]) -> str:
+        raise ValueError("code repair has no question items")
+
+    def code_fixes(self, code: str, evidence: str) -> list[CodeFix]:
+        fixes = []
+        for p in PROBLEMS:
+            if re.search(rf"^\s*def\s+{p.name}\s*\(", code, re.MULTILINE) and code.strip() != p.fixed.strip():
+                fixes.append(CodeFix(name=f"fix_{p.name}", description=f"Make {p.name} meet its spec: "
+                                     f"{p.description}", new_code=p.fixed, keywords=_FAIL_WORDS))
+        return fixes
+
+
+PROFILE = CodeRepairProfile()

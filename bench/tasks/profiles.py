@@ -1,4 +1,4 @@
-"""The simulated LLM's profiles of the bundled tasks: the reasoning tasks and Battleship.
+"""The simulated LLM's profiles of the bundled tasks: reasoning, Battleship, code repair.
 
 Registered under the entry-point group `undertow.sim_profiles` (see pyproject.toml), so
 that `SimLLM()` finds them without the engine importing the bench.
@@ -14,7 +14,7 @@ from undertow.engine.llm.sim.profile import TaskProfile
 REASONING_TASKS = ("boolean_expressions", "word_sorting", "object_counting",
                    "multistep_arithmetic", "dyck_languages", "navigation", "date_arithmetic")
 #: Other task modules with a `PROFILE` (code tasks: the profile offers code fixes).
-CODE_TASKS = ("battleship",)
+CODE_TASKS = ("battleship", "code_repair")
 
 
 def all_profiles() -> list[TaskProfile]:
