@@ -38,7 +38,7 @@ def _names(values: list[str] | None, known: Any) -> list[str]:
     return list(known) if names == ["all"] or not names else names
 
 
-def _print_leaderboard(console: Console, records: list[Any]) -> None:
+def print_leaderboard(console: Console, records: list[Any]) -> None:
     from undertow.bench.runner.leaderboard import leaderboard
 
     rows = leaderboard(records)
@@ -55,7 +55,7 @@ def _print_leaderboard(console: Console, records: list[Any]) -> None:
 def _finish(console: Console, outcome: Any) -> None:
     if outcome.failed:
         raise typer.Exit(code=1)
-    _print_leaderboard(console, outcome.records)
+    print_leaderboard(console, outcome.records)
 
 
 @bench_app.command("run")

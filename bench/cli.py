@@ -6,6 +6,8 @@ so on. Heavy modules are imported inside the commands, so `undertow --help` stay
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from undertow import __version__
 from undertow.bench.bench_cli import bench_app
@@ -69,13 +71,20 @@ def sim_server(
 
 
 @app.command()
-def demo(problems: int = typer.Option(5, min=1, help="How many numeric DAG problems to optimize.")) -> None:
-    """Run the offline demo: optimize numeric DAG problems and print a table."""
+def demo(
+    out: Path = typer.Option(None, help="New folder for the run and its report (default: ./undertow-demo)."),
+    seeds: int = typer.Option(2, min=1, help="Seeds per task x optimizer."),
+    steps: int = typer.Option(4, min=1, help="Optimizer steps per run."),
+) -> None:
+    """Run the offline demo: LLM optimizers vs baselines on three tasks (llm=sim), with a report."""
     from undertow.bench.demo import run_demo
+    from undertow.bench.runner import BenchError
 
-    results = run_demo(problems)
-    if not all(r.solved for r in results):
-        raise typer.Exit(code=1)
+    try:
+        run_demo(out, seeds=seeds, steps=steps)
+    except BenchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 def main() -> None:

@@ -1,71 +1,49 @@
 """`undertow demo`: the README's main job, fully offline.
 
-For now it optimizes a few numeric DAG problems with Adam through the numeric
-propagator (no LLM: `llm=none`) and prints a table. Later tasks and optimizers join
-it as they land.
+A short benchmark on the simulated LLM (`llm=sim`): three bundled tasks — a
+BBH-style prompt task, the Trace paper's numeric DAG and Battleship with a trainable
+code policy — each optimized by the LLM optimizers and a no-LLM baseline, two seeds,
+at a matched budget of LLM calls. It shows progress, prints the leaderboard and
+writes the Markdown/HTML report with plots. It takes well under two minutes on two
+cores.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from pathlib import Path
 
 from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
 
-from undertow.bench.tasks.numeric_dag import generate
-from undertow.engine import backward
-from undertow.optimizers import Adam
+TASKS = ("boolean_expressions", "numeric_dag", "battleship")
+OPTIMIZERS = ("none", "adam", "optoprime", "textgrad")
 
 
-@dataclass
-class DagResult:
-    seed: int
-    n_ops: int
-    initial_loss: float
-    final_loss: float
-    steps: int
-    solved: bool
-    seconds: float
+def fresh_folder(base: str = "undertow-demo") -> Path:
+    """`base`, or `base-2`, `base-3`... : the first that does not exist yet."""
+    path, n = Path(base), 1
+    while path.exists():
+        n += 1
+        path = Path(f"{base}-{n}")
+    return path
 
 
-def optimize_dag(seed: int, *, max_steps: int = 300, lr: float = 0.05, tol: float = 1e-3) -> DagResult:
-    """Minimize |h(x) - y*| for one numeric DAG problem with Adam."""
-    start = time.perf_counter()
-    dag = generate(seed)
-    params = dag.parameters()
-    opt = Adam(params, lr=lr)
-    loss = dag.loss(dag.forward(params))
-    initial = loss.value
-    steps = 0
-    while loss.value > tol and steps < max_steps:
-        backward(loss, 1.0, "numeric")
-        opt.step()
-        opt.zero_feedback()
-        steps += 1
-        loss = dag.loss(dag.forward(params))
-    return DagResult(seed, len(dag.ops), initial, loss.value, steps, loss.value <= tol,
-                     time.perf_counter() - start)
+def run_demo(out: str | Path | None = None, *, seeds: int = 2, steps: int = 4, workers: int = 2,
+             console: Console | None = None) -> Path:
+    """Run the demo benchmark into `out` (a new folder); return the report folder."""
+    from undertow.bench.bench_cli import print_leaderboard
+    from undertow.bench.runner import make_config, start, write_report
 
-
-def run_demo(n_problems: int = 5, console: Console | None = None) -> list[DagResult]:
-    """Optimize `n_problems` numeric DAGs and print a table of the results."""
     console = console or Console()
-    console.print("[bold]undertow demo[/bold] — numeric DAG optimization with Adam (llm=none, offline)")
-    results = []
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("optimizing DAG problems", total=n_problems)
-        for seed in range(n_problems):
-            results.append(optimize_dag(seed))
-            progress.advance(task)
-    table = Table(title="Numeric DAG problems: minimize |h(x) − y*| (llm=none)")
-    for col in ("problem", "ops", "initial loss", "final loss", "steps", "solved"):
-        table.add_column(col, justify="right")
-    for r in results:
-        table.add_row(f"dag-{r.seed}", str(r.n_ops), f"{r.initial_loss:.4f}", f"{r.final_loss:.5f}",
-                      str(r.steps), "yes" if r.solved else "no")
-    console.print(table)
-    solved = sum(r.solved for r in results)
-    console.print(f"solved {solved}/{len(results)} problems in {sum(r.seconds for r in results):.2f} s")
-    return results
+    console.print("[bold]undertow demo[/bold] — optimizers on bundled tasks, offline "
+                  "(llm=sim: the simulated LLM, see docs/sim.md)")
+    started = time.perf_counter()
+    config = make_config(TASKS, OPTIMIZERS, llm="sim", seeds=seeds, budget="calls=80", steps=steps,
+                         workers=workers, n_train=20, n_val=20, n_test=40, batch_size=6)
+    out = Path(out) if out is not None else fresh_folder()
+    outcome = start(config, out, console=console)
+    print_leaderboard(console, outcome.records)
+    report = write_report(out)
+    console.print(f"finished in {time.perf_counter() - started:.0f} s; report: {report.folder / 'report.md'} "
+                  f"(also report.html and one plot per task)")
+    return report.folder

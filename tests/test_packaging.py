@@ -75,10 +75,15 @@ def test_perf_engine_prints_one_json_object():
     assert "trace_opt" in data
 
 
-def test_demo_command_solves_its_problems():
-    result = CliRunner().invoke(app, ["demo", "--problems", "2"])
+def test_demo_runs_offline_and_writes_a_report(tmp_path):
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--seeds", "1", "--steps", "2"])
     assert result.exit_code == 0, result.output
-    assert "llm=none" in result.output and "solved 2/2" in result.output
+    assert "llm=sim" in result.output and "Leaderboard" in result.output
+    report = (out / "report" / "report.md").read_text()
+    assert "optoprime" in report and "llm=sim" in report
+    again = CliRunner().invoke(app, ["demo", "--out", str(out)])
+    assert again.exit_code == 2 and "error:" in again.output
 
 
 def test_importing_the_engine_does_not_import_the_other_layers():

@@ -93,3 +93,25 @@ def generate(seed: int, n_inputs: int = 3, n_ops: int = 8) -> NumericDAG:
     x0 = tuple(round(rng.uniform(-2, 2), 3) for _ in range(n_inputs))
     dag = NumericDAG(seed, n_inputs, tuple(ops), x0, x_star)
     return NumericDAG(seed, n_inputs, tuple(ops), x0, x_star, target=float(dag.forward(list(x_star))))
+
+
+def solve_with_adam(seed: int, *, max_steps: int = 300, lr: float = 0.05, tol: float = 1e-3) -> dict[str, float]:
+    """Minimize |h(x) - y*| for problem `seed` with Adam on true gradients (no LLM).
+
+    Returns the initial and final loss, the steps taken and whether the loss reached `tol`.
+    """
+    from undertow.engine import backward
+    from undertow.optimizers import Adam
+
+    dag = generate(seed)
+    params = dag.parameters()
+    opt = Adam(params, lr=lr)
+    loss = dag.loss(dag.forward(params))
+    initial, steps = loss.value, 0
+    while loss.value > tol and steps < max_steps:
+        backward(loss, 1.0, "numeric")
+        opt.step()
+        opt.zero_feedback()
+        steps += 1
+        loss = dag.loss(dag.forward(params))
+    return {"initial_loss": initial, "final_loss": loss.value, "steps": steps, "solved": loss.value <= tol}

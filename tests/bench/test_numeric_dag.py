@@ -5,8 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from undertow.bench.demo import optimize_dag
-from undertow.bench.tasks.numeric_dag import generate
+from undertow.bench.tasks.numeric_dag import generate, solve_with_adam
 from undertow.engine import Parameter, backward, no_trace, to_networkx
 
 
@@ -44,7 +43,7 @@ def test_loss_gradient_points_downhill():
         assert dag.loss(dag.forward(moved)) <= loss.value
 
 
-def test_adam_solves_the_demo_problems():
-    results = [optimize_dag(seed) for seed in range(5)]
-    assert all(r.solved for r in results)
-    assert all(r.final_loss < r.initial_loss or r.initial_loss <= 1e-3 for r in results)
+def test_adam_solves_problems_given_enough_steps():
+    results = [solve_with_adam(seed) for seed in range(5)]
+    assert all(r["solved"] for r in results)
+    assert all(r["final_loss"] < r["initial_loss"] or r["initial_loss"] <= 1e-3 for r in results)
