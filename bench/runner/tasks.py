@@ -156,7 +156,11 @@ def _messages(system: str, user: str) -> list[dict[str, str]]:
 
 
 class ReasoningRun:
-    """A `text` system prompt answering items through `llm_call`; score = accuracy."""
+    """The chain-of-thought agent (`undertow.agents.ChainOfThoughtQA`) on one reasoning task.
+
+    Its instruction (a `text` parameter) is what optimizers train; its answer
+    extractor stays fixed here, so prompt-only optimizers can run. Score = accuracy.
+    """
 
     def __init__(self, name: str, ctx: TaskContext) -> None:
         if ctx.llm is None or ctx.eval_llm is None:
@@ -168,14 +172,18 @@ class ReasoningRun:
         self.batch_size = ctx.batch_size
         self.feedback = reasoning_feedback(name)
         self.propagator = _propagator(ctx.propagator, ctx.llm)
-        self.prompt = Parameter(INITIAL_PROMPT, name="system_prompt",
-                                description=f"the system prompt of an agent answering {name} items")
+        from undertow.agents.cot_qa import ChainOfThoughtQA
+
+        self.agent = ChainOfThoughtQA(ctx.llm, INITIAL_PROMPT)
+        self.prompt = self.agent.instruction
+        self.prompt.name = "system_prompt"
+        self.prompt.description = f"the system prompt of an agent answering {name} items"
         self.parameters = [self.prompt]
 
     def run_step(self, optimizer: Optimizer, rng: random.Random) -> None:
         train = self.splits.train
         batch = rng.sample(train, min(self.batch_size, len(train)))
-        outs = [llm_call(self.llm, ex.input, system=self.prompt) for ex in batch]
+        outs = [self.agent(ex.input) for ex in batch]
         backward(outs, [self.feedback(o.value, ex) for o, ex in zip(outs, batch)],
                  self.propagator)
         optimizer.step()
