@@ -40,13 +40,13 @@ from undertow.engine.propagators import (
 )
 from undertow.engine.sandbox import SandboxError, SandboxPool
 from undertow.engine.tracing import TracedFunction, capture, op
-from undertow.engine.views import render, to_dot, to_mermaid, to_networkx
+from undertow.engine.views import render, render_dot, to_dot, to_mermaid, to_networkx
 
 __all__ = [
     "KINDS", "ErrorNode", "ExecutionError", "Feedback", "GraphError", "GraphvizNotFoundError", "InvalidValueError",
     "Module", "Node", "NumericPropagator", "Op", "Parameter", "Propagator", "Recorder", "SandboxError",
     "SandboxPool", "StateError",
     "SubgraphFeedback", "SubgraphPropagator", "TextualFeedback", "TextualPropagator", "TracedFunction", "UndertowError", "backward", "capture",
-    "cos", "exp", "is_tracing", "log", "no_trace", "op", "record", "render", "sigmoid", "sin", "sqrt",
+    "cos", "exp", "is_tracing", "log", "no_trace", "op", "record", "render", "render_dot", "sigmoid", "sin", "sqrt",
     "square", "tanh", "to_dot", "to_mermaid", "to_networkx", "topological", "unwrap",
 ]

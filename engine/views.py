@@ -104,10 +104,15 @@ def to_mermaid(outputs: Node | Sequence[Node], *, value_chars: int = 40) -> str:
 
 
 def render(outputs: Node | Sequence[Node], path: str | Path, *, format: str | None = None) -> Path:
-    """Render the graph to SVG or PNG with graphviz's `dot` (format from the suffix).
+    """Render the graph to SVG, PNG or PDF with graphviz's `dot` (format from the suffix).
 
     Raises `GraphvizNotFoundError` with install instructions when `dot` is missing.
     """
+    return render_dot(to_dot(outputs), path, format=format)
+
+
+def render_dot(dot_source: str, path: str | Path, *, format: str | None = None) -> Path:
+    """Render DOT text (e.g. a saved `graph.dot`) to SVG, PNG or PDF with graphviz's `dot`."""
     path = Path(path)
     fmt = (format or path.suffix.lstrip(".") or "svg").lower()
     if fmt not in {"svg", "png", "pdf"}:
@@ -120,6 +125,6 @@ def render(outputs: Node | Sequence[Node], path: str | Path, *, format: str | No
             "or use to_dot()/to_mermaid() for the text"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([dot, f"-T{fmt}", "-o", str(path)], input=to_dot(outputs).encode(), check=True,
+    subprocess.run([dot, f"-T{fmt}", "-o", str(path)], input=dot_source.encode(), check=True,
                    capture_output=True, timeout=120)
     return path

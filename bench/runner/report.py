@@ -21,6 +21,7 @@ from undertow.bench.runner.leaderboard import Curve, Row, curves, leaderboard
 from undertow.bench.runner.records import StepRecord
 from undertow.bench.runner.runner import collect
 from undertow.bench.runner.worker import run_dir
+from undertow.engine import GraphvizNotFoundError, render_dot
 
 
 @dataclass
@@ -79,17 +80,15 @@ def _graph(out: Path, row_task: str, best: StepRecord, folder: Path, notes: list
     if (src / "graph.svg").is_file():
         shutil.copyfile(src / "graph.svg", target)
         return target
-    dot = shutil.which("dot")
-    if dot and (src / "graph.dot").is_file():
-        done = subprocess.run([dot, "-Tsvg", str(src / "graph.dot"), "-o", str(target)],
-                              capture_output=True, text=True, timeout=60, check=False)
-        if done.returncode == 0:
-            return target
-        notes.append(f"{row_task}: graphviz failed ({done.stderr.strip()[:200]})")
+    if not (src / "graph.dot").is_file():
         return None
-    if (src / "graph.dot").is_file():
+    try:
+        return render_dot((src / "graph.dot").read_text(encoding="utf-8"), target)
+    except GraphvizNotFoundError:
         notes.append(f"{row_task}: graphviz `dot` not found, so no SVG; the DOT source of the best run "
                      f"is {src / 'graph.dot'} (install graphviz to render it)")
+    except subprocess.CalledProcessError as exc:
+        notes.append(f"{row_task}: graphviz failed ({exc.stderr.decode(errors='replace').strip()[:200]})")
     return None
 
 
