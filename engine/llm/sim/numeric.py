@@ -24,7 +24,9 @@ import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Self
 
+from undertow.engine.llm.sim import allocation as alloc
 from undertow.engine.llm.sim.request import Block, Variable
 
 NUMERIC_KINDS = ("float", "int", "number")
@@ -127,6 +129,11 @@ def _bounds(v: Variable, text: str) -> tuple[float | None, float | None]:
     high = _number(attrs.get("max") or attrs.get("high") or attrs.get("upper") or "")
     if low is not None or high is not None:
         return low, high
+    shown = re.search(rf"bounds?\s*[:=]?\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]",
+                      alloc.trailer(v.name, text))
+    if shown:  # OPTO style: "constraints: bounds [5, 90]" under the variable's tag
+        a, b = float(shown.group(1)), float(shown.group(2))
+        return min(a, b), max(a, b)
     name = re.escape(v.name)
     patterns = (
         rf"(?<![\w.:]){name}\s*(?::|in|within|∈)\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]",
@@ -195,8 +202,21 @@ _HISTORY_VALUE = re.compile(rf"({_NAME})\s*[=:]\s*({_NUMBER})")
 _HISTORY_FEEDBACK = re.compile(r"(?:feedback|result)\W{0,3}\s*[:=]\s*\W{0,2}([^\n\"'}]+)", re.IGNORECASE)
 
 
+class PastTry(tuple):
+    """One history entry: the pair (values, direction), with the feedback text kept as
+    `.feedback` for rules that read more than a direction (`allocation`)."""
+
+    feedback: str
+
+    def __new__(cls, values: dict[str, float], sign: int, feedback: str = "") -> Self:
+        entry = super().__new__(cls, (values, sign))
+        entry.feedback = feedback
+        return entry
+
+
 def parse_history(bodies: Sequence[str], names: Sequence[str]) -> list[tuple[dict[str, float], int]]:
-    """Past (values, direction) pairs from history sections, oldest first.
+    """Past (values, direction) pairs from history sections, oldest first (each a
+    `PastTry`, which also keeps the feedback text).
 
     Entries are `<entry>`/`<step>`/`<attempt>` blocks, JSON objects (one per line) with
     "variables" and "feedback", or lines like `x0=1.2, x1=0.3 -> larger`.
@@ -209,7 +229,7 @@ def parse_history(bodies: Sequence[str], names: Sequence[str]) -> list[tuple[dic
         for piece in pieces:
             values, fb = _history_entry(piece, wanted)
             if values:
-                entries.append((values, direction(fb)))
+                entries.append(PastTry(values, direction(fb), fb))
     return entries
 
 
@@ -307,6 +327,9 @@ def propose(xs: Sequence[NumericVar], blocks: Sequence[Block], text: str,
     (or a guess), step size from the history."""
     plan = Plan()
     d = feedback_direction(blocks)
+    shares = _shares(xs, blocks, text, history, rng) if d == 0 else None
+    if shares is not None:
+        return shares
     if d == 0:
         plan.notes.append("The feedback does not say whether the output should be larger or "
                           "smaller, so the values stay as they are.")
@@ -345,6 +368,24 @@ def propose(xs: Sequence[NumericVar], blocks: Sequence[Block], text: str,
             break
         scale /= 2
     return _write(plan, xs, new)
+
+
+def _shares(xs: Sequence[NumericVar], blocks: Sequence[Block], text: str,
+            history: Sequence[tuple[dict[str, float], int]], rng: random.Random) -> Plan | None:
+    """The shared-resource rule (`allocation`) when the feedback is about waiting and
+    queues rather than larger/smaller; None when it is not."""
+    feedback = " ".join(b.fields.get("feedback", "") for b in blocks)
+    if len(xs) < 2 or not alloc.is_allocation_feedback(feedback):
+        return None
+    sides = {}
+    for x in xs:
+        m = re.search(r"description\s*:\s*([^\n]*)", alloc.trailer(x.name, text), re.IGNORECASE)
+        sides[x.name] = alloc.Side(x.name, m.group(1) if m else "")
+    widths = {x.name: x.high - x.low for x in xs if x.low is not None and x.high is not None}
+    past = [(e[0], getattr(e, "feedback", "")) for e in history]
+    new, notes = alloc.plan_shares({x.name: x.value for x in xs}, sides, widths, feedback, past, rng)
+    plan = Plan(notes=notes)
+    return _write(plan, [x for x in xs if x.name in new], new)
 
 
 def _write(plan: Plan, xs: Sequence[NumericVar], new: dict[str, float]) -> Plan:
