@@ -44,11 +44,16 @@ def _example(ex: Example) -> str:
             f"<feedback>{escape(verdict, quote=False)}</feedback>\n</example>")
 
 
+def render_insight(record: RecordBase) -> str:
+    """One known record as an `<insight id="...">` block (the sim's curator convention)."""
+    return f'<insight id="{record.id}">{escape(record.render(), quote=False)}</insight>'
+
+
 def render_request(base_prompt: str, known: Sequence[RecordBase], failures: Sequence[Example],
                    successes: Sequence[Example]) -> str:
     """The curator's user message."""
     current = "\n".join([base_prompt.strip(), *(r.render() for r in known)]).strip()
-    listing = "\n".join(f"[{r.id}] {r.render()}" for r in known) or "(none yet)"
+    listing = "\n".join(render_insight(r) for r in known) or "(none yet)"
     shown = "\n".join([_example(e) for e in failures] + [_example(e) for e in successes])
     return (f'<variable name="{SLOT}" kind="text">{current}</variable>\n'
             + INSTRUCTIONS.format(known=listing, examples=shown))

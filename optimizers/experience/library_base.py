@@ -8,6 +8,7 @@ from typing import Any
 from undertow.engine import Module, Parameter
 from undertow.optimizers.base import Optimizer
 from undertow.optimizers.experience.feedback import Example, read_feedback
+from undertow.optimizers.experience.refine import log_items
 from undertow.optimizers.experience.retrieval import Retrieval, Retriever
 from undertow.optimizers.experience.store import ExperienceStore
 
@@ -61,12 +62,19 @@ class LibraryOptimizer(Optimizer):
         return read_feedback(self.slot)
 
     def _log_outcomes(self, examples: list[Example]) -> None:
+        """Each item's reward as an outcome of the records injected for it, plus one `item`
+        event per item (what was injected, how it went: the evidence refine.py reads)."""
         events: list[dict[str, Any]] = []
+        injected: list[list[str]] = []
         for ex in examples:
-            for rid in self._injected.pop(ex.input, self.slot_ids):
-                events.append({"record_id": rid, "kind": "outcome", "reward": ex.reward, "run": self.run})
+            ids = list(self._injected.pop(ex.input, self.slot_ids))
+            injected.append(ids)
+            for rid in ids:
+                events.append({"record_id": rid, "kind": "outcome", "reward": ex.reward, "run": self.run,
+                               "detail": {"item": ex.input[:200]}})
         if events:
             self.store.log_events(events)
+        log_items(self.store, examples, injected, scope=self.scope, run=self.run)
 
     def extra_state(self) -> dict[str, Any]:
         return {"generation": self.generation, "slot_ids": self.slot_ids, "store": str(self.store.path)}

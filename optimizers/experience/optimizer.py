@@ -11,8 +11,10 @@ One `step()` after a batch (forward with the slot injected, feedback, `backward`
 4. commit a generation; with `validate(slot_text) -> score`, keep it only if the
    validation score does not drop below the best so far (otherwise the records it
    activated are deprecated and the previous generation stays pinned);
-5. every `refine_every` steps, vote on insights by their measured effect: downvote
-   those whose outcomes when injected are poor, upvote those that do well;
+5. every `refine_every` steps, vote on insights by their measured effect (downvote
+   those whose outcomes when injected are poor, upvote those that do well), and send
+   insights that hurt or were missed (refine.py, from the `item` events) to the curator
+   as REFINE_CONDITION requests;
 6. refill the slot for the next batch.
 """
 
@@ -32,6 +34,7 @@ from undertow.optimizers.experience.curator import SLOT, parse_reply, render_req
 from undertow.optimizers.experience.feedback import Example
 from undertow.optimizers.experience.library_base import LibraryOptimizer
 from undertow.optimizers.experience.records import RecordBase
+from undertow.optimizers.experience.refine import refine_conditions
 from undertow.optimizers.experience.store import ExperienceStore
 
 
@@ -60,6 +63,8 @@ class ExperienceOptimizer(LibraryOptimizer):
         self.cap, self.max_failures, self.max_successes = cap, max_failures, max_successes
         self.refine_every, self.verify_items = refine_every, verify_items
         self.best_val: float | None = None
+        #: Item events up to this sequence number were already used to refine conditions.
+        self.refined_seq = 0
         self.reports: list[CurationReport] = []
 
     # -- one step --------------------------------------------------------------------
@@ -137,7 +142,8 @@ class ExperienceOptimizer(LibraryOptimizer):
                                        fill=True, log=False).text
 
     def refine(self, min_outcomes: int = 3, low: float = 0.5, high: float = 0.8) -> CurationReport:
-        """Vote on active insights by measured effect (mean outcome reward when injected)."""
+        """Vote on active insights by measured effect (mean outcome reward when injected), then
+        refine the applicability conditions of those that hurt or were missed (refine.py)."""
         stats = self.store.stats()
         ops = []
         for rec in self.store.records(kinds=["insight"], statuses=["active"], scope=self.scope):
@@ -149,16 +155,23 @@ class ExperienceOptimizer(LibraryOptimizer):
             elif s.mean_reward >= high:
                 ops.append({"op": "UPVOTE", "id": rec.id})
         report = apply_operations(self.store, ops, scope=self.scope, run=self.run, cap=len(ops))
+        refined, self.refined_seq = refine_conditions(self.store, self.llm, self.scope, run=self.run,
+                                                      after_seq=self.refined_seq)
+        report.applied += refined.applied
+        report.touched += refined.touched
+        report.dropped += refined.dropped
+        self.reports.append(report)
         if report.applied:
             self.generation = self.store.commit_generation(f"{self.run} refine")
         return report
 
     def extra_state(self) -> dict[str, Any]:
-        return {**super().extra_state(), "best_val": self.best_val}
+        return {**super().extra_state(), "best_val": self.best_val, "refined_seq": self.refined_seq}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         super().load_extra_state(state)
         self.best_val = state.get("best_val")
+        self.refined_seq = int(state.get("refined_seq", 0))
 
 
 __all__ = ["SLOT", "ExperienceOptimizer"]

@@ -37,7 +37,7 @@ from undertow.optimizers.experience.schema import ExperienceStoreError, open_dat
 
 #: Importance a record starts with when added (ExpeL-style counting; see curation.py).
 INITIAL_IMPORTANCE = 2
-EVENT_KINDS = ("retrieved", "injected", "outcome", "importance", "status", "verify", "note")
+EVENT_KINDS = ("retrieved", "injected", "outcome", "importance", "status", "verify", "note", "item")
 
 
 def _dump(record: RecordBase) -> str:

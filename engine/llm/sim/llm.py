@@ -17,6 +17,7 @@ from undertow.engine.llm.sim import diagnose as dg
 from undertow.engine.llm.sim import numeric as num
 from undertow.engine.llm.sim.answer import answer
 from undertow.engine.llm.sim.codefix import choose_fix, code_reasoning
+from undertow.engine.llm.sim.curate import curate, is_curate_request, strip_insights
 from undertow.engine.llm.sim.profile import TaskProfile, load_profiles, unique_profiles
 from undertow.engine.llm.sim.render import render_critique, render_proposal
 from undertow.engine.llm.sim.request import (
@@ -99,10 +100,12 @@ class SimLLM:
     def _reply(self, pairs: list[tuple[str, str]], rng: random.Random, temperature: float) -> str:
         text, history = split_history("\n".join(c for _, c in pairs))
         variables = parse_variables(text)
+        fmt = parse_format(strip_shown(strip_insights(text)))
+        if is_curate_request(strip_shown(strip_insights(text)), fmt):
+            return json.dumps(curate(text, variables, fmt, self.profiles, rng), indent=1)
         role = classify(strip_shown(text), bool(variables))
         if role == "answer":
             return answer(pairs, self.profiles, rng, temperature) or NO_TASK_REPLY
-        fmt = parse_format(strip_shown(text))
         blocks = parse_blocks(text)
         target = dg.choose_target(variables)
         numbers = num.numeric_variables(variables, text)
