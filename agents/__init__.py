@@ -5,12 +5,17 @@
 - `CodeAgent`: one function whose source is a `code` parameter.
 - `BattleshipPlayer`: a trainable Battleship policy.
 - `TreeSearchAgent`: test-time tree search, one tree per item, scored in batch.
+- `DagModel`: the float inputs of a numeric DAG problem (Trace's numeric task).
+- `SignalController`: two trainable integer green times of a traffic signal.
 """
 
 from undertow.agents.battleship import BattleshipPlayer
 from undertow.agents.code_agent import CodeAgent
 from undertow.agents.cot_qa import ChainOfThoughtQA
+from undertow.agents.numeric import DagModel
 from undertow.agents.react import ReActAgent
+from undertow.agents.signal_controller import SignalController
 from undertow.agents.tree_agent import TreeSearchAgent
 
-__all__ = ["BattleshipPlayer", "ChainOfThoughtQA", "CodeAgent", "ReActAgent", "TreeSearchAgent"]
+__all__ = ["BattleshipPlayer", "ChainOfThoughtQA", "CodeAgent", "DagModel", "ReActAgent", "SignalController",
+           "TreeSearchAgent"]

@@ -102,31 +102,33 @@ def dag_feedback(prediction: str, example: Example) -> Feedback:
 
 
 class NumericDagRun:
-    """Minimize |h(x) - y*| over the float inputs x of one random DAG."""
+    """Minimize |h(x) - y*| over the float inputs x of one random DAG, with the
+    reference agent `undertow.agents.DagModel` (one float parameter per input)."""
 
     def __init__(self, ctx: TaskContext) -> None:
+        from undertow.agents.numeric import DagModel
         from undertow.bench.tasks.numeric_dag import generate
 
         self.dag = generate(ctx.seed)
-        self.parameters = self.dag.parameters()
+        self.model = DagModel(self.dag)
+        self.parameters = self.model.parameters()
         self.propagator = _propagator(ctx.propagator, ctx.llm)
         self.example = dag_splits(ctx.seed, ctx.sizes).train[0]
 
     def run_step(self, optimizer: Optimizer, rng: random.Random) -> None:
-        output = self.dag.forward(self.parameters)
+        output = self.model.output()
         if self.propagator == "numeric":
-            backward(self.dag.loss(output), 1.0, "numeric")
+            backward(self.model.loss(output), 1.0, "numeric")
         else:
             backward(output, dag_feedback(repr(output.value), self.example), self.propagator)
         optimizer.step()
         optimizer.zero_feedback()
 
     def evaluate(self, split: Split) -> float:
-        return dag_score(repr(float(self.dag.forward([p.value for p in self.parameters]))),
-                         self.example.target)
+        return dag_score(repr(self.model.value()), self.example.target)
 
     def trace(self) -> Node:
-        return self.dag.loss(self.dag.forward(self.parameters))
+        return self.model.forward()[1]
 
 
 # -- reasoning tasks ------------------------------------------------------------------
@@ -285,27 +287,32 @@ def reasoning_evaluate(agent: ReasoningRun, n: int = 12) -> Callable[[str], Any]
 
 # -- traffic signal ---------------------------------------------------------------------
 class TrafficRun:
-    """Two integer green times of one intersection; the score is minus the delay per car."""
+    """Two integer green times of one intersection, held by the reference agent
+    `undertow.agents.SignalController` (starting at the fixed cycle); the score is minus
+    the delay per car."""
 
     def __init__(self, ctx: TaskContext) -> None:
+        from undertow.agents.signal_controller import SignalController
         from undertow.bench.tasks import traffic
 
         self.traffic = traffic
         self.scenario = traffic.generate(ctx.seed)
-        self.parameters = self.scenario.parameters()
+        self.agent = SignalController(*traffic.FIXED_CYCLE)
+        self.parameters = self.agent.parameters()
         self.propagator = _propagator(ctx.propagator, ctx.llm)
 
     def run_step(self, optimizer: Optimizer, rng: random.Random) -> None:
-        out, fb = self.traffic.evaluate(self.scenario, self.parameters)
+        out = self.agent.plan(self.scenario)
+        fb = self.scenario.feedback(out.value)
         backward(out, Feedback(str(fb["text"]), float(fb["score"])), self.propagator)
         optimizer.step()
         optimizer.zero_feedback()
 
     def evaluate(self, split: Split) -> float:
-        return -self.scenario.simulate(*(p.value for p in self.parameters))["delay"]
+        return -self.scenario.simulate(*self.agent.greens)["delay"]
 
     def trace(self) -> Node:
-        return self.traffic.evaluate(self.scenario, self.parameters)[0]
+        return self.agent.plan(self.scenario)
 
 
 # -- code repair --------------------------------------------------------------------------
