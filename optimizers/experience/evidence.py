@@ -68,7 +68,7 @@ def train_curve(task_name: str, seed: int, *, library: bool, checkpoints: tuple[
     with tempfile.TemporaryDirectory() as tmp, ExperienceStore(db or Path(tmp) / "lib.db") as store:
         opt = ExperienceOptimizer([slot], store=store, llm=llm, base_prompt=BASE, scope=task_name, solve=solve,
                                   validate=lambda s: accuracy(s, splits.val), run=f"evidence-{seed}",
-                                  k=8, token_budget=600)
+                                  k=8, token_budget=600, refine_every=2)
         for start in range(0, max(checkpoints), batch):
             items = splits.train[start:start + batch]
             outs = [llm_call(llm, e.input, system=compose(slot)) for e in items]
@@ -109,7 +109,10 @@ def write_report(task: str, rows: dict[str, list[dict[int, float]]], out: Path) 
     for mode, label in (("library", "with library"), ("none", "without library")):
         means = [statistics.mean(r[c] for r in rows[mode]) for c in CHECKPOINTS]
         sds = [statistics.pstdev(r[c] for r in rows[mode]) for c in CHECKPOINTS]
-        ax.errorbar(CHECKPOINTS, means, yerr=sds, marker="o", capsize=3, label=label)
+        line, = ax.plot(CHECKPOINTS, means, marker="o", label=f"{label} (mean)")
+        ax.fill_between(CHECKPOINTS, [m - d for m, d in zip(means, sds, strict=True)],
+                        [m + d for m, d in zip(means, sds, strict=True)], color=line.get_color(),
+                        alpha=0.2, label=f"{label} (± sd)")
     for c in CHECKPOINTS:
         cell = {m: (statistics.mean(r[c] for r in rows[m]), statistics.pstdev(r[c] for r in rows[m]))
                 for m in rows}
@@ -117,10 +120,11 @@ def write_report(task: str, rows: dict[str, list[dict[int, float]]], out: Path) 
                      f"{cell['none'][0]:.3f} ± {cell['none'][1]:.3f} |")
     ax.set_xlabel("training items seen")
     ax.set_ylabel("test accuracy")
-    ax.set_title(f"{task}, {len(rows['library'])} seeds (llm=sim)")
-    ax.legend()
+    ax.set_title(f"{task}: held-out accuracy, {len(rows['library'])} seeds (llm=sim)", fontsize=9)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    fig.savefig(out / f"experience_{task}.png", dpi=120)
+    fig.savefig(out / f"experience_{task}.png", dpi=100)
     (out / f"experience_{task}.md").write_text("\n".join(lines) + "\n")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
+import numpy as np
 import pytest
 from undertow.optimizers.experience import (
     ExperienceStore,
@@ -106,7 +107,9 @@ def test_fts_query_quotes_words_safely() -> None:
 def test_minilm_embedder_ranks_a_paraphrase_first() -> None:  # pragma: no cover - optional
     emb = MiniLMEmbedder()
     v = emb.embed(["the cat sat on the mat", "a kitten rested on a rug", "stock prices fell"])
+    assert v.shape == (3, 384) and np.allclose(np.linalg.norm(v, axis=1), 1.0)
     assert v[0] @ v[1] > v[0] @ v[2]
+    assert np.allclose(emb.embed(["the cat sat on the mat"])[0], v[0], atol=1e-5)   # deterministic on CPU
 
 
 def test_minilm_without_the_extra_says_what_to_install() -> None:
