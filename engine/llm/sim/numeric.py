@@ -370,6 +370,10 @@ def propose(xs: Sequence[NumericVar], blocks: Sequence[Block], text: str,
     return _write(plan, xs, new)
 
 
+_TITLED_HISTORY = re.compile(r"^#\s*(?:Memory|History)\b[^\n]*\n(.*?)(?=^#\s*\w|\Z)",
+                             re.MULTILINE | re.DOTALL | re.IGNORECASE)
+
+
 def _shares(xs: Sequence[NumericVar], blocks: Sequence[Block], text: str,
             history: Sequence[tuple[dict[str, float], int]], rng: random.Random) -> Plan | None:
     """The shared-resource rule (`allocation`) when the feedback is about waiting and
@@ -382,6 +386,8 @@ def _shares(xs: Sequence[NumericVar], blocks: Sequence[Block], text: str,
         m = re.search(r"description\s*:\s*([^\n]*)", alloc.trailer(x.name, text), re.IGNORECASE)
         sides[x.name] = alloc.Side(x.name, m.group(1) if m else "")
     widths = {x.name: x.high - x.low for x in xs if x.low is not None and x.high is not None}
+    if not history:  # a titled section ("#Memory (earlier values ...)") the splitter left in
+        history = parse_history(_TITLED_HISTORY.findall(text), [x.name for x in xs])
     past = [(e[0], getattr(e, "feedback", "")) for e in history]
     new, notes = alloc.plan_shares({x.name: x.value for x in xs}, sides, widths, feedback, past, rng)
     plan = Plan(notes=notes)
