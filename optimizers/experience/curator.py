@@ -2,12 +2,12 @@
 
 The request follows the convention of docs/sim.md, which real models read as well:
 the agent's prompt with the library's insights as a `<variable>`, the known insights
-by id, failing and succeeding examples as `<example>` blocks, and a JSON reply with
-keys "reasoning", "suggestion" and "operations". A model that writes curator
-operations fills "operations"; one that only rewrites the prompt (the simulated LLM,
-whose optimizer role appends a fix sentence) fills "suggestion", and the sentences it
-added become ADD operations, with the reasoning as their condition. A reply that is
-not JSON, or fills neither, yields no operations: nothing in the library changes.
+as `<insight id="...">` blocks, failing and succeeding examples as `<example>` blocks,
+and a JSON reply with keys "reasoning", "suggestion" and "operations". The typed
+operations in "operations" are used directly (the simulated LLM's curator role writes
+ADD and UPVOTE there). Only a reply without operations falls back to "suggestion": the
+sentences it added to the prompt become one ADD, with the reasoning as its condition.
+A reply that is not JSON, or fills neither, yields no operations: nothing changes.
 """
 
 from __future__ import annotations

@@ -177,3 +177,25 @@ def test_insight_blocks_round_trip_through_the_sim_parser(text: str) -> None:
     rec = Insight(id="insight-0123ab", explanation=text)
     got = parse_insights(render_insight(rec))
     assert [(g.id, g.text) for g in got] == [(rec.id, rec.render().strip())]
+
+
+def test_optimizer_refine_step_applies_and_remembers_the_evidence_llm_sim(store: ExperienceStore) -> None:
+    from undertow.engine import Parameter
+    from undertow.optimizers.experience import ExperienceOptimizer
+
+    rid = active_insight(store, "not_scope", condition="anything")
+    items = items_needing({"parentheses"}, 2, start=300)
+    log_items(store, [Example(i, f"Answer: {P.solve(i)}", 1.0) for i in items], [[]] * 2, scope=TASK)
+    log_items(store, [Example(i, "Answer: x", 0.0, P.solve(i)) for i in items], [[rid]] * 2, scope=TASK)
+    opt = ExperienceOptimizer([Parameter("", name="experience")], store=store,
+                              llm=make_llm("sim", cache_dir=False), scope=TASK)
+    gen = store.generation
+    report = opt.refine()
+    assert f"REFINE_CONDITION {rid}" in report.applied and opt.generation >= gen
+    cond = store.get(rid).condition      # no item helped: the insight's own skill, hurt items excluded
+    assert P.skill("not_scope").description in cond and P.skill("parentheses").description in cond
+    fresh = ExperienceOptimizer([Parameter("", name="experience")], store=store,
+                                llm=make_llm("sim", cache_dir=False), scope=TASK)
+    fresh.load_extra_state(opt.extra_state())
+    assert fresh.refined_seq == opt.refined_seq > 0
+    assert opt.refine().applied == []              # nothing new to refine
