@@ -195,7 +195,7 @@ def parse_format(instructions: str) -> Format:
 
 
 _HISTORY_TAG = re.compile(r"<(history|memory|past)\b[^>]*>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
-_HISTORY_SECTION = re.compile(r"^#\s*(?:Memory|History|Past\s+\w+)\s*\n(.*?)(?=^#\s*\w|\Z)",
+_HISTORY_SECTION = re.compile(r"^#\s*(?:Memory|History|Past\s+\w+)\b[^\n]*\n(.*?)(?=^#\s*\w|\Z)",
                               re.MULTILINE | re.DOTALL | re.IGNORECASE)
 
 
