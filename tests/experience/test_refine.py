@@ -95,10 +95,10 @@ def test_sim_curator_upvotes_an_insight_that_already_teaches_the_skill_llm_sim(s
     request = render_request("Answer the question.", known,
                              [failing(i, "not_scope") for i in items_needing({"not_scope"}, 3)], [])
     votes = 0
-    for seed in range(10):
+    for seed in range(40):      # the id is random, so the sim's draws differ per run: many seeds
         reply = make_llm("sim", cache_dir=False, seed=seed).complete(request, purpose="optimizer")
         votes += {"op": "UPVOTE", "id": rid} in parse_reply(reply.text, "", scope=TASK)
-    assert votes >= 8
+    assert votes >= 30          # expected about 36 (a 10 % misreading picks another skill)
 
 
 def test_sim_refines_a_condition_to_where_the_insight_helped_llm_sim(store: ExperienceStore) -> None:
