@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from undertow.engine.errors import InvalidValueError, StateError
+from undertow.engine.files import atomic_write_text
 from undertow.engine.params import Parameter
 
 FORMAT = "undertow.module"
@@ -107,24 +107,6 @@ class Module:
                     f"{params[name].kind!r} here; the file belongs to a different module definition"
                 )
         self.load_state_dict({name: e["value"] for name, e in entries.items()})
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def _copy(v: Any) -> Any:

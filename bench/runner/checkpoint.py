@@ -7,27 +7,16 @@ replaces the target with `os.replace` (atomic on POSIX and Windows).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from undertow.bench.runner.errors import BenchError
+from undertow.engine.files import atomic_write_text
 
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace `path` with `text` in one step."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
 
 
 def write_json(path: Path, data: Any) -> None:

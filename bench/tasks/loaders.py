@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from pathlib import Path
 import platformdirs
 from pydantic import BaseModel, ConfigDict, ValidationError
 from undertow.bench.tasks.base import Example
+from undertow.engine.files import atomic_write_bytes
 
 BBH_TASKS: tuple[str, ...] = (
     "boolean_expressions", "causal_judgement", "date_understanding", "disambiguation_qa",
@@ -213,17 +213,7 @@ def _fetch(url: str, dest: Path, parse: Callable[[str, str], list[Example]],
     except UnicodeDecodeError as exc:
         raise DataError(f"{url}: not UTF-8 text ({exc.reason}); is the base URL right?") from exc
     examples = parse(text, url)  # raises DataError before anything is kept
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(dest, raw)
     return examples
 
 
