@@ -32,7 +32,6 @@ from undertow.bench.runner.tasks import (
     TaskContext,
     TaskRun,
     TrafficRun,
-    battleship_feedback,
     dag_feedback,
     dag_score,
     dag_splits,
@@ -170,35 +169,30 @@ register_optimizer(OptimizerEntry(
     factory=lambda params, llm, task, agent: SGD(params, lr=0.01, momentum=0.9)))
 
 
-def _battleship_splits(seed: int, sizes: SplitSizes) -> Splits:
-    """Boards are the items; the runner only needs their count (scoring plays them)."""
-    items = [Example(input=f"battleship board {seed}:{i}", target="1.0") for i in range(3)]
-    return Splits(items[:1], items[1:2], items[2:])
+def _scored_run_task(name: str, family: str, description: str, metric: str, kind: str,
+                     label: str, build: Callable[[TaskContext], TaskRun]) -> TaskEntry:
+    """A task whose run scores itself (games, unit tests, a simulation): one item per seed
+    stands for the run in every split, and the prediction is the score."""
+
+    def splits(seed: int, sizes: SplitSizes) -> Splits:
+        item = Example(input=f"{label} {seed}", target="1.0", meta={"seed": seed})
+        return Splits([item], [item], [item])
+
+    return register_task(TaskEntry(
+        name=name, family=family, description=description, metric=metric, kinds=frozenset({kind}),
+        uses_llm=False, splits=splits, score=lambda prediction, target: float(prediction),
+        feedback=lambda prediction, example: Feedback(f"{label} report", float(prediction)), build=build))
 
 
-register_task(TaskEntry(
-    name="battleship", family="code",
-    description="Trace-paper Battleship: a trainable Python firing policy, reward = ship cells hit",
-    metric="fraction of ship cells hit", kinds=frozenset({"code"}), uses_llm=False,
-    splits=_battleship_splits, score=lambda prediction, target: float(prediction),
-    feedback=battleship_feedback, build=BattleshipRun))
-
-
-def _code_repair_splits(seed: int, sizes: SplitSizes) -> Splits:
-    """One problem per seed (its unit tests are the items); every split is that problem."""
-    from undertow.bench.tasks.code_repair import PROBLEMS
-
-    problem = PROBLEMS[seed % len(PROBLEMS)]
-    item = Example(input=f"code repair: {problem.name}", target="1.0", meta={"problem": problem.name})
-    return Splits([item], [item], [item])
-
-
-register_task(TaskEntry(
-    name="code_repair", family="code",
-    description="fix a buggy Python function until its unit tests pass (feedback: the test report)",
-    metric="fraction of unit tests passed", kinds=frozenset({"code"}), uses_llm=False,
-    splits=_code_repair_splits, score=lambda prediction, target: float(prediction),
-    feedback=lambda prediction, example: Feedback("test report", float(prediction)), build=CodeRepairRun))
+_scored_run_task("battleship", "code",
+                 "Trace-paper Battleship: a trainable Python firing policy, reward = ship cells hit",
+                 "fraction of ship cells hit", "code", "battleship boards", BattleshipRun)
+_scored_run_task("code_repair", "code",
+                 "fix a buggy Python function until its unit tests pass (feedback: the test report)",
+                 "fraction of unit tests passed", "code", "code repair problem", CodeRepairRun)
+_scored_run_task("traffic", "hyperparameters",
+                 "signalized intersection queue model: tune two integer green times",
+                 "-(average delay per car, s)", "int", "traffic scenario", TrafficRun)
 
 
 def _llm(llm: LLM | None, name: str) -> LLM:
@@ -264,20 +258,6 @@ register_optimizer(OptimizerEntry(
 register_optimizer(OptimizerEntry(
     name="beam", description="APO-style beam search: critiques of error groups, edits, bandit selection",
     kinds=_REASONING, uses_llm=True, factory=_search("beam")))
-
-
-def _traffic_splits(seed: int, sizes: SplitSizes) -> Splits:
-    """One intersection per seed; every split is that scenario."""
-    item = Example(input=f"traffic scenario {seed}", target="0.0", meta={"seed": seed})
-    return Splits([item], [item], [item])
-
-
-register_task(TaskEntry(
-    name="traffic", family="hyperparameters",
-    description="signalized intersection queue model: tune two integer green times",
-    metric="-(average delay per car, s)", kinds=frozenset({"int"}), uses_llm=False,
-    splits=_traffic_splits, score=lambda prediction, target: float(prediction),
-    feedback=lambda prediction, example: Feedback("delay report", float(prediction)), build=TrafficRun))
 
 
 def _tpe(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:

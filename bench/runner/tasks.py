@@ -261,11 +261,6 @@ def battleship_evaluate(agent: BattleshipRun, n: int = 4) -> Callable[[str], Any
     return evaluate
 
 
-def battleship_feedback(prediction: str, example: Example) -> Feedback:
-    """Battleship is scored by games, not by text items: the score is the reward."""
-    return Feedback("see the game report", float(prediction))
-
-
 def reasoning_evaluate(agent: ReasoningRun, n: int = 12) -> Callable[[str], Any]:
     """An `evaluate(prompt)` for OPRO: accuracy on a fixed training sample, with the failures."""
     from undertow.optimizers.opro import Evaluation
