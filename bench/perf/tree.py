@@ -32,8 +32,9 @@ CAPACITIES = (10**3, 10**4, 10**5, 10**6)
 BRANCHING = 8
 MEMORY_CAP_BYTES = 2_500_000_000  # per store; larger cells are listed in `skipped`
 NUMPY_CAP_NODES = 16_000_000  # the reference materialises [B, M] temporaries
-#: bytes per frontier node scored (flags, visits, inflight, value_sum, parent [+prior];
-#: A*: flags, inflight, g, h); every other node costs its flags byte.
+#: bytes per allocated node scored: the kernels score every allocated node branch-free
+#: (closed ones are masked afterwards), reading visits, value_sum, inflight, flags and
+#: the parent link (UCT; PUCT also prior; A*: g, h, inflight, flags).
 SCORE_BYTES = {Policy.UCT: 17, Policy.PUCT: 21, Policy.ASTAR: 13}
 
 
@@ -97,12 +98,12 @@ def gpu_triad_gbs(n: int = 1 << 27, repetitions: int = 5) -> float:
     return 24 * n / best / 1e9
 
 
-class _ObjNode:
-    """A PromptAgent-style node object: statistics and a list of children."""
+class _LeanNode:
+    """A Python node as a careful programmer writes it: running sums, `math` calls."""
 
     __slots__ = ("children", "parent", "value", "visits")
 
-    def __init__(self, parent: _ObjNode | None, visits: int, value: float) -> None:
+    def __init__(self, parent: _LeanNode | None, visits: int, value: float) -> None:
         self.parent, self.children, self.visits, self.value = parent, [], visits, value
 
     def uct(self, c: float) -> float:
@@ -112,13 +113,35 @@ class _ObjNode:
         return self.value / self.visits + c * math.sqrt(math.log(max(parent_n, 1)) / self.visits)
 
 
-def object_tree_nodes_per_s(num_nodes: int = 100_000, repetitions: int = 3) -> float:
-    """Nodes/s of scoring UCT node by node over a tree of Python objects."""
+class _PromptAgentNode:
+    """A node as PromptAgent's MCTS keeps one: the list of cumulative rewards of every
+    backup through it, Q as the NumPy mean of that list, UCT with NumPy scalar math."""
+
+    __slots__ = ("children", "cum_rewards", "parent", "reward")
+
+    def __init__(self, parent: _PromptAgentNode | None, visits: int, value: float) -> None:
+        self.parent, self.children, self.reward = parent, [], value
+        self.cum_rewards = [value] * visits  # visits backups; the mean is what matters
+
+    def uct(self, c: float) -> float:
+        q = np.mean(self.cum_rewards) if self.cum_rewards else self.reward
+        n_parent = len(self.parent.cum_rewards) if self.parent is not None else 0
+        return q + c * np.sqrt(np.log(n_parent + 1) / max(1, len(self.cum_rewards)))
+
+
+def object_tree_nodes_per_s(num_nodes: int = 100_000, repetitions: int = 3,
+                            node_type: type = _PromptAgentNode) -> float:
+    """Nodes/s of scoring UCT node by node over a tree of Python node objects.
+
+    The tree has the shape and visit counts of the store benchmark (BRANCHING-ary,
+    visits uniform in 1..99); every leaf (the open frontier) is scored, the way a
+    Python MCTS walks its children. ``node_type`` picks PromptAgent's node or the lean one.
+    """
     rng = np.random.default_rng(0)
     visits, values = rng.integers(1, 100, num_nodes), rng.random(num_nodes)
-    nodes = [_ObjNode(None, int(visits[0]), float(values[0]))]
+    nodes = [node_type(None, int(visits[0]), float(values[0]))]
     for i in range(1, num_nodes):
-        node = _ObjNode(nodes[(i - 1) // BRANCHING], int(visits[i]), float(values[i]))
+        node = node_type(nodes[(i - 1) // BRANCHING], int(visits[i]), float(values[i]))
         node.parent.children.append(node)
         nodes.append(node)
 
@@ -132,6 +155,19 @@ def object_tree_nodes_per_s(num_nodes: int = 100_000, repetitions: int = 3) -> f
                 best = max(best, node.uct(1.4))
 
     return num_nodes / min(_timed(scan) for _ in range(repetitions))
+
+
+def promptmcts_tree_share(iterations: int = 8, num_trees: int = 4) -> dict[str, Any]:
+    """One PromptMCTS run on `boolean_expressions` with the simulator (llm=sim): the
+    share of its wall time spent in tree-store operations (see `mcts_time_share`)."""
+    from undertow.bench.tasks.reasoning import get_task, make_splits
+    from undertow.optimizers.search import mcts_time_share
+
+    task = get_task("boolean_expressions")
+    splits = make_splits("boolean_expressions", 0, 30, 30, 60)
+    return {"task": "boolean_expressions",
+            **mcts_time_share(splits.train, splits.val, task.score, iterations=iterations,
+                              num_trees=num_trees, paths=2)}
 
 
 # ---- measurements ------------------------------------------------------------------
@@ -164,13 +200,12 @@ def _bench_cell(be: Any, B: int, M: int, reps: int, bandwidth: float) -> list[di
     out: list[dict[str, Any]] = []
     store = full_tree(be, B, M)
     shape = full_tree(get_backend("numpy"), 1, M)  # every tree has this shape
-    frontier = int(((shape.flags[0] & FLAG_EXPANDED) == 0).sum())
     depth = int(shape.depth[0].max())
     for policy in Policy:
         for _ in range(2):
             be.score(store, policy, 1)
         times = [_timed(lambda p=policy: be.score(store, p, 1), sync) for _ in range(reps)]
-        nbytes = B * (M + frontier * (SCORE_BYTES[policy] - 1))
+        nbytes = B * M * SCORE_BYTES[policy]
         out.append(_record(be.name, "score", policy.name.lower(), B, M, times, B * M,
                            nbytes, bandwidth))
     # descend 4 paths per tree, then back exactly those paths up (restores inflight)
@@ -235,7 +270,9 @@ def run(quick: bool = False, backends: list[str] | None = None) -> dict[str, Any
     bandwidth = {"cpu": cpu_bw}
     if "cupy" in names:
         bandwidth["gpu"] = gpu_triad_gbs(repetitions=reps)
-    obj_rate = object_tree_nodes_per_s(20_000 if quick else 100_000, repetitions=reps)
+    obj_nodes = 20_000 if quick else 100_000
+    obj_rate = object_tree_nodes_per_s(obj_nodes, repetitions=reps)
+    lean_rate = object_tree_nodes_per_s(obj_nodes, repetitions=reps, node_type=_LeanNode)
     results: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     for name in names:
@@ -262,11 +299,15 @@ def run(quick: bool = False, backends: list[str] | None = None) -> dict[str, Any
         "eta_best_range": _span(r["eta_best"] for r in target),
         "speedup_vs_object_tree_range": _span(r["nodes_per_s"] / obj_rate for r in target),
         "speedup_best_vs_object_tree_range": _span(r["nodes_per_s_best"] / obj_rate
+                                                   for r in target),
+        "speedup_vs_lean_object_tree_range": _span(r["nodes_per_s"] / lean_rate
                                                    for r in target)}}
+    mcts = promptmcts_tree_share(iterations=3 if quick else 8, num_trees=2 if quick else 4)
     return {"suite": "tree", "bandwidth_gbs": cpu_bw, "bandwidth_gbs_by_device": bandwidth,
-            "object_tree_nodes_per_s": obj_rate, "repetitions": reps,
+            "object_tree_nodes_per_s": obj_rate, "object_tree_lean_nodes_per_s": lean_rate,
+            "repetitions": reps,
             "threads": _threads(), "load_avg_1m_at_end": _load(), "results": results, "skipped": skipped,
-            "summary": summary, "seconds": time.perf_counter() - t0}
+            "summary": summary, "promptmcts": mcts, "seconds": time.perf_counter() - t0}
 
 
 def _span(values: Any) -> list[float] | None:

@@ -89,6 +89,9 @@ def test_perf_tree_quick_has_the_issue_fields() -> None:
 
     out = run(quick=True, backends=["numpy", "numba"])
     assert out["bandwidth_gbs"] > 0 and out["object_tree_nodes_per_s"] > 0
+    assert out["object_tree_lean_nodes_per_s"] > out["object_tree_nodes_per_s"]
+    mcts = out["promptmcts"]
+    assert mcts["llm"] == "sim" and 0.0 < mcts["tree_share"] < 1.0
     assert out["repetitions"] >= 2 and isinstance(out["skipped"], list)
     keys = {"backend", "op", "policy", "B", "M", "nodes_per_s", "eta"}
     seen = {(r["backend"], r["op"], r["policy"]) for r in out["results"]}

@@ -30,7 +30,7 @@ SCORE_BLOCK = 512
 @njit(inline="always", cache=True, error_model="numpy")
 def _parent_term(policy, table, visits, inflight, exploration, b, p):
     """UCT: c * sqrt(log(n_p)) (table below its size); PUCT: sqrt(n_p)."""
-    cp = max(visits[b, p] + inflight[b, p], 1)
+    cp = max(np.int32(visits[b, p] + inflight[b, p]), np.int32(1))
     if policy == _UCT:
         if cp < table.shape[0]:
             return np.float64(exploration[b]) * table[cp]
@@ -56,77 +56,122 @@ def _child_score(policy, visits, value_sum, prior, g, h, inflight, exploration,
     return q + np.float64(exploration[b]) * np.float64(prior[b, n]) * term / (1.0 + cntf)
 
 
-@njit(inline="always", cache=True, fastmath=True)
-def _block_max(sbuf, row, m):
-    # a max is exact in any order, so fastmath only lets it vectorise
-    mx = -math.inf
+# The block functions below index 1-D slices that start at the block, with loop
+# counters that start at 0: Numba then knows no index is negative, drops its
+# wraparound check, and LLVM vectorises the loop (indexing the [B, M] arrays with
+# ``lo + i`` instead ran scalar, about 4x slower). Each returns whether any score beats
+# ``thr`` as an integer OR, which vectorises where a float max reduction does not.
+@njit(inline="always", cache=True, error_model="numpy")
+def _fill_terms(policy, table, visits, inflight, exploration, b, parent, first_child,
+                num_children, lo, m, tb):
+    """tb[i] = the parent term of node lo + i, computed once per run of siblings.
+
+    Siblings are contiguous, so the run of node n ends where its parent's children do;
+    a run of 1 is the floor (a root, or a store whose links disagree). ``tb`` has 8
+    spare slots: runs are written 8 at a time and the next run overwrites the excess.
+    """
+    i = 0
+    while i < m:
+        n = lo + i
+        p = parent[b, n]
+        if p < 0:
+            p = n
+            end = i + 1
+        else:
+            end = max(min(first_child[b, p] + num_children[b, p] - lo, m), i + 1)
+        term = _parent_term(policy, table, visits, inflight, exploration, b, p)
+        j = i
+        while j < end:
+            u = np.uint64(j)  # unsigned: no wraparound check, so the 8 stores merge
+            for q in range(8):
+                tb[u + np.uint64(q)] = term
+            j += 8
+        i = end
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _uct_block(vv, vs, vi, vf, vl, tb, m, sb, thr):
+    hit = np.int32(0)
     for i in range(m):
-        mx = max(mx, sbuf[row, i])
-    return mx
+        inf_n = vi[i]
+        cnt = np.int32(vv[i] + inf_n)  # int32: AVX2 has no int64 -> float conversion
+        cntf = np.float64(cnt)
+        w = np.float64(vs[i]) - vl * np.float64(inf_n)
+        s = (w + tb[i] * math.sqrt(cntf)) / max(cntf, 1.0)
+        s = math.inf if cnt == 0 else s
+        s = -math.inf if (vf[i] & _CLOSED) != 0 else s
+        sb[i] = s
+        hit |= np.int32(s > thr)
+    return hit
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _puct_block(vv, vs, vi, vf, vp, vl, c, tb, m, sb, thr):
+    hit = np.int32(0)
+    for i in range(m):
+        inf_n = vi[i]
+        cnt = np.int32(vv[i] + inf_n)
+        cntf = np.float64(cnt)
+        w = np.float64(vs[i]) - vl * np.float64(inf_n)
+        q = w / max(cntf, 1.0)
+        q = q if cnt > 0 else 0.0
+        s = q + c * np.float64(vp[i]) * tb[i] / (1.0 + cntf)
+        s = -math.inf if (vf[i] & _CLOSED) != 0 else s
+        sb[i] = s
+        hit |= np.int32(s > thr)
+    return hit
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _astar_block(vg, vh, vi, vf, m, sb, thr):
+    hit = np.int32(0)
+    for i in range(m):
+        s = -(np.float64(vg[i]) + np.float64(vh[i]))
+        closed = (np.int32(vf[i] & _CLOSED) | vi[i]) != 0
+        s = -math.inf if closed else s
+        sb[i] = s
+        hit |= np.int32(s > thr)
+    return hit
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def _score_kernel(policy, k, chunk, table, visits, value_sum, prior, g, h, inflight, flags,
-                  parent, num_nodes, exploration, virtual_loss, tbuf, sbuf, part_vals,
-                  part_idx, out_vals, out_idx):
+                  parent, first_child, num_children, num_nodes, exploration, virtual_loss,
+                  tbuf, sbuf, part_vals, part_idx, out_vals, out_idx):
     """Per (tree, chunk) item, blocks of BLOCK nodes in three passes: parent terms
     (scalar, one per run of siblings), scores (branch-free, SIMD), then top-k insertion
-    only for blocks whose maximum beats the current k-th best."""
+    only for blocks with a score above the current k-th best."""
     B, M = visits.shape
     C = (M + chunk - 1) // chunk
     blk = sbuf.shape[1]
     for t in prange(B * C):  # writes only row t of part_* and this thread's scratch row
         r = get_thread_id()
+        tb = tbuf[r]
+        sb = sbuf[r]
         b = t // C
         lo0 = (t - b * C) * chunk
         hi = min(lo0 + chunk, num_nodes[b])
         thr = -math.inf
-        last_p = -2
-        term = 0.0
         c = np.float64(exploration[b])
         vl = np.float64(virtual_loss[b])
         for lo in range(lo0, hi, blk):
-            m = min(blk, hi - lo)
-            if policy != _ASTAR:
-                for i in range(m):
-                    n = lo + i
-                    p = parent[b, n]
-                    if p < 0:
-                        p = n
-                    if p != last_p:  # children are contiguous: one term per parent
-                        term = _parent_term(policy, table, visits, inflight, exploration, b, p)
-                        last_p = p
-                    tbuf[r, i] = term
-            if policy == _UCT:
-                for i in range(m):
-                    n = lo + i
-                    inf_n = inflight[b, n]
-                    cnt = visits[b, n] + inf_n
-                    cntf = np.float64(cnt)
-                    w = np.float64(value_sum[b, n]) - vl * np.float64(inf_n)
-                    s = (w + tbuf[r, i] * math.sqrt(cntf)) / max(cntf, 1.0)
-                    s = math.inf if cnt == 0 else s
-                    sbuf[r, i] = -math.inf if (flags[b, n] & _CLOSED) != 0 else s
-            elif policy == _PUCT:
-                for i in range(m):
-                    n = lo + i
-                    inf_n = inflight[b, n]
-                    cnt = visits[b, n] + inf_n
-                    cntf = np.float64(cnt)
-                    w = np.float64(value_sum[b, n]) - vl * np.float64(inf_n)
-                    q = w / max(cntf, 1.0)
-                    q = q if cnt > 0 else 0.0
-                    s = q + c * np.float64(prior[b, n]) * tbuf[r, i] / (1.0 + cntf)
-                    sbuf[r, i] = -math.inf if (flags[b, n] & _CLOSED) != 0 else s
+            e = min(lo + blk, hi)
+            m = e - lo
+            if policy == _ASTAR:
+                hit = _astar_block(g[b, lo:e], h[b, lo:e], inflight[b, lo:e], flags[b, lo:e],
+                                   m, sb, thr)
             else:
+                _fill_terms(policy, table, visits, inflight, exploration, b, parent,
+                            first_child, num_children, lo, m, tb)
+                if policy == _UCT:
+                    hit = _uct_block(visits[b, lo:e], value_sum[b, lo:e], inflight[b, lo:e],
+                                     flags[b, lo:e], vl, tb, m, sb, thr)
+                else:
+                    hit = _puct_block(visits[b, lo:e], value_sum[b, lo:e], inflight[b, lo:e],
+                                      flags[b, lo:e], prior[b, lo:e], vl, c, tb, m, sb, thr)
+            if hit:
                 for i in range(m):
-                    n = lo + i
-                    s = -(np.float64(g[b, n]) + np.float64(h[b, n]))
-                    closed = (np.int32(flags[b, n] & _CLOSED) | inflight[b, n]) != 0
-                    sbuf[r, i] = -math.inf if closed else s
-            if _block_max(sbuf, r, m) > thr:
-                for i in range(m):
-                    s = sbuf[r, i]
+                    s = sb[i]
                     if s > thr:  # strict: an equal score with a higher index never enters
                         pos = k - 1
                         while pos > 0 and s > part_vals[t, pos - 1]:
@@ -269,12 +314,12 @@ class NumbaBackend(TreeBackend):
         part_idx = np.full((B * C, k), -1, dtype=np.int32)
         out_vals = np.full((B, k), -np.inf)
         out_idx = np.full((B, k), -1, dtype=np.int32)
-        tbuf = np.empty((get_num_threads(), SCORE_BLOCK))
+        tbuf = np.empty((get_num_threads(), SCORE_BLOCK + 8))
         sbuf = np.empty((get_num_threads(), SCORE_BLOCK))
         kernel = _pick(_score_kernel, B * M >= PARALLEL_MIN_NODES)
         kernel(int(policy), k, chunk, SQRT_LOG_TABLE, s.visits, s.value_sum, s.prior, s.g,
-               s.h, s.inflight, s.flags, s.parent, s.num_nodes, s.exploration,
-               s.virtual_loss, tbuf, sbuf, part_vals, part_idx, out_vals, out_idx)
+               s.h, s.inflight, s.flags, s.parent, s.first_child, s.num_children,
+               s.num_nodes, s.exploration, s.virtual_loss, tbuf, sbuf, part_vals, part_idx, out_vals, out_idx)
         return TopK(out_vals, out_idx)
 
     def _descend(self, store: TreeStore, policy: Policy, num_paths: int) -> np.ndarray:
