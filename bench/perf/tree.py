@@ -24,7 +24,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from undertow.optimizers.tree import BYTES_PER_NODE, FLAG_EXPANDED, Policy, TreeStore
+from undertow.optimizers.tree import (
+    BYTES_PER_NODE,
+    FLAG_EXPANDED,
+    Policy,
+    TreeStore,
+    refresh_parent_terms,
+)
 from undertow.optimizers.tree.backends import available_backends, get_backend
 
 BATCHES = (1, 16, 256, 4096)
@@ -33,9 +39,10 @@ BRANCHING = 8
 MEMORY_CAP_BYTES = 2_500_000_000  # per store; larger cells are listed in `skipped`
 NUMPY_CAP_NODES = 16_000_000  # the reference materialises [B, M] temporaries
 #: bytes per allocated node scored: the kernels score every allocated node branch-free
-#: (closed ones are masked afterwards), reading visits, value_sum, inflight, flags and
-#: the parent link (UCT; PUCT also prior; A*: g, h, inflight, flags).
-SCORE_BYTES = {Policy.UCT: 17, Policy.PUCT: 21, Policy.ASTAR: 13}
+#: (closed ones are masked afterwards), reading visits, value_sum, inflight and flags,
+#: plus the cached parent term (UCT, 8) or prior and parent link (PUCT, 4 + 4); A*
+#: reads g, h, inflight and flags.
+SCORE_BYTES = {Policy.UCT: 21, Policy.PUCT: 21, Policy.ASTAR: 13}
 
 
 def full_tree(backend: Any, batch: int, capacity: int, seed: int = 0,
@@ -65,6 +72,7 @@ def full_tree(backend: Any, batch: int, capacity: int, seed: int = 0,
         store.g[b] = rng.random(M, dtype=np.float32)
         store.h[b] = rng.random(M, dtype=np.float32)
         store.reward[b] = rng.random(M, dtype=np.float32)
+    refresh_parent_terms(store)  # visits were written directly
     return store if backend.name == "numpy" or backend.xp is np else backend.to_device(store)
 
 
@@ -222,11 +230,13 @@ def _bench_cell(be: Any, B: int, M: int, reps: int, bandwidth: float) -> list[di
     path_nodes = B * paths * (depth + 1)
     # descend: 13 bytes per child scored (visits, inflight, value_sum, flags), 8 per
     # path node (first_child, num_children) + inflight written; backup: read+write
-    # visits, value_sum, inflight and read reward, parent.
+    # visits, value_sum, inflight and read reward, parent. Both then refresh the cached
+    # parent term: 20 bytes read per path node (visits, inflight, first_child,
+    # num_children, parent) and 8 written per child of one.
     out.append(_record(be.name, "descend", "uct", B, M, d_times, scored,
-                       scored * 13 + path_nodes * 12, bandwidth))
+                       scored * 21 + path_nodes * 32, bandwidth))
     out.append(_record(be.name, "backup", "-", B, M, b_times, path_nodes,
-                       path_nodes * 32, bandwidth))
+                       path_nodes * 52 + scored * 8, bandwidth))
     del store
     store = full_tree(be, B, M, fill=0.5)
     used = int(be.to_host(store.num_nodes)[0])

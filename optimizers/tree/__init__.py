@@ -21,6 +21,7 @@ from .store import (
                     ROOT,
                     TreeStore,
                     new_store,
+                    refresh_parent_terms,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
                     "available_backends",
                     "get_backend",
                     "new_store",
+                    "refresh_parent_terms",
 ]

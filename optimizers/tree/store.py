@@ -14,7 +14,12 @@ Layout rules the kernels rely on:
 * the children of a node are allocated contiguously: ``first_child[b, n] ..
   first_child[b, n] + num_children[b, n] - 1``, always after their parent;
 * ``reward[b, n]`` is the immediate reward received on entering ``n``; backup
-  propagates ``G_parent = reward[child] + discount * G_child`` (reward-to-go).
+  propagates ``G_parent = reward[child] + discount * G_child`` (reward-to-go);
+* ``parent_sqrt_log[b, n]`` caches ``sqrt(log(max(n_p, 1)))`` of the parent's count
+  ``n_p = visits + inflight`` (the node's own for a root), UCT's parent term without
+  the constant. ``descend``, ``backup`` and ``expand`` keep it current, so ``score``
+  streams it instead of gathering every parent's counts; after writing ``visits``,
+  ``inflight`` or ``parent`` by hand, call :func:`refresh_parent_terms`.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ NODE_DTYPES: dict[str, Any] = {
     "first_child": np.int32,
     "num_children": np.int32,
     "depth": np.int32,
+    "parent_sqrt_log": np.float64,
 }
 #: dtype of each ``[B]`` field.
 TREE_DTYPES: dict[str, Any] = {
@@ -75,6 +81,8 @@ class TreeStore:
         first_child:  int32   index of the first child, NO_NODE if unexpanded.
         num_children: int32   number of (contiguous) children.
         depth:        int32   0 at the root.
+        parent_sqrt_log: float64 sqrt(log(max(n_p, 1))) of the parent's count (own
+                      count for a root); kept by descend/backup/expand.
     Per tree, shape ``[B]``:
         num_nodes:    int32   allocation cursor (allocated nodes are 0..num_nodes-1).
         exploration:  float32 UCT / PUCT exploration constant c.
@@ -94,6 +102,7 @@ class TreeStore:
     first_child: Any
     num_children: Any
     depth: Any
+    parent_sqrt_log: Any
     num_nodes: Any
     exploration: Any
     discount: Any
@@ -157,3 +166,21 @@ def new_store(batch: int, capacity: int, *, exploration: float | Any = 1.4,
     host["virtual_loss"] = _as_tree_vector("virtual_loss", virtual_loss, B, np.float32)
     store = TreeStore(**host)
     return store if xp is np else store.map(xp.asarray)
+
+
+def refresh_parent_terms(store: TreeStore, xp: Any = np) -> None:
+    """Recompute ``parent_sqrt_log`` of every node from ``visits``, ``inflight`` and
+    ``parent`` (after writing those fields directly; the ops keep it current)."""
+    from .policies import SQRT_LOG_TABLE
+
+    M = store.capacity
+    counts = store.visits.astype(xp.int64) + store.inflight
+    own = xp.broadcast_to(xp.arange(M, dtype=xp.int64)[None, :], counts.shape)
+    p = xp.where(store.parent < 0, own, store.parent.astype(xp.int64))
+    cp = xp.maximum(xp.take_along_axis(counts, p, axis=1), 1)
+    table = xp.asarray(SQRT_LOG_TABLE)
+    out = table[xp.minimum(cp, len(SQRT_LOG_TABLE) - 1)]
+    big = cp >= len(SQRT_LOG_TABLE)
+    if bool(big.any()):
+        out = xp.where(big, xp.sqrt(xp.log(cp.astype(xp.float64))), out)
+    store.parent_sqrt_log[...] = out

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import math
+import shutil
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.tree.treestore_cases import clone, stores
-from undertow.optimizers.tree import FLAG_EXPANDED, Policy, TreeStore, get_backend
+from undertow.optimizers.tree import (
+    FLAG_EXPANDED,
+    Policy,
+    TreeStore,
+    get_backend,
+    refresh_parent_terms,
+)
 
 BACKENDS = ["numpy", "numba"]
+
+
+def backend_named(name: str):
+    """A backend by name; "cuda-shim" is the CUDA source compiled for CPU by g++."""
+    if name == "cuda-shim":
+        from tests.tree.cuda_emulation import shim_backend
+
+        if shutil.which("g++") is None:
+            pytest.skip("g++ not found: apt-get install g++ to run the CUDA source on CPU")
+        return shim_backend()
+    return get_backend(name)
 
 
 def check_layout(store: TreeStore) -> None:
@@ -32,20 +50,26 @@ def check_layout(store: TreeStore) -> None:
             assert (store.depth[b, kids] == store.depth[b, n] + 1).all()
             covered[kids] += 1
         assert (covered == 1).all(), "every allocated node is exactly one node's child or root"
+        # the cached UCT parent term agrees with the counts it caches
+        p = [int(store.parent[b, n]) if store.parent[b, n] >= 0 else n for n in range(used)]
+        want = [math.sqrt(math.log(max(int(store.visits[b, q]) + int(store.inflight[b, q]), 1)))
+                for q in p]
+        np.testing.assert_allclose(store.parent_sqrt_log[b, :used], want, rtol=1e-14)
 
 
 ops = st.lists(st.tuples(st.sampled_from(["expand", "descend_backup", "descend"]),
                          st.integers(1, 4), st.integers(0, 2**31)), max_size=12)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", [*BACKENDS, "cuda-shim"])
 @given(store=stores(max_batch=3, max_capacity=60), program=ops,
        policy=st.sampled_from(list(Policy)))
 def test_random_programs_keep_the_layout_and_release_virtual_loss(backend: str, store, program,
                                                                   policy: Policy) -> None:
-    be = get_backend(backend)
+    be = backend_named(backend)
     store = clone(store)
     store.inflight[:] = 0
+    refresh_parent_terms(store)
     outstanding = []
     visits0 = store.visits[:, 0].copy()
     backups = np.zeros(store.batch_size, dtype=int)
@@ -154,3 +178,15 @@ def test_astar_pops_lowest_f_and_skips_in_flight(backend: str) -> None:
     np.testing.assert_array_equal(top.values, [[-1.5, -2.0, -2.0, -np.inf]])
     store.inflight[0, 3] = 1
     assert be.score(store, "astar").index[0, 0] == 1  # node 3 in flight: next best
+
+
+@pytest.mark.parametrize("backend", [*BACKENDS, "cuda-shim"])
+@given(store=stores(max_batch=3, max_capacity=60), paths=st.integers(1, 3))
+def test_backup_without_release_keeps_the_cached_parent_terms(backend: str, store,
+                                                               paths: int) -> None:
+    """Backup that keeps virtual loss changes counts: the cache must follow."""
+    be = backend_named(backend)
+    store = clone(store)
+    leaves = be.descend(store, Policy.UCT, paths)
+    be.backup(store, leaves, np.ones(leaves.shape), release_virtual_loss=False)
+    check_layout(store)

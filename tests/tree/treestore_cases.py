@@ -11,7 +11,13 @@ import copy
 
 import numpy as np
 from hypothesis import strategies as st
-from undertow.optimizers.tree import FLAG_PRUNED, FLAG_TERMINAL, TreeStore, get_backend
+from undertow.optimizers.tree import (
+    FLAG_PRUNED,
+    FLAG_TERMINAL,
+    TreeStore,
+    get_backend,
+    refresh_parent_terms,
+)
 
 
 def random_store(seed: int, batch: int, capacity: int, ties: bool) -> TreeStore:
@@ -42,6 +48,7 @@ def random_store(seed: int, batch: int, capacity: int, ties: bool) -> TreeStore:
     store.reward[:] = rng.integers(-1, 2, shape) if ties else rng.normal(0, 1, shape)
     store.flags |= np.where(rng.random(shape) < 0.1, FLAG_TERMINAL, 0).astype(np.uint8)
     store.flags |= np.where(rng.random(shape) < 0.1, FLAG_PRUNED, 0).astype(np.uint8)
+    refresh_parent_terms(store)  # visits and inflight were written directly
     return store
 
 

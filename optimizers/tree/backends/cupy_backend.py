@@ -79,8 +79,8 @@ class CudaSourceBackend(TreeBackend):
         self._launch("score_partial", _blocks(B * T), BLOCK, (
             _i(int(policy)), _i(k), _i(B), _i(M), _i(T), self._table, _i(len(self._table)),
             s.visits, s.value_sum, s.prior, s.g,
-            s.h, s.inflight, s.flags, s.parent, s.num_nodes, s.exploration, s.virtual_loss,
-            vals, idx))
+            s.h, s.inflight, s.flags, s.parent, s.parent_sqrt_log, s.num_nodes, s.exploration,
+            s.virtual_loss, vals, idx))
         lists = T
         while lists > 1:  # merge MERGE_FANIN lists per thread until one per tree
             out_lists = -(-lists // MERGE_FANIN)
@@ -100,7 +100,15 @@ class CudaSourceBackend(TreeBackend):
             s.visits, s.value_sum, s.prior, s.g,
             s.h, s.inflight, s.flags, s.first_child, s.num_children, s.exploration,
             s.virtual_loss, leaves))
+        self._refresh(s, leaves)
         return leaves
+
+    def _refresh(self, s: TreeStore, leaves: Any) -> None:
+        B, M = s.visits.shape
+        P = leaves.shape[1]
+        self._launch("refresh_paths", _blocks(B * P), BLOCK, (
+            _i(B), _i(M), _i(P), leaves, self._table, _i(len(self._table)), s.visits,
+            s.inflight, s.parent, s.first_child, s.num_children, s.parent_sqrt_log))
 
     def _expand(self, store: TreeStore, leaves: Any, k: Any, reward: Any, prior: Any,
                 cost: Any, h: Any) -> Any:
@@ -111,7 +119,8 @@ class CudaSourceBackend(TreeBackend):
         self._launch("expand", _blocks(B), BLOCK, (
             _i(B), _i(M), _i(P), _i(K), leaves, k, reward, prior, cost, h, s.visits,
             s.value_sum, s.reward, s.prior, s.g, s.h, s.inflight, s.flags, s.parent,
-            s.first_child, s.num_children, s.depth, s.num_nodes, first))
+            s.first_child, s.num_children, s.depth, self._table, _i(len(self._table)),
+            s.parent_sqrt_log, s.num_nodes, first))
         return first
 
     def _backup(self, store: TreeStore, leaves: Any, values: Any, release: bool) -> None:
@@ -122,6 +131,7 @@ class CudaSourceBackend(TreeBackend):
             _i(B), _i(M), _i(P), leaves, xp.ascontiguousarray(values, dtype=xp.float64),
             _i(int(release)), s.visits, s.value_sum, s.reward, s.inflight, s.parent,
             s.discount))
+        self._refresh(s, leaves)
 
 
 class CupyBackend(CudaSourceBackend):

@@ -28,14 +28,21 @@ SCORE_BLOCK = 512
 
 
 @njit(inline="always", cache=True, error_model="numpy")
+def _sqrt_log(table, count):
+    """sqrt(log(max(count, 1))): the table below its size, the formula above."""
+    cp = max(count, np.int32(1))
+    if cp < table.shape[0]:
+        return table[cp]
+    return math.sqrt(math.log(np.float64(cp)))
+
+
+@njit(inline="always", cache=True, error_model="numpy")
 def _parent_term(policy, table, visits, inflight, exploration, b, p):
-    """UCT: c * sqrt(log(n_p)) (table below its size); PUCT: sqrt(n_p)."""
-    cp = max(np.int32(visits[b, p] + inflight[b, p]), np.int32(1))
+    """UCT: c * sqrt(log(n_p)); PUCT: sqrt(n_p)."""
+    cp = np.int32(visits[b, p] + inflight[b, p])
     if policy == _UCT:
-        if cp < table.shape[0]:
-            return np.float64(exploration[b]) * table[cp]
-        return np.float64(exploration[b]) * math.sqrt(math.log(np.float64(cp)))
-    return math.sqrt(np.float64(cp))
+        return np.float64(exploration[b]) * _sqrt_log(table, cp)
+    return math.sqrt(np.float64(max(cp, np.int32(1))))
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -90,14 +97,14 @@ def _fill_terms(policy, table, visits, inflight, exploration, b, parent, first_c
 
 
 @njit(inline="always", cache=True, error_model="numpy")
-def _uct_block(vv, vs, vi, vf, vl, tb, m, sb, thr):
+def _uct_block(vv, vs, vi, vf, psl, c, vl, m, sb, thr):
     hit = np.int32(0)
     for i in range(m):
         inf_n = vi[i]
         cnt = np.int32(vv[i] + inf_n)  # int32: AVX2 has no int64 -> float conversion
         cntf = np.float64(cnt)
         w = np.float64(vs[i]) - vl * np.float64(inf_n)
-        s = (w + tb[i] * math.sqrt(cntf)) / max(cntf, 1.0)
+        s = (w + (c * psl[i]) * math.sqrt(cntf)) / max(cntf, 1.0)
         s = math.inf if cnt == 0 else s
         s = -math.inf if (vf[i] & _CLOSED) != 0 else s
         sb[i] = s
@@ -136,8 +143,8 @@ def _astar_block(vg, vh, vi, vf, m, sb, thr):
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def _score_kernel(policy, k, chunk, table, visits, value_sum, prior, g, h, inflight, flags,
-                  parent, first_child, num_children, num_nodes, exploration, virtual_loss,
-                  tbuf, sbuf, part_vals, part_idx, out_vals, out_idx):
+                  parent, first_child, num_children, parent_sqrt_log, num_nodes, exploration,
+                  virtual_loss, tbuf, sbuf, part_vals, part_idx, out_vals, out_idx):
     """Per (tree, chunk) item, blocks of BLOCK nodes in three passes: parent terms
     (scalar, one per run of siblings), scores (branch-free, SIMD), then top-k insertion
     only for blocks with a score above the current k-th best."""
@@ -160,15 +167,14 @@ def _score_kernel(policy, k, chunk, table, visits, value_sum, prior, g, h, infli
             if policy == _ASTAR:
                 hit = _astar_block(g[b, lo:e], h[b, lo:e], inflight[b, lo:e], flags[b, lo:e],
                                    m, sb, thr)
+            elif policy == _UCT:  # parent terms streamed from the cached field
+                hit = _uct_block(visits[b, lo:e], value_sum[b, lo:e], inflight[b, lo:e],
+                                 flags[b, lo:e], parent_sqrt_log[b, lo:e], c, vl, m, sb, thr)
             else:
                 _fill_terms(policy, table, visits, inflight, exploration, b, parent,
                             first_child, num_children, lo, m, tb)
-                if policy == _UCT:
-                    hit = _uct_block(visits[b, lo:e], value_sum[b, lo:e], inflight[b, lo:e],
-                                     flags[b, lo:e], vl, tb, m, sb, thr)
-                else:
-                    hit = _puct_block(visits[b, lo:e], value_sum[b, lo:e], inflight[b, lo:e],
-                                      flags[b, lo:e], prior[b, lo:e], vl, c, tb, m, sb, thr)
+                hit = _puct_block(visits[b, lo:e], value_sum[b, lo:e], inflight[b, lo:e],
+                                  flags[b, lo:e], prior[b, lo:e], vl, c, tb, m, sb, thr)
             if hit:
                 for i in range(m):
                     s = sb[i]
@@ -228,9 +234,9 @@ def _descend_kernel(policy, num_paths, table, visits, value_sum, prior, g, h, in
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _expand_kernel(leaves, k, reward, prior_in, cost, h_in, visits, value_sum, rew, prior,
-                   g, h, inflight, flags, parent, first_child, num_children, depth,
-                   num_nodes, first):
+def _expand_kernel(leaves, k, reward, prior_in, cost, h_in, table, visits, value_sum, rew,
+                   prior, g, h, inflight, flags, parent, first_child, num_children, depth,
+                   parent_sqrt_log, num_nodes, first):
     B, P = leaves.shape
     M = visits.shape[1]
     for b in prange(B):
@@ -247,6 +253,7 @@ def _expand_kernel(leaves, k, reward, prior_in, cost, h_in, visits, value_sum, r
             first_child[b, leaf] = start
             num_children[b, leaf] = kk
             flags[b, leaf] |= _EXPANDED
+            term = _sqrt_log(table, np.int32(visits[b, leaf] + inflight[b, leaf]))
             for j in range(kk):
                 c = start + j
                 visits[b, c] = 0
@@ -261,6 +268,7 @@ def _expand_kernel(leaves, k, reward, prior_in, cost, h_in, visits, value_sum, r
                 prior[b, c] = prior_in[b, slot, j]
                 g[b, c] = g[b, leaf] + cost[b, slot, j]
                 h[b, c] = h_in[b, slot, j]
+                parent_sqrt_log[b, c] = term
             num_nodes[b] = start + kk
 
 
@@ -282,13 +290,32 @@ def _backup_kernel(leaves, values, release, visits, value_sum, reward, inflight,
                 node = parent[b, node]
 
 
+@njit(parallel=True, cache=True, error_model="numpy")
+def _refresh_kernel(leaves, table, visits, inflight, parent, first_child, num_children,
+                    parent_sqrt_log):
+    """parent_sqrt_log of the children of every node on each leaf's path to the root
+    (and of the roots): the counts that descend or backup changed."""
+    B, P = leaves.shape
+    for b in prange(B):
+        for path in range(P):
+            node = leaves[b, path]
+            while node >= 0:
+                t = _sqrt_log(table, np.int32(visits[b, node] + inflight[b, node]))
+                fc = first_child[b, node]
+                for c in range(fc, fc + num_children[b, node]):
+                    parent_sqrt_log[b, c] = t
+                if parent[b, node] < 0:
+                    parent_sqrt_log[b, node] = t
+                node = parent[b, node]
+
+
 def _serial(kernel):
     """The same kernel compiled without threads (``prange`` runs as ``range``)."""
     return njit(cache=True, error_model="numpy")(kernel.py_func)
 
 
 _SERIAL = {k.py_func.__name__: _serial(k) for k in
-           (_score_kernel, _descend_kernel, _expand_kernel, _backup_kernel)}
+           (_score_kernel, _descend_kernel, _expand_kernel, _backup_kernel, _refresh_kernel)}
 #: Below these sizes a call runs on one thread: waking the pool costs more than the
 #: work (and, on a busy machine, a sleeping worker can stall a region for a timeslice).
 PARALLEL_MIN_NODES = 1 << 18
@@ -319,7 +346,8 @@ class NumbaBackend(TreeBackend):
         kernel = _pick(_score_kernel, B * M >= PARALLEL_MIN_NODES)
         kernel(int(policy), k, chunk, SQRT_LOG_TABLE, s.visits, s.value_sum, s.prior, s.g,
                s.h, s.inflight, s.flags, s.parent, s.first_child, s.num_children,
-               s.num_nodes, s.exploration, s.virtual_loss, tbuf, sbuf, part_vals, part_idx, out_vals, out_idx)
+               s.parent_sqrt_log, s.num_nodes, s.exploration, s.virtual_loss, tbuf, sbuf,
+               part_vals, part_idx, out_vals, out_idx)
         return TopK(out_vals, out_idx)
 
     def _descend(self, store: TreeStore, policy: Policy, num_paths: int) -> np.ndarray:
@@ -329,16 +357,22 @@ class NumbaBackend(TreeBackend):
         kernel(int(policy), num_paths, SQRT_LOG_TABLE, s.visits, s.value_sum, s.prior, s.g,
                s.h, s.inflight, s.flags, s.first_child, s.num_children, s.exploration,
                s.virtual_loss, leaves)
+        self._refresh(s, leaves)
         return leaves
+
+    def _refresh(self, s: TreeStore, leaves: np.ndarray) -> None:
+        kernel = _pick(_refresh_kernel, s.batch_size >= PARALLEL_MIN_TREES)
+        kernel(leaves, SQRT_LOG_TABLE, s.visits, s.inflight, s.parent, s.first_child,
+               s.num_children, s.parent_sqrt_log)
 
     def _expand(self, store: TreeStore, leaves: np.ndarray, k: np.ndarray, reward: np.ndarray,
                 prior: np.ndarray, cost: np.ndarray, h: np.ndarray) -> np.ndarray:
         s = store
         first = np.empty(leaves.shape, dtype=np.int32)
         kernel = _pick(_expand_kernel, s.batch_size >= PARALLEL_MIN_TREES)
-        kernel(leaves, k, reward, prior, cost, h, s.visits, s.value_sum, s.reward, s.prior,
-               s.g, s.h, s.inflight, s.flags, s.parent, s.first_child, s.num_children,
-               s.depth, s.num_nodes, first)
+        kernel(leaves, k, reward, prior, cost, h, SQRT_LOG_TABLE, s.visits, s.value_sum,
+               s.reward, s.prior, s.g, s.h, s.inflight, s.flags, s.parent, s.first_child,
+               s.num_children, s.depth, s.parent_sqrt_log, s.num_nodes, first)
         return first
 
     def _backup(self, store: TreeStore, leaves: np.ndarray, values: np.ndarray,
@@ -347,3 +381,4 @@ class NumbaBackend(TreeBackend):
         kernel = _pick(_backup_kernel, s.batch_size >= PARALLEL_MIN_TREES)
         kernel(leaves, np.ascontiguousarray(values, dtype=np.float64), release, s.visits,
                s.value_sum, s.reward, s.inflight, s.parent, s.discount)
+        self._refresh(s, leaves)

@@ -34,6 +34,29 @@ def node_scores(store: TreeStore, policy: Policy, b: np.ndarray, n: np.ndarray) 
         return q + c * prior * np.sqrt(cnt_p) / (1.0 + cnt)
 
 
+def refresh_paths(store: TreeStore, leaves: np.ndarray) -> None:
+    """Bring ``parent_sqrt_log`` up to date for the children of every node from each
+    leaf up to its root (the nodes whose counts descend or backup changed), and for
+    the roots themselves."""
+    B, P = leaves.shape
+    rows = np.arange(B)
+    for path in range(P):
+        node = leaves[:, path].astype(np.int64)
+        active = node >= 0
+        while active.any():
+            b, n = rows[active], node[active]
+            term = sqrt_log(store.visits[b, n].astype(np.int64) + store.inflight[b, n])
+            count = store.num_children[b, n]
+            first = store.first_child[b, n].astype(np.int64)
+            for j in range(int(count.max()) if len(b) else 0):  # children per node (small)
+                m = j < count
+                store.parent_sqrt_log[b[m], first[m] + j] = term[m]
+            root = store.parent[b, n] < 0
+            store.parent_sqrt_log[b[root], n[root]] = term[root]
+            node[active] = store.parent[b, n]
+            active = node >= 0
+
+
 def frontier_mask(store: TreeStore, policy: Policy) -> np.ndarray:
     """bool [B, M]: allocated nodes with no closed flag (and, for A*, none in flight)."""
     M = store.capacity
@@ -104,6 +127,7 @@ class NumpyBackend(TreeBackend):
                 store.inflight[move, node[move]] += 1
                 active[b[~has]] = False
             leaves[:, path] = node
+        refresh_paths(store, leaves)
         return leaves
 
     def _expand(self, store: TreeStore, leaves: np.ndarray, k: np.ndarray, reward: np.ndarray,
@@ -125,6 +149,8 @@ class NumpyBackend(TreeBackend):
             store.num_children[b, parent] = cnt
             store.flags[b, parent] |= FLAG_EXPANDED
             parent_g = store.g[b, parent]
+            parent_term = sqrt_log(store.visits[b, parent].astype(np.int64)
+                                   + store.inflight[b, parent])
             for j in range(int(cnt.max()) if len(b) else 0):  # children per leaf (small)
                 m = j < cnt
                 bj, child = b[m], start[m] + j
@@ -140,6 +166,7 @@ class NumpyBackend(TreeBackend):
                 store.prior[bj, child] = prior[bj, slot, j]
                 store.g[bj, child] = parent_g[m] + cost[bj, slot, j]
                 store.h[bj, child] = h[bj, slot, j]
+                store.parent_sqrt_log[bj, child] = parent_term[m]
             store.num_nodes[b] += cnt
         return first
 
@@ -161,3 +188,4 @@ class NumpyBackend(TreeBackend):
                 ret[active] = store.reward[b, n].astype(np.float64) + gamma[b] * ret[active]
                 node[active] = store.parent[b, n]
                 active = node >= 0
+        refresh_paths(store, leaves)

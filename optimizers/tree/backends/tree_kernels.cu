@@ -13,18 +13,23 @@
 #define POLICY_ASTAR 2
 #define KMAX 32
 
-// UCT: c * sqrt(log(n_p)), read from the shared table below its size (the same bits
-// as on CPU); PUCT: sqrt(n_p).
+// sqrt(log(max(count, 1))): the shared table below its size (the same bits as on CPU),
+// the formula above.
+__device__ __forceinline__ double sqrt_log(const double* table, int table_size, int count) {
+    int cp = count > 1 ? count : 1;
+    return cp < table_size ? table[cp] : sqrt(log((double)cp));
+}
+
+// UCT: c * sqrt(log(n_p)); PUCT: sqrt(n_p).
 __device__ __forceinline__ double parent_term(int policy, const double* table, int table_size,
                                               const int* visits, const int* inflight,
                                               const float* exploration, int b, long long row,
                                               int p) {
     int cp = visits[row + p] + inflight[row + p];
-    cp = cp > 1 ? cp : 1;
-    double cpf = (double)cp;
     if (policy == POLICY_UCT)
-        return (double)exploration[b] * (cp < table_size ? table[cp] : sqrt(log(cpf)));
-    return sqrt(cpf);
+        return (double)exploration[b] * sqrt_log(table, table_size, cp);
+    cp = cp > 1 ? cp : 1;
+    return sqrt((double)cp);
 }
 
 __device__ __forceinline__ double child_score(int policy, const int* visits,
@@ -71,9 +76,10 @@ extern "C" __global__ void score_partial(int policy, int k, int B, int M, int T,
                                          const int* visits, const float* value_sum,
                                          const float* prior, const float* g, const float* h,
                                          const int* inflight, const unsigned char* flags,
-                                         const int* parent, const int* num_nodes,
-                                         const float* exploration, const float* virtual_loss,
-                                         double* part_vals, int* part_idx) {
+                                         const int* parent, const double* parent_sqrt_log,
+                                         const int* num_nodes, const float* exploration,
+                                         const float* virtual_loss, double* part_vals,
+                                         int* part_idx) {
     long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (t >= (long long)B * T) return;
     int b = (int)(t / T), j = (int)(t % T);
@@ -88,6 +94,8 @@ extern "C" __global__ void score_partial(int policy, int k, int B, int M, int T,
         double term = 0.0;
         if (policy == POLICY_ASTAR) {
             if (inflight[i] != 0) continue;
+        } else if (policy == POLICY_UCT) {
+            term = (double)exploration[b] * parent_sqrt_log[i];  // cached: no gather
         } else {
             int p = parent[i];
             term = parent_term(policy, table, table_size, visits, inflight, exploration, b, row,
@@ -161,7 +169,8 @@ extern "C" __global__ void expand(int B, int M, int P, int K, const int* leaves,
                                   float* value_sum, float* reward, float* prior, float* g,
                                   float* h, int* inflight, unsigned char* flags, int* parent,
                                   int* first_child, int* num_children, int* depth,
-                                  int* num_nodes, int* first) {
+                                  const double* table, int table_size,
+                                  double* parent_sqrt_log, int* num_nodes, int* first) {
     long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (b >= B) return;
     long long row = b * M;
@@ -176,6 +185,7 @@ extern "C" __global__ void expand(int B, int M, int P, int K, const int* leaves,
         first_child[row + leaf] = start;
         num_children[row + leaf] = kk;
         flags[row + leaf] |= FLAG_EXPANDED;
+        double term = sqrt_log(table, table_size, visits[row + leaf] + inflight[row + leaf]);
         for (int j = 0; j < kk; j++) {
             long long c = row + start + j, in = (b * P + slot) * K + j;
             visits[c] = 0;
@@ -190,6 +200,7 @@ extern "C" __global__ void expand(int B, int M, int P, int K, const int* leaves,
             prior[c] = prior_in[in];
             g[c] = g[row + leaf] + cost_in[in];
             h[c] = h_in[in];
+            parent_sqrt_log[c] = term;
         }
         num_nodes[b] = start + kk;
     }
@@ -212,6 +223,27 @@ extern "C" __global__ void backup(int B, int M, int P, const int* leaves, const 
         atomicAdd(&value_sum[row + node], (float)ret);
         if (release) atomicSub(&inflight[row + node], 1);
         ret = (double)reward[row + node] + gamma * ret;
+        node = parent[row + node];
+    }
+}
+
+// One thread per (tree, path), launched after descend and backup have finished: the
+// children of every node on the path (and the root) get sqrt(log) of its final count.
+// Threads of one tree may write the same slot, always with the same value.
+extern "C" __global__ void refresh_paths(int B, int M, int P, const int* leaves,
+                                         const double* table, int table_size,
+                                         const int* visits, const int* inflight,
+                                         const int* parent, const int* first_child,
+                                         const int* num_children, double* parent_sqrt_log) {
+    long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (t >= (long long)B * P) return;
+    long long b = t / P, row = b * M;
+    int node = leaves[t];
+    while (node >= 0) {
+        double term = sqrt_log(table, table_size, visits[row + node] + inflight[row + node]);
+        int fc = first_child[row + node], nc = num_children[row + node];
+        for (int c = fc; c < fc + nc; c++) parent_sqrt_log[row + c] = term;
+        if (parent[row + node] < 0) parent_sqrt_log[row + node] = term;
         node = parent[row + node];
     }
 }
