@@ -27,7 +27,15 @@ from undertow.optimizers.tree import (
     TreeBackend,
     get_backend,
 )
-from undertow.optimizers.tree.store import NODE_DTYPES, TREE_DTYPES, new_store
+from undertow.optimizers.tree.store import (
+    NODE_DTYPES,
+    TREE_DTYPES,
+    new_store,
+    refresh_parent_terms,
+)
+
+#: node fields a saved forest keeps; the cached parent term is recomputed on load
+SAVED_FIELDS = tuple(name for name in NODE_DTYPES if name != "parent_sqrt_log")
 
 __all__ = ["FLAG_EXPANDED", "FLAG_PRUNED", "FLAG_TERMINAL", "Forest"]
 
@@ -102,6 +110,7 @@ class Forest:
         vals = np.asarray(values, dtype=np.float32)
         with self.timed():
             lo, hi = int(first), int(first) + len(vals)
+            # new children have no children yet: no cached parent term depends on these
             self.store.visits[int(tree), lo:hi] = 1
             self.store.value_sum[int(tree), lo:hi] = self.backend.xp.asarray(vals)
 
@@ -135,7 +144,7 @@ class Forest:
     def state_dict(self) -> dict[str, Any]:
         """The allocated part of every field, the payloads and the settings, as JSON data."""
         used = int(self.host("num_nodes").max())
-        node_fields = {name: self.host(name)[:, :used].tolist() for name in NODE_DTYPES}
+        node_fields = {name: self.host(name)[:, :used].tolist() for name in SAVED_FIELDS}
         tree_fields = {name: self.host(name).tolist() for name in TREE_DTYPES}
         payloads = [[[node, self._encode(p)] for node, p in self.payloads.tree_items(b)]
                     for b in range(self.batch)]
@@ -152,14 +161,15 @@ class Forest:
                                  f"one {self.batch}, {self.capacity}: build it with the same "
                                  "settings")
             host = new_store(batch, capacity)
-            for name, dtype in NODE_DTYPES.items():
-                arr = np.asarray(state["nodes"][name], dtype=dtype)
+            for name in SAVED_FIELDS:
+                arr = np.asarray(state["nodes"][name], dtype=NODE_DTYPES[name])
                 if arr.shape != (batch, used):
                     raise StateError(f"saved field {name!r} has shape {arr.shape}, expected "
                                      f"{(batch, used)}")
                 getattr(host, name)[:, :used] = arr
             for name, dtype in TREE_DTYPES.items():
                 setattr(host, name, np.asarray(state["trees"][name], dtype=dtype))
+            refresh_parent_terms(host)
             payloads = PayloadTable(batch)
             for b, rows in enumerate(state["payloads"]):
                 for node, data in rows:

@@ -98,7 +98,9 @@ def test_sim_curator_upvotes_an_insight_that_already_teaches_the_skill_llm_sim(s
     for seed in range(40):      # the id is random, so the sim's draws differ per run: many seeds
         reply = make_llm("sim", cache_dir=False, seed=seed).complete(request, purpose="optimizer")
         votes += {"op": "UPVOTE", "id": rid} in parse_reply(reply.text, "", scope=TASK)
-    assert votes >= 30          # expected about 36 (a 10 % misreading picks another skill)
+    # about 36 expected (a 10 % misreading picks another skill; 32-40 over 25 random ids,
+    # sd 1.8): 24 is over 6 sd below, so only a real regression fails, not a draw
+    assert votes >= 24
 
 
 def test_sim_refines_a_condition_to_where_the_insight_helped_llm_sim(store: ExperienceStore) -> None:
