@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import pytest
 from undertow.optimizers.search import PromptMCTS, mcts_time_share
 
@@ -58,6 +60,10 @@ def test_resume_gives_the_same_search() -> None:
         again.step()
     assert q.value == p.value
     assert again.state_dict()["extra"]["val_cache"] == opt.state_dict()["extra"]["val_cache"]
+    # the cached UCT parent term is not saved; loading rebuilt it to the same values
+    assert "parent_sqrt_log" not in saved["extra"]["forest"]["nodes"]
+    np.testing.assert_array_equal(again.forest.host("parent_sqrt_log"),
+                                  opt.forest.host("parent_sqrt_log"))
 
 
 def test_early_stop_on_target_score() -> None:
