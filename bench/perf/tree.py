@@ -3,15 +3,21 @@
 One run measures, side by side on the same machine:
 
 * ``bandwidth_gbs``: a STREAM triad (``a = b + s * c`` over float64 arrays far larger
-  than the caches, 24 bytes per element, best of the repetitions), run with Numba's
-  parallel loop on all cores; the GPU's own triad is reported separately;
+  than the caches, 24 bytes per element, best of 3), run with Numba's parallel loop
+  on all cores, **re-measured next to every grid cell**; each record carries its own
+  ``bandwidth_gbs`` and the top level gives the median and range. The GPU's triad is
+  measured the same way for the CuPy records;
 * ``object_tree_nodes_per_s``: a PromptAgent-style tree of Python node objects whose
-  UCT is computed node by node (the baseline the store replaces);
+  UCT is computed node by node (the baseline the store replaces), and
+  ``object_tree_lean_nodes_per_s``: the same tree as a careful Python programmer
+  writes it (running sums, ``math``), the stricter baseline;
 * ``results``: for each backend, op and policy, and B x M grid cell, the median
-  ``nodes_per_s`` and ``eta`` = logical bytes moved per second / bandwidth, and the
-  same from the fastest repetition (``*_best``, comparable to the best-of triad). Logical
-  bytes count each field an op reads or writes once per node it touches (see
-  `_bytes`); cache reuse and gathers of parent statistics are not counted.
+  ``nodes_per_s`` and ``eta`` = logical bytes moved per second / the cell's bandwidth,
+  and the same from the fastest repetition (``*_best``). Logical bytes count each
+  field an op reads or writes once per node it touches (``SCORE_BYTES`` and the
+  comments in ``_bench_cell``); cache reuse is not counted;
+* ``promptmcts``: one PromptMCTS run on the simulator (llm=sim) and the share of its
+  wall time spent in tree operations.
 """
 
 from __future__ import annotations
@@ -77,33 +83,60 @@ def full_tree(backend: Any, batch: int, capacity: int, seed: int = 0,
 
 
 # ---- baselines ---------------------------------------------------------------------
+class CpuTriad:
+    """A parallel STREAM triad ``a = b + s * c`` over float64 arrays far larger than the
+    caches (24 bytes per element), run with Numba on all cores. The arrays stay
+    allocated so the triad can be re-measured next to every grid cell: this shared
+    machine's bandwidth drifts by tens of percent within a minute."""
+
+    def __init__(self, n: int = 1 << 25) -> None:
+        from numba import njit, prange
+
+        @njit(parallel=True, cache=False)
+        def triad(a: np.ndarray, b: np.ndarray, c: np.ndarray, s: float) -> None:
+            for i in prange(a.shape[0]):
+                a[i] = b[i] + s * c[i]
+
+        self._triad = triad
+        self._a, self._b, self._c = np.zeros(n), np.ones(n), np.full(n, 2.0)
+        triad(self._a, self._b, self._c, 3.0)
+
+    def gbs(self, repetitions: int = 3) -> float:
+        """GB/s of the fastest of ``repetitions`` triads."""
+        best = min(_timed(lambda: self._triad(self._a, self._b, self._c, 3.0))
+                   for _ in range(repetitions))
+        return 24 * self._a.size / best / 1e9
+
+
+class GpuTriad:
+    """The same triad as a CuPy elementwise kernel on the GPU."""
+
+    def __init__(self, n: int = 1 << 27) -> None:
+        import cupy as cp
+
+        self._cp = cp
+        self._triad = cp.ElementwiseKernel("float64 b, float64 c, float64 s", "float64 a",
+                                           "a = b + s * c", "undertow_triad")
+        self._a, self._b, self._c = cp.zeros(n), cp.ones(n), cp.full(n, 2.0)
+        self._triad(self._b, self._c, 3.0, self._a)
+        cp.cuda.Device().synchronize()
+
+    def gbs(self, repetitions: int = 3) -> float:
+        """GB/s of the fastest of ``repetitions`` triads."""
+        sync = self._cp.cuda.Device().synchronize
+        best = min(_timed(lambda: self._triad(self._b, self._c, 3.0, self._a), sync=sync)
+                   for _ in range(repetitions))
+        return 24 * self._a.size / best / 1e9
+
+
 def stream_triad_gbs(n: int = 1 << 25, repetitions: int = 5) -> float:
     """Host memory bandwidth (GB/s) of a parallel STREAM triad, best of `repetitions`."""
-    from numba import njit, prange
-
-    @njit(parallel=True, cache=False)
-    def triad(a: np.ndarray, b: np.ndarray, c: np.ndarray, s: float) -> None:
-        for i in prange(a.shape[0]):
-            a[i] = b[i] + s * c[i]
-
-    a, b, c = np.zeros(n), np.ones(n), np.full(n, 2.0)
-    triad(a, b, c, 3.0)
-    best = min(_timed(lambda: triad(a, b, c, 3.0)) for _ in range(repetitions))
-    return 24 * n / best / 1e9
+    return CpuTriad(n).gbs(repetitions)
 
 
 def gpu_triad_gbs(n: int = 1 << 27, repetitions: int = 5) -> float:
     """Device memory bandwidth (GB/s) of a CuPy STREAM triad, best of `repetitions`."""
-    import cupy as cp
-
-    triad = cp.ElementwiseKernel("float64 b, float64 c, float64 s", "float64 a",
-                                 "a = b + s * c", "undertow_triad")
-    a, b, c = cp.zeros(n), cp.ones(n), cp.full(n, 2.0)
-    triad(b, c, 3.0, a)
-    cp.cuda.Device().synchronize()
-    best = min(_timed(lambda: triad(b, c, 3.0, a), sync=cp.cuda.Device().synchronize)
-               for _ in range(repetitions))
-    return 24 * n / best / 1e9
+    return GpuTriad(n).gbs(repetitions)
 
 
 class _LeanNode:
@@ -276,10 +309,10 @@ def run(quick: bool = False, backends: list[str] | None = None) -> dict[str, Any
         raise ValueError(f"unknown backends {unknown}; choose from numpy, numba, cupy")
     reps = 2 if quick else 5
     t0 = time.perf_counter()
-    cpu_bw = stream_triad_gbs(n=1 << (22 if quick else 25), repetitions=reps)
-    bandwidth = {"cpu": cpu_bw}
+    triads: dict[str, Any] = {"cpu": CpuTriad(1 << (22 if quick else 25))}
     if "cupy" in names:
-        bandwidth["gpu"] = gpu_triad_gbs(repetitions=reps)
+        triads["gpu"] = GpuTriad(1 << (22 if quick else 27))
+    seen: dict[str, list[float]] = {dev: [t.gbs(reps)] for dev, t in triads.items()}
     obj_nodes = 20_000 if quick else 100_000
     obj_rate = object_tree_nodes_per_s(obj_nodes, repetitions=reps)
     lean_rate = object_tree_nodes_per_s(obj_nodes, repetitions=reps, node_type=_LeanNode)
@@ -287,7 +320,7 @@ def run(quick: bool = False, backends: list[str] | None = None) -> dict[str, Any
     skipped: list[dict[str, Any]] = []
     for name in names:
         be = get_backend(name)
-        bw = bandwidth["gpu" if name == "cupy" else "cpu"]
+        device = "gpu" if name == "cupy" else "cpu"
         _warm_up(be)
         for B, M in _grid(quick):
             need = B * M * BYTES_PER_NODE
@@ -300,7 +333,12 @@ def run(quick: bool = False, backends: list[str] | None = None) -> dict[str, Any
                                 f"reference backend capped at {NUMPY_CAP_NODES:.0e} nodes "
                                 "(it materialises [B, M] float64 temporaries)"})
             else:
-                results.extend(_bench_cell(be, B, M, reps, bw))
+                bw = triads[device].gbs(3)  # measured next to the cell it normalises
+                seen[device].append(bw)
+                for record in _bench_cell(be, B, M, reps, bw):
+                    record["bandwidth_gbs"] = bw
+                    results.append(record)
+    bandwidth = {dev: statistics.median(v) for dev, v in seen.items()}
     target = [r for r in results if r["backend"] == "numba" and r["op"] == "score"
               and r["policy"] == "uct" and r["B"] * r["M"] >= 10**6]
     summary = {"numba_score_uct_BM_ge_1e6": {
@@ -313,7 +351,8 @@ def run(quick: bool = False, backends: list[str] | None = None) -> dict[str, Any
         "speedup_vs_lean_object_tree_range": _span(r["nodes_per_s"] / lean_rate
                                                    for r in target)}}
     mcts = promptmcts_tree_share(iterations=3 if quick else 8, num_trees=2 if quick else 4)
-    return {"suite": "tree", "bandwidth_gbs": cpu_bw, "bandwidth_gbs_by_device": bandwidth,
+    return {"suite": "tree", "bandwidth_gbs": bandwidth["cpu"],
+            "bandwidth_gbs_range": _span(seen["cpu"]), "bandwidth_gbs_by_device": bandwidth,
             "object_tree_nodes_per_s": obj_rate, "object_tree_lean_nodes_per_s": lean_rate,
             "repetitions": reps,
             "threads": _threads(), "load_avg_1m_at_end": _load(), "results": results, "skipped": skipped,

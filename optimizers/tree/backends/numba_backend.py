@@ -141,6 +141,52 @@ def _astar_block(vg, vh, vi, vf, m, sb, thr):
     return hit
 
 
+_KEY_MIN = np.int64(-(2**63))
+_KEY_MASK = np.int64(2**63 - 1)
+
+
+@njit(inline="always", cache=True)
+def _order_key(sb, bits, i):
+    """An int64 that orders like the float ``sb[i]`` (NaN lowest): integer max
+    reductions vectorise where float ones do not."""
+    x = bits[i]
+    x ^= (x >> 63) & _KEY_MASK
+    return x if sb[i] == sb[i] else _KEY_MIN
+
+
+@njit(cache=True, error_model="numpy")
+def _topk_insert(sb, m, lo, k, vals, idx, thr):
+    """Merge block scores ``sb[:m]`` (nodes ``lo ..``) into the sorted top-k ``vals`` /
+    ``idx`` whose k-th value is ``thr``; returns the new k-th value. Not inlined: it
+    runs only for blocks with a score above ``thr``, and inlining it into the kernel
+    slowed the score loop (measured side by side)."""
+    if k == 1:  # argmax: the max as an integer reduction (it vectorises), then its index
+        bits = sb.view(np.int64)
+        best = _KEY_MIN
+        for i in range(m):
+            best = max(best, _order_key(sb, bits, i))
+        i = 0
+        while _order_key(sb, bits, i) != best:  # lowest index among equal maxima
+            i += 1
+        if sb[i] > thr:
+            vals[0] = sb[i]
+            idx[0] = lo + i
+            thr = sb[i]
+        return thr
+    for i in range(m):
+        s = sb[i]
+        if s > thr:  # strict: an equal score with a higher index never enters
+            pos = k - 1
+            while pos > 0 and s > vals[pos - 1]:
+                vals[pos] = vals[pos - 1]
+                idx[pos] = idx[pos - 1]
+                pos -= 1
+            vals[pos] = s
+            idx[pos] = lo + i
+            thr = vals[k - 1]
+    return thr
+
+
 @njit(parallel=True, cache=True, error_model="numpy")
 def _score_kernel(policy, k, chunk, table, visits, value_sum, prior, g, h, inflight, flags,
                   parent, first_child, num_children, parent_sqrt_log, num_nodes, exploration,
@@ -176,17 +222,7 @@ def _score_kernel(policy, k, chunk, table, visits, value_sum, prior, g, h, infli
                 hit = _puct_block(visits[b, lo:e], value_sum[b, lo:e], inflight[b, lo:e],
                                   flags[b, lo:e], prior[b, lo:e], vl, c, tb, m, sb, thr)
             if hit:
-                for i in range(m):
-                    s = sb[i]
-                    if s > thr:  # strict: an equal score with a higher index never enters
-                        pos = k - 1
-                        while pos > 0 and s > part_vals[t, pos - 1]:
-                            part_vals[t, pos] = part_vals[t, pos - 1]
-                            part_idx[t, pos] = part_idx[t, pos - 1]
-                            pos -= 1
-                        part_vals[t, pos] = s
-                        part_idx[t, pos] = lo + i
-                        thr = part_vals[t, k - 1]
+                thr = _topk_insert(sb, m, lo, k, part_vals[t], part_idx[t], thr)
     for b in prange(B):  # merge the chunks of a tree in index order: same tie-break
         for c in range(C):
             t = b * C + c
