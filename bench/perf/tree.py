@@ -3,17 +3,19 @@
 One run measures, side by side on the same machine:
 
 * ``bandwidth_gbs``: a STREAM triad (``a = b + s * c`` over float64 arrays far larger
-  than the caches, 24 bytes per element, best of 3), run with Numba's parallel loop
-  on all cores, **re-measured next to every grid cell**; each record carries its own
-  ``bandwidth_gbs`` and the top level gives the median and range. The GPU's triad is
-  measured the same way for the CuPy records;
+  than the caches, 24 bytes per element), run with Numba's parallel loop on all
+  cores **right before every timed `score` call**, whose eta is taken against it
+  (this shared machine's bandwidth moves by tens of percent within seconds); each
+  record carries the median of its triads and the top level the median and range of
+  all of them. The GPU's triad is measured the same way for the CuPy records;
 * ``object_tree_nodes_per_s``: a PromptAgent-style tree of Python node objects whose
   UCT is computed node by node (the baseline the store replaces), and
   ``object_tree_lean_nodes_per_s``: the same tree as a careful Python programmer
   writes it (running sums, ``math``), the stricter baseline;
 * ``results``: for each backend, op and policy, and B x M grid cell, the median
-  ``nodes_per_s`` and ``eta`` = logical bytes moved per second / the cell's bandwidth,
-  and the same from the fastest repetition (``*_best``). Logical bytes count each
+  ``nodes_per_s`` and ``eta`` = logical bytes moved per second / bandwidth (the
+  median over repetitions of each call against its own triad), and ``*_best`` (the
+  fastest call, the largest paired eta). Logical bytes count each
   field an op reads or writes once per node it touches (``SCORE_BYTES`` and the
   comments in ``_bench_cell``); cache reuse is not counted;
 * ``promptmcts``: one PromptMCTS run on the simulator (llm=sim) and the share of its
@@ -232,23 +234,40 @@ def _record(backend: str, op: str, policy: str, B: int, M: int, times: list[floa
     return {"backend": backend, "op": op, "policy": policy, "B": B, "M": M,
             "nodes_per_s": nodes / med, "eta": nbytes / med / (bandwidth * 1e9),
             "nodes_per_s_best": nodes / best, "eta_best": nbytes / best / (bandwidth * 1e9),
-            "seconds_median": med, "seconds_min": best, "repetitions": len(times)}
+            "seconds_median": med, "seconds_min": best, "repetitions": len(times),
+            "bandwidth_gbs": bandwidth}
 
 
-def _bench_cell(be: Any, B: int, M: int, reps: int, bandwidth: float) -> list[dict[str, Any]]:
-    """Every op on one B x M cell; the first call of each op is an untimed warm-up."""
+def _bench_cell(be: Any, B: int, M: int, reps: int, triad: Any) -> list[dict[str, Any]]:
+    """Every op on one B x M cell; the first call of each op is an untimed warm-up.
+
+    Each timed `score` call follows a triad of its own, and its eta is taken against
+    that triad (``eta`` is the median of these paired ratios, ``eta_best`` the
+    largest): the machine's bandwidth moves too fast for one figure per run. The
+    latency-bound ops use the median of the cell's triads.
+    """
     sync = getattr(be, "synchronize", None)
     out: list[dict[str, Any]] = []
     store = full_tree(be, B, M)
     shape = full_tree(get_backend("numpy"), 1, M)  # every tree has this shape
     depth = int(shape.depth[0].max())
+    cell_bw: list[float] = []
     for policy in Policy:
         for _ in range(2):
             be.score(store, policy, 1)
-        times = [_timed(lambda p=policy: be.score(store, p, 1), sync) for _ in range(reps)]
+        times, bws = [], []
+        for _ in range(reps):
+            bws.append(triad.gbs(1))
+            times.append(_timed(lambda p=policy: be.score(store, p, 1), sync))
         nbytes = B * M * SCORE_BYTES[policy]
-        out.append(_record(be.name, "score", policy.name.lower(), B, M, times, B * M,
-                           nbytes, bandwidth))
+        record = _record(be.name, "score", policy.name.lower(), B, M, times, B * M,
+                         nbytes, statistics.median(bws))
+        paired = [nbytes / t / (bw * 1e9) for t, bw in zip(times, bws, strict=True)]
+        record.update(eta=statistics.median(paired), eta_best=max(paired),
+                      bandwidth_gbs=statistics.median(bws))
+        out.append(record)
+        cell_bw.extend(bws)
+    bandwidth = statistics.median(cell_bw)
     # descend 4 paths per tree, then back exactly those paths up (restores inflight)
     paths = 4
     d_times, b_times = [], []
@@ -333,11 +352,9 @@ def run(quick: bool = False, backends: list[str] | None = None) -> dict[str, Any
                                 f"reference backend capped at {NUMPY_CAP_NODES:.0e} nodes "
                                 "(it materialises [B, M] float64 temporaries)"})
             else:
-                bw = triads[device].gbs(3)  # measured next to the cell it normalises
-                seen[device].append(bw)
-                for record in _bench_cell(be, B, M, reps, bw):
-                    record["bandwidth_gbs"] = bw
-                    results.append(record)
+                cell = _bench_cell(be, B, M, reps, triads[device])
+                seen[device].extend(r["bandwidth_gbs"] for r in cell if r["op"] == "score")
+                results.extend(cell)
     bandwidth = {dev: statistics.median(v) for dev, v in seen.items()}
     target = [r for r in results if r["backend"] == "numba" and r["op"] == "score"
               and r["policy"] == "uct" and r["B"] * r["M"] >= 10**6]
