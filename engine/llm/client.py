@@ -195,15 +195,11 @@ class LLM:
         response = self.send(request, purpose=purpose, stream=stream, timeout=timeout)
         if schema is None:
             return response
-        try:
-            return response.model_copy(update={"parsed": parse_structured(response.text, schema)})
-        except StructuredOutputError as error:
-            if not repair:
-                raise
-            fixed = request.model_copy(update={"messages": repair_messages(
-                request.messages, response.text, error, schema)})
-            second = self.send(fixed, purpose=purpose, stream=stream, timeout=timeout)
-            return second.model_copy(update={"parsed": _parse_after_repair(second.text, schema)})
+        parsed, fixed = _parse_or_repair(request, response, schema, repair)
+        if fixed is None:
+            return parsed
+        second = self.send(fixed, purpose=purpose, stream=stream, timeout=timeout)
+        return second.model_copy(update={"parsed": _parse_after_repair(second.text, schema)})
 
     def complete_many(self, prompts: Sequence[Prompt], *, return_exceptions: bool = False,
                       **kwargs: Any) -> list[Any]:
@@ -271,16 +267,12 @@ class LLM:
                                     _batch=_batch)
         if schema is None:
             return response
-        try:
-            return response.model_copy(update={"parsed": parse_structured(response.text, schema)})
-        except StructuredOutputError as error:
-            if not repair:
-                raise
-            fixed = request.model_copy(update={"messages": repair_messages(
-                request.messages, response.text, error, schema)})
-            second = await self.asend(fixed, purpose=purpose, stream=stream, timeout=timeout,
-                                      _batch=_batch)
-            return second.model_copy(update={"parsed": _parse_after_repair(second.text, schema)})
+        parsed, fixed = _parse_or_repair(request, response, schema, repair)
+        if fixed is None:
+            return parsed
+        second = await self.asend(fixed, purpose=purpose, stream=stream, timeout=timeout,
+                                  _batch=_batch)
+        return second.model_copy(update={"parsed": _parse_after_repair(second.text, schema)})
 
     async def acomplete_many(self, prompts: Sequence[Prompt], *, return_exceptions: bool = False,
                              **kwargs: Any) -> list[Any]:
@@ -332,6 +324,20 @@ class _Batch:
     def __init__(self) -> None:
         self.error: BaseException | None = None  # set: stop sending
         self.first: BaseException | None = None  # raised when the batch is done
+
+
+def _parse_or_repair(request: LLMRequest, response: LLMResponse, schema: Any,
+                     repair: bool) -> tuple[LLMResponse | None, LLMRequest | None]:
+    """The first structured reply parsed, ``(response_with_parsed, None)``, or, when it
+    does not parse, ``(None, the repair request)`` to send once (re-raises without
+    ``repair``). Shared by `complete` and `acomplete`."""
+    try:
+        return response.model_copy(update={"parsed": parse_structured(response.text, schema)}), None
+    except StructuredOutputError as error:
+        if not repair:
+            raise
+        return None, request.model_copy(update={"messages": repair_messages(
+            request.messages, response.text, error, schema)})
 
 
 def _parse_after_repair(text: str, schema: Any) -> Any:
