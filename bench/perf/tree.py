@@ -131,16 +131,6 @@ class GpuTriad:
         return 24 * self._a.size / best / 1e9
 
 
-def stream_triad_gbs(n: int = 1 << 25, repetitions: int = 5) -> float:
-    """Host memory bandwidth (GB/s) of a parallel STREAM triad, best of `repetitions`."""
-    return CpuTriad(n).gbs(repetitions)
-
-
-def gpu_triad_gbs(n: int = 1 << 27, repetitions: int = 5) -> float:
-    """Device memory bandwidth (GB/s) of a CuPy STREAM triad, best of `repetitions`."""
-    return GpuTriad(n).gbs(repetitions)
-
-
 class _LeanNode:
     """A Python node as a careful programmer writes it: running sums, `math` calls."""
 
