@@ -20,6 +20,7 @@ from undertow.engine.errors import (
     ExecutionError,
     GraphError,
     GraphvizNotFoundError,
+    HiddenDependencyError,
     InvalidValueError,
     StateError,
     UndertowError,
@@ -43,7 +44,8 @@ from undertow.engine.tracing import TracedFunction, capture, op
 from undertow.engine.views import render, render_dot, to_dot, to_mermaid, to_networkx
 
 __all__ = [
-    "KINDS", "ErrorNode", "ExecutionError", "Feedback", "GraphError", "GraphvizNotFoundError", "InvalidValueError",
+    "KINDS", "ErrorNode", "ExecutionError", "Feedback", "GraphError", "GraphvizNotFoundError", "HiddenDependencyError",
+    "InvalidValueError",
     "Module", "Node", "NumericPropagator", "Op", "Parameter", "Propagator", "Recorder", "SandboxError",
     "SandboxPool", "StateError",
     "SubgraphFeedback", "SubgraphPropagator", "TextualFeedback", "TextualPropagator", "TracedFunction", "UndertowError", "backward", "capture",

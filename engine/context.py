@@ -1,7 +1,9 @@
 """Per-context tracing state, kept in `contextvars`.
 
 Threads start with the default state and asyncio tasks copy the state of the code
-that created them, so each traces its own graph. There is no global registry of
+that created them, so each traces its own graph. While an op's body runs, the state
+says so (`body`): operations inside it run on plain values, so an op stays one node
+whatever it calls, and a read of a node the op was not given is caught. There is no global registry of
 nodes: the optional `Recorder` below holds nodes only while the user holds it.
 """
 
@@ -35,12 +37,40 @@ class Recorder:
         return iter(self.nodes)
 
 
+class Body:
+    """The op body running in this context: inner operations run on plain values.
+
+    `start_id` is the first node id the body may create; any older node whose value
+    the body reads was not passed to it (a hidden dependency). `hidden` is None when
+    such a read is an error, else the list that collects those nodes as extra
+    parents (the op's `hidden="record"` option).
+    """
+
+    __slots__ = ("name", "start_id", "hidden")
+
+    def __init__(self, name: str, start_id: int, hidden: list[Node] | None) -> None:
+        self.name, self.start_id, self.hidden = name, start_id, hidden
+
+    def read(self, node: Node) -> None:
+        """Called when the body reads `node`'s value: allow, record or refuse it."""
+        if node.id >= self.start_id:
+            return  # made inside the body itself
+        if self.hidden is not None:
+            if not any(n is node for n in self.hidden):
+                self.hidden.append(node)
+            return
+        from undertow.engine.errors import HiddenDependencyError
+
+        raise HiddenDependencyError(node.label, self.name)
+
+
 class TraceState(NamedTuple):
     enabled: bool
     recorder: Recorder | None
+    body: Body | None = None
 
 
-STATE: ContextVar[TraceState] = ContextVar("undertow_trace_state", default=TraceState(True, None))
+STATE: ContextVar[TraceState] = ContextVar("undertow_trace_state", default=TraceState(True, None, None))
 
 
 def is_tracing() -> bool:
@@ -55,7 +85,7 @@ def no_trace() -> Iterator[None]:
     Inside this block a traced function or an operator on nodes returns the plain
     result, as if the nodes were their values (like `torch.no_grad()`).
     """
-    token = STATE.set(TraceState(False, STATE.get().recorder))
+    token = STATE.set(TraceState(False, STATE.get().recorder, None))
     try:
         yield
     finally:
@@ -66,7 +96,8 @@ def no_trace() -> Iterator[None]:
 def record() -> Iterator[Recorder]:
     """Collect every node created in this context into a `Recorder`."""
     recorder = Recorder()
-    token = STATE.set(TraceState(STATE.get().enabled, recorder))
+    state = STATE.get()
+    token = STATE.set(TraceState(state.enabled, recorder, state.body))
     try:
         yield recorder
     finally:

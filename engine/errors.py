@@ -33,6 +33,23 @@ class ExecutionError(UndertowError):
         super().__init__(node.value)
 
 
+class HiddenDependencyError(UndertowError):
+    """An op body read the value of a node it was not given, so the graph would miss an edge.
+
+    Feedback flows only along recorded edges: a node read from a closure, a global or
+    an attribute of a plain argument would never receive any.
+    """
+
+    def __init__(self, node: str, op: str) -> None:
+        self.node, self.op = node, op
+        super().__init__(
+            f"op {op!r} read the value of node {node!r}, which it was not given as an argument, so the "
+            f"graph has no edge from {node!r} and feedback would never reach it. Fix: pass {node!r} to "
+            f"{op!r} as an argument (top level, or one level inside a list, tuple or dict), or decorate "
+            f"{op!r} with @op(hidden=\"record\") to record such reads as extra parents"
+        )
+
+
 class GraphError(UndertowError):
     """A graph operation got outputs, feedback or options it cannot work with."""
 

@@ -24,7 +24,7 @@ _ids = itertools.count()
 class Node:
     """A value in a traced computation, with the parents it was computed from."""
 
-    __slots__ = ("value", "parents", "op", "args", "kwargs", "id", "name", "__weakref__")
+    __slots__ = ("_value", "parents", "op", "args", "kwargs", "id", "name", "__weakref__")
 
     def __init__(
         self,
@@ -35,13 +35,53 @@ class Node:
         kwargs: dict[str, Any] | None = None,
         name: str | None = None,
     ) -> None:
-        self.value = value
+        self._value = value
         self.parents = parents
         self.op = op
         self.args = args
         self.kwargs = kwargs
         self.id = next(_ids)
         self.name = name
+
+    @property
+    def value(self) -> Any:
+        """The node's value. Read inside an op body that was not given this node, it raises
+        `HiddenDependencyError` (or records the edge, with `@op(hidden="record")`)."""
+        body = _STATE_get().body
+        if body is not None:
+            body.read(self)
+        return self._value
+
+    @value.setter
+    def value(self, new: Any) -> None:
+        self._value = new
+
+    def __copy__(self) -> Node:
+        return self._detached(self._value)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Node:
+        """A copy is a new leaf holding a copy of the value, detached from its history.
+
+        Copying a node to keep its value must not copy (or keep alive) its whole
+        ancestry: the copy has no parents and no operator, and a fresh id, like
+        `Node(value)`. Parameters keep their kind, constraints and version.
+        """
+        import copy
+
+        new = self._detached(copy.deepcopy(self._value, memo))
+        memo[id(self)] = new
+        return new
+
+    def _detached(self, value: Any) -> Node:
+        new = object.__new__(type(self))
+        for klass in type(self).__mro__:
+            for slot in getattr(klass, "__slots__", ()):
+                if slot == "__weakref__" or not hasattr(self, slot):
+                    continue
+                v = getattr(self, slot) if slot != "_value" else value
+                object.__setattr__(new, slot, list(v) if type(v) is list else v)
+        new.parents, new.op, new.args, new.kwargs, new.id = (), None, (), None, next(_ids)
+        return new
 
     # -- identity and display -------------------------------------------------
     @property
@@ -188,6 +228,11 @@ class ErrorNode(Node):
 def unwrap(x: Any) -> Any:
     """The plain value of a node, or `x` itself."""
     return x.value if isinstance(x, Node) else x
+
+
+from undertow.engine.context import STATE as _STATE  # noqa: E402
+
+_STATE_get = _STATE.get
 
 
 # Late imports: the operator machinery needs the classes above.

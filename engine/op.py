@@ -63,9 +63,9 @@ def apply1(op: Op, a: Any) -> Any:
     state = STATE.get()
     if isinstance(a, Node):
         if not state.enabled:
-            return op.forward(a.value)
+            return op.forward(a.value)  # inside an op body the read is checked
         try:
-            out = op.forward(a.value)
+            out = op.forward(a._value)
         except Exception as exc:
             raise ExecutionError(error_node(op, (a,), None, (a,), exc)) from exc
         node = Node(out, (a,), op, (a,))
@@ -81,9 +81,11 @@ def apply2(op: Op, a: Any, b: Any) -> Any:
     state = STATE.get()
     a_node = isinstance(a, Node)
     b_node = isinstance(b, Node)
-    av = a.value if a_node else a
-    bv = b.value if b_node else b
-    if not state.enabled or not (a_node or b_node):
+    if not state.enabled:  # no_trace, or inside an op body (where the reads are checked)
+        return op.forward(a.value if a_node else a, b.value if b_node else b)
+    av = a._value if a_node else a
+    bv = b._value if b_node else b
+    if not (a_node or b_node):
         return op.forward(av, bv)
     parents = (a, b) if a_node and b_node else ((a,) if a_node else (b,))
     try:

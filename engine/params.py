@@ -20,14 +20,15 @@ from typing import Any, Literal
 from pydantic import TypeAdapter, ValidationError
 
 from undertow.engine.code import check_code
+from undertow.engine.context import STATE
 from undertow.engine.errors import InvalidValueError
 from undertow.engine.node import Node, _ids
 
 Kind = Literal["text", "code", "float", "int", "choice", "json"]
 KINDS: tuple[str, ...] = ("text", "code", "float", "int", "choice", "json")
 
-_slot_get = Node.value.__get__  # type: ignore[attr-defined]
-_slot_set = Node.value.__set__  # type: ignore[attr-defined]
+_STATE_get = STATE.get
+_slot_set = Node._value.__set__  # type: ignore[attr-defined]
 
 
 class Parameter(Node):
@@ -98,7 +99,12 @@ class Parameter(Node):
 
     @property
     def value(self) -> Any:  # type: ignore[override]
-        return _slot_get(self)
+        """The current value (read inside an op body that was not given this parameter,
+        it raises `HiddenDependencyError`, see `Node.value`)."""
+        body = _STATE_get().body
+        if body is not None:
+            body.read(self)
+        return self._value
 
     @value.setter
     def value(self, new: Any) -> None:

@@ -5,13 +5,25 @@ level deep inside lists, tuples and dicts), plus the function's own `code`
 parameter when it is trainable. The function body runs on plain values, so it is a
 single operator in the graph however much it does inside.
 
+Inside the body, tracing is suspended: an op called there (the same op, for a
+recursive one) or an operator applied there runs on plain values and adds nothing to
+the graph, so the outer call stays one node whose parents are exactly its inputs.
+A body that reads the value of a node it was not given (a global, a closure, an
+attribute of a plain argument) raises `HiddenDependencyError`, because feedback
+could never reach that node; `@op(hidden="record")` records such reads as extra
+parents instead.
+
 With `trainable=True` the function's source becomes a `code` parameter
 (`fn.code`); when an optimizer changes it, the next call compiles and runs the new
 code, in this process: the user opted in by marking their own function trainable.
+On a method, each instance (and each copy of one) owns its code parameter,
+initialised from the class's source; `shared=True` keeps one parameter on the class
+for every instance.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import types
@@ -19,9 +31,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from undertow.engine.code import compile_function, function_source
-from undertow.engine.context import STATE
-from undertow.engine.errors import ExecutionError
-from undertow.engine.node import Node
+from undertow.engine.context import STATE, Body, TraceState
+from undertow.engine.errors import ExecutionError, HiddenDependencyError
+from undertow.engine.node import Node, _ids
 from undertow.engine.op import (
     TRAINABLE_PREFIX,
     Backward,
@@ -35,6 +47,11 @@ from undertow.engine.op import (
 from undertow.engine.params import Parameter
 
 _CONTAINERS = frozenset({list, tuple, dict})
+_new_state = tuple.__new__  # builds a TraceState without NamedTuple's Python-level __new__
+
+#: Instance attribute holding the per-instance copies of trainable methods.
+METHODS_ATTR = "_undertow_methods"
+HIDDEN_MODES = ("error", "record")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,8 +73,15 @@ class TracedFunction:
         backward: Backward | None = None,
         description: str | None = None,
         executor: Any = None,
+        hidden: str = "error",
+        shared: bool = False,
     ) -> None:
+        if hidden not in HIDDEN_MODES:
+            raise ValueError(f"hidden={hidden!r}: use 'error' (the default) or 'record'")
         functools.update_wrapper(self, fn)
+        self.record_hidden = hidden == "record"
+        self.shared = shared
+        self._key: str | None = None  # set when the function is a method of a class
         self._fn = fn
         self.is_async = inspect.iscoroutinefunction(fn)
         doc = description if description is not None else (inspect.getdoc(fn) or "")
@@ -91,9 +115,9 @@ class TracedFunction:
             if self.executor is not None:
                 from undertow.engine.sandbox import sandboxed
 
-                self.op.forward = sandboxed(self._fn.__name__, code.value, self.executor, filename=filename)
+                self.op.forward = sandboxed(self._fn.__name__, code._value, self.executor, filename=filename)
             else:
-                self.op.forward = compile_function(code.value, self._fn.__name__, self._fn.__globals__, filename)
+                self.op.forward = compile_function(code._value, self._fn.__name__, self._fn.__globals__, filename)
         return self.op.forward
 
     def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Node], list[Any], dict[str, Any]]:
@@ -107,17 +131,20 @@ class TracedFunction:
               exc: Exception) -> ExecutionError:
         return ExecutionError(error_node(self.op, args, kwargs or None, tuple(parents), exc))
 
-    def _finish(self, out: Any, args: tuple[Any, ...], kwargs: dict[str, Any], parents: list[Node]) -> Node:
-        if isinstance(out, Node):  # the body itself used traced values (e.g. a global parameter)
-            parents.append(out)
-            out = out.value
+    def _finish(self, out: Any, args: tuple[Any, ...], kwargs: dict[str, Any], parents: list[Node],
+                body: Body) -> Node:
+        if isinstance(out, Node):  # the body returned a node: its value is the result
+            body.read(out)  # refused (or recorded) unless the body made it
+            out = out._value
+        if body.hidden:
+            parents.extend(body.hidden)
         return make_node(self.op, out, args, kwargs or None, parents)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.is_async:
             return self._acall(*args, **kwargs)
         state = STATE.get()
-        if not state.enabled:
+        if not state.enabled:  # no_trace, or inside another op's body: run on plain values
             raw_args, raw_kwargs = unwrap_args(args, kwargs, [])
             return self._current()(*raw_args, **raw_kwargs)
         # The hot path, inlined: unwrap arguments, call, record one node.
@@ -126,7 +153,7 @@ class TracedFunction:
         for a in args:
             if isinstance(a, Node):
                 parents.append(a)
-                raw.append(a.value)
+                raw.append(a._value)
             elif type(a) in _CONTAINERS:
                 raw.append(_unwrap_collect(a, parents))
             else:
@@ -139,15 +166,21 @@ class TracedFunction:
             fn = self.op.forward if code.version == self._compiled_version else None
         else:
             fn = self.op.forward
+        body = Body(self.op.name, next(_ids), [] if self.record_hidden else None)
         try:
             if fn is None:
                 fn = self._current()
-            out = fn(*raw, **raw_kwargs) if kwargs else fn(*raw)
+            token = STATE.set(_new_state(TraceState, (False, state.recorder, body)))
+            try:
+                out = fn(*raw, **raw_kwargs) if kwargs else fn(*raw)
+            finally:
+                STATE.reset(token)
+        except HiddenDependencyError:
+            raise
         except Exception as exc:
             raise self._fail(args, kwargs, parents, exc) from exc
-        if isinstance(out, Node):
-            parents.append(out)
-            out = out.value
+        if isinstance(out, Node) or body.hidden:
+            return self._finish(out, args, kwargs, parents, body)
         node = Node(out, tuple(parents) if len(parents) < 2 else tuple(_dedup(parents)), self.op, args,
                     kwargs or None)
         if state.recorder is not None:
@@ -160,15 +193,72 @@ class TracedFunction:
             raw_args, raw_kwargs = unwrap_args(args, kwargs, [])
             return await self._current()(*raw_args, **raw_kwargs)
         parents, raw_args, raw_kwargs = self._prepare(args, kwargs)
+        body = Body(self.op.name, next(_ids), [] if self.record_hidden else None)
         try:
-            out = await self._current()(*raw_args, **raw_kwargs)
+            fn = self._current()
+            token = STATE.set(TraceState(False, state.recorder, body))
+            try:
+                out = await fn(*raw_args, **raw_kwargs)
+            finally:
+                STATE.reset(token)
+        except HiddenDependencyError:
+            raise
         except Exception as exc:
             raise self._fail(args, kwargs, parents, exc) from exc
-        return self._finish(out, args, kwargs, parents)
+        return self._finish(out, args, kwargs, parents, body)
+
+    # -- methods: per-instance code parameters ----------------------------------
+    def __set_name__(self, owner: type, name: str) -> None:
+        """Defined in a class body: a trainable method, whose code each instance owns."""
+        self._key = f"{owner.__module__}.{owner.__qualname__}.{name}"
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         """Methods: bind the instance as a plain (untraced) first argument."""
-        return self if instance is None else types.MethodType(self, instance)
+        if instance is None:
+            return self
+        if self.code is not None and self._key is not None and not self.shared:
+            return types.MethodType(self.for_instance(instance), instance)
+        return types.MethodType(self, instance)
+
+    def for_instance(self, instance: Any) -> TracedFunction:
+        """The copy of this trainable method that `instance` owns (made on first use).
+
+        The copy's code parameter starts as a copy of the class's (the method's source).
+        With `shared=True`, or for an instance without a `__dict__`, it is this function.
+        """
+        if self.code is None or self._key is None or self.shared:
+            return self
+        attrs = getattr(instance, "__dict__", None)
+        if attrs is None:
+            return self
+        store = attrs.get(METHODS_ATTR)
+        if store is None:
+            store = attrs[METHODS_ATTR] = {}
+        own = store.get(self._key)
+        if own is None:
+            own = store[self._key] = self._clone(copy.deepcopy(self.code))
+        return own
+
+    def _clone(self, code: Parameter | None) -> TracedFunction:
+        new = object.__new__(TracedFunction)
+        new.__dict__.update(self.__dict__)
+        new._key = None
+        new.code = code
+        new.op = Op(self.op.name, self.op.forward, self.op.backward, self.op.doc, self.op.code_files)
+        if code is None or code.version != self._compiled_version:
+            new._compiled_version = -1  # compile the copy's own code on its first call
+        return new
+
+    def __copy__(self) -> TracedFunction:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TracedFunction:
+        """A copy owns a copy of the code parameter (a template in a class body is shared)."""
+        if self._key is not None or self.code is None:
+            return self
+        new = self._clone(copy.deepcopy(self.code, memo))
+        memo[id(self)] = new
+        return new
 
     def __repr__(self) -> str:
         return f"<traced {'trainable ' if self.code is not None else ''}function {self.op.name}>"
@@ -178,11 +268,13 @@ class TracedFunction:
 def op(fn: F) -> F: ...
 @overload
 def op(*, name: str | None = None, trainable: bool = False, backward: Backward | None = None,
-       description: str | None = None, executor: Any = None) -> Callable[[F], F]: ...
+       description: str | None = None, executor: Any = None, hidden: str = "error",
+       shared: bool = False) -> Callable[[F], F]: ...
 
 
 def op(fn: Callable[..., Any] | None = None, *, name: str | None = None, trainable: bool = False,
-       backward: Backward | None = None, description: str | None = None, executor: Any = None) -> Any:
+       backward: Backward | None = None, description: str | None = None, executor: Any = None,
+       hidden: str = "error", shared: bool = False) -> Any:
     """Make a function (sync or async, plain or method) a traced operator.
 
     Args:
@@ -194,6 +286,14 @@ def op(fn: Callable[..., Any] | None = None, *, name: str | None = None, trainab
         executor: with trainable=True, run the code parameter's value there, e.g. a
             `undertow.engine.sandbox.SandboxPool` (arguments and results must be plain
             data); a failure becomes an error node at the failing line. Default: in-process.
+        hidden: what a read of a node the body was not given does: "error" (default,
+            `HiddenDependencyError` naming the node) or "record" (the node becomes an
+            extra parent of the call, so feedback reaches it).
+        shared: on a trainable method, one code parameter on the class for every
+            instance; by default each instance (and each copy) owns its own.
+
+    Inside the body tracing is suspended: inner op calls and operators on nodes run
+    on plain values, so the call is one node whose parents are its inputs.
 
     An exception raised inside becomes an `ErrorNode` (carrying the failing line),
     raised as `ExecutionError`; use `capture()` to get it as a node instead.
@@ -201,7 +301,7 @@ def op(fn: Callable[..., Any] | None = None, *, name: str | None = None, trainab
 
     def wrap(f: Callable[..., Any]) -> TracedFunction:
         return TracedFunction(f, name=name, trainable=trainable, backward=backward, description=description,
-                              executor=executor)
+                              executor=executor, hidden=hidden, shared=shared)
 
     return wrap(fn) if fn is not None else wrap
 
