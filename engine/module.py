@@ -2,7 +2,11 @@
 
 Parameters are found in instance attributes, nested modules, and lists, tuples and
 dicts of them, plus the `code` parameters of trainable methods (`@op(trainable=True)`
-on the class). Files are plain JSON — code as text, never pickles — written
+on the class). Names are dotted paths from the root module (`encoder.prompt`,
+`_base.method1.code`), unique in the tree: each parameter is listed once, under the
+first path that reaches it. A trainable method's code belongs to the instance (see
+`undertow.engine.tracing`); a base-class version that a subclass overrides is listed
+as `<BaseClass>.<method>.code`, since `super()` calls may still run it. Files are plain JSON — code as text, never pickles — written
 atomically; loading validates everything before it changes anything.
 """
 
@@ -28,7 +32,15 @@ class Module:
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) for every parameter, each once, in a stable order."""
         seen: set[int] = set()
-        yield from _walk(self, "", seen, set())
+        names: set[str] = set()
+        for name, p in _walk(self, "", seen, set()):
+            if name in names:
+                raise StateError(
+                    f"two parameters of {type(self).__name__} have the path {name!r} (a dict key or attribute "
+                    "name containing '.'?); rename one so that every saved value has its own name"
+                )
+            names.add(name)
+            yield name, p
 
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
@@ -114,7 +126,7 @@ def _copy(v: Any) -> Any:
 
 
 def _walk(obj: Any, prefix: str, seen: set[int], visiting: set[int]) -> Iterator[tuple[str, Parameter]]:
-    from undertow.engine.tracing import TracedFunction
+    from undertow.engine.tracing import METHODS_ATTR, TracedFunction
 
     if id(obj) in visiting:
         return
@@ -127,12 +139,16 @@ def _walk(obj: Any, prefix: str, seen: set[int], visiting: set[int]) -> Iterator
         if obj.code is not None:
             yield from _walk(obj.code, prefix + "code", seen, visiting)
     elif isinstance(obj, Module):
-        for klass in reversed(type(obj).__mro__):
+        resolved: set[str] = set()
+        for klass in type(obj).__mro__:  # most derived first: the method an instance really calls
             for attr, val in vars(klass).items():
                 if isinstance(val, TracedFunction) and val.code is not None:
-                    yield from _walk(val.code, f"{prefix}{attr}.code", seen, visiting)
+                    name = attr if attr not in resolved else f"{klass.__name__}.{attr}"
+                    resolved.add(attr)
+                    yield from _walk(val.for_instance(obj).code, f"{prefix}{name}.code", seen, visiting)
         for attr, val in vars(obj).items():
-            yield from _walk(val, f"{prefix}{attr}.", seen, visiting)
+            if attr != METHODS_ATTR:
+                yield from _walk(val, f"{prefix}{attr}.", seen, visiting)
     elif isinstance(obj, (list, tuple)):
         for i, val in enumerate(obj):
             yield from _walk(val, f"{prefix}{i}.", seen, visiting)
