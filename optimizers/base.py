@@ -10,6 +10,7 @@ optimizer and the parameter values as JSON data, so a run can resume exactly.
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
@@ -45,6 +46,28 @@ class Optimizer(ABC):
         self.names = _unique_names(params)
         self.steps = 0
         self.log: list[Proposal] = []
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Optimizer:
+        """An independent copy (over copies of the parameters, unless they are copied in the
+        same `deepcopy` call as their module, whose copies it then uses). LLM clients and
+        experience stores are shared by design: a copy is another handle on the same
+        connection pool, cache, budget and database. Anything else that cannot be copied
+        raises a `TypeError` that points to `state_dict()`.
+        """
+        cls = type(self)
+        new = cls.__new__(cls)
+        memo[id(self)] = new
+        try:
+            for key, value in self.__dict__.items():
+                new.__dict__[key] = copy.deepcopy(value, memo)
+        except TypeError as exc:
+            raise TypeError(
+                f"{cls.__name__} cannot be deep-copied ({exc}). To fork an optimizer, build a new one "
+                "over the copied parameters and restore it with new.load_state_dict(old.state_dict())"
+            ) from None
+        # names are keyed by parameter identity: re-key them for the copies
+        new.names = {id(q): self.names[id(p)] for p, q in zip(self.parameters, new.parameters)}
+        return new
 
     def zero_feedback(self) -> None:
         """Forget the feedback and gradients the parameters received."""

@@ -98,6 +98,22 @@ class LLM:
     def __repr__(self) -> str:
         return f"LLM({self.backend!r}, model={self.model!r})"
 
+    def __copy__(self) -> LLM:
+        new = object.__new__(LLM)
+        new.__dict__.update(self.__dict__)
+        new.defaults = dict(self.defaults)
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LLM:
+        """A copy is a second handle on the same model: by design it shares the
+        connection pool (backend), the response cache, the accounting (so one budget
+        still covers both), the rate limits and the concurrency limit. Its defaults
+        (temperature, max_tokens, seed, purpose...) can then be changed on their own.
+        Deep-copying sockets, locks and cache files would be meaningless."""
+        new = self.__copy__()
+        memo[id(self)] = new
+        return new
+
     # building blocks ----------------------------------------------------------
     def request(self, prompt: Prompt, *, model: str | None = None, temperature: Any = _UNSET,
                 top_p: float | None = None, max_tokens: Any = _UNSET, stop: Sequence[str] | None = None,

@@ -57,6 +57,14 @@ class ExperienceStore:
         self._lock = threading.RLock()
 
     # -- plumbing -----------------------------------------------------------------
+    def __copy__(self) -> ExperienceStore:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ExperienceStore:
+        """The same store: a library is one database that copies of an optimizer share
+        by design (fork it on disk with a file copy if you need two)."""
+        return self
+
     def close(self) -> None:
         """Close the connection (the file stays consistent whether or not this is called)."""
         with self._lock:
