@@ -35,6 +35,16 @@ SYSTEM_PROMPT = ("You are an expert programmer who debugs programs and improves 
 
 Evaluate = Callable[[dict[str, Any]], float]
 
+#: The `response_format` asked of providers with a JSON mode: an object holding the
+#: reasoning and the map of new values.
+REPLY_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {"name": "optoprime_reply", "schema": {
+        "type": "object",
+        "properties": {"reasoning": {"type": "string"}, "suggestion": {"type": "object"}},
+        "required": ["reasoning", "suggestion"]}},
+}
+
 
 @dataclass
 class Candidate:
@@ -66,6 +76,12 @@ class OptoPrime(Optimizer):
         max_tokens: the report's size budget in estimated tokens.
         max_value_chars: longest value shown before shortening (variables never are).
         keep_current: with `evaluate`, keep the current values when no candidate beats them.
+        json_mode: ask the provider for a JSON object matching the reply schema
+            (`response_format`). None (default): when the client's backend says it
+            supports it (`supports_json_mode`, e.g. OpenAI and OpenAI-compatible servers).
+        repair: when a reply holds no readable JSON object, ask once more, showing the
+            model its reply and what was wrong (one more call, booked against the
+            budget like any other), before the step is given up.
     """
 
     def __init__(self, parameters: Iterable[Parameter] | Module, llm: Any, *,
@@ -73,7 +89,8 @@ class OptoPrime(Optimizer):
                  n_candidates: int = 1, evaluate: Evaluate | None = None,
                  temperature: float | None = None, max_tokens: int = 6000,
                  max_value_chars: int = 500, keep_current: bool = True,
-                 system_prompt: str = SYSTEM_PROMPT) -> None:
+                 system_prompt: str = SYSTEM_PROMPT, json_mode: bool | None = None,
+                 repair: bool = True) -> None:
         super().__init__(parameters)
         if not hasattr(llm, "complete"):
             raise TypeError(f"llm must be an LLM client with .complete(), got {type(llm).__name__}; "
@@ -95,6 +112,10 @@ class OptoPrime(Optimizer):
         self.max_value_chars = max_value_chars
         self.keep_current = keep_current
         self.system_prompt = system_prompt
+        if json_mode is None:
+            json_mode = bool(getattr(getattr(llm, "backend", None), "supports_json_mode", False))
+        self.json_mode = json_mode
+        self.repair = repair
         self.memory: list[dict[str, Any]] = []
         self.last_rejections: list[dict[str, Any]] = []
         self.by_name = {self.names[id(p)]: p for p in self.parameters}
@@ -136,10 +157,14 @@ class OptoPrime(Optimizer):
                      "left_out": list(report.left_out)}
         before = {n: p.value for n, p in self.by_name.items()}
         candidates = []
+        extra = {"response_format": REPLY_FORMAT} if self.json_mode else {}
         for i in range(self.n_candidates):
             reply = self.llm.complete(messages, purpose="optimizer", temperature=self.temperature,
-                                      sample_index=i)
-            candidates.append(self._read(i, reply.text))
+                                      sample_index=i, **extra)
+            cand = self._read(i, reply.text)
+            if cand.error is not None and self.repair:
+                cand = self._repair(i, messages, cand, extra)
+            candidates.append(cand)
         chosen, scores = self._choose(candidates, before)
         proposals = self._apply(candidates, chosen, scores, base_meta)
         self.last_rejections = [r for c in candidates if chosen is None or c is chosen
@@ -165,6 +190,23 @@ class OptoPrime(Optimizer):
             elif value != self.by_name[name].value:
                 cand.values[name] = value
         return cand
+
+    def _repair(self, index: int, messages: list[dict[str, str]], first: Candidate,
+                extra: dict[str, Any]) -> Candidate:
+        """One more call, showing the model its unreadable reply and what was wrong."""
+        fix = messages + [
+            {"role": "assistant", "content": first.reply},
+            {"role": "user", "content": (
+                f"Your reply could not be read: {first.error}. Reply again with only one JSON "
+                'object, {"reasoning": "...", "suggestion": {"<variable name>": <new value>}}, '
+                "with every string properly quoted and escaped.")}]
+        reply = self.llm.complete(fix, purpose="optimizer", temperature=self.temperature,
+                                  sample_index=index, **extra)
+        second = self._read(index, reply.text)
+        if second.error is not None:
+            second.error = f"{first.error}; still after one repair round: {second.error}"
+        second.reply = f"{first.reply}\n\n[repair round]\n{second.reply}"
+        return second
 
     def _choose(self, cands: list[Candidate], before: dict[str, Any]
                 ) -> tuple[Candidate | None, dict[str, Any]]:

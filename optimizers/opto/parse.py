@@ -3,8 +3,10 @@
 An LLM reply is untrusted text. Everything here either returns clean data or says,
 in one sentence, what was wrong; nothing here touches a parameter. Three steps:
 
-1. `parse_reply(text)` finds the JSON object (bare, fenced, or inside prose) and its
-   "reasoning" and "suggestion" (a map from variable name to new value).
+1. `parse_reply(text)` finds the JSON object (bare, fenced, or inside prose; strict
+   JSON first, then the near-JSON models write: raw newlines in strings, trailing
+   commas, single quotes, Python literals) and its "reasoning" and "suggestion" (a
+   map from variable name to new value). Linear time, bounded nesting.
 2. `match_name(key, names)` maps a suggested key to a variable: case, spaces, a `#`
    or `(kind)` prefix, quotes, and a trailing index (`x` for `x0`) are tolerated.
 3. `coerce(param, raw)` turns the raw value into one of the parameter's kind:
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from undertow.engine import InvalidValueError, Parameter
+from undertow.optimizers.opto.lenient import LenientError, read_value, scan_objects
 
 #: Keys that hold the map of new values (compared case-insensitively).
 SUGGESTION_KEYS = ("suggestion", "suggestions", "update", "updates", "new_values", "changes",
@@ -53,25 +56,51 @@ class ParsedReply:
     error: str | None = None
 
 
+def _strict(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # deep nesting is refused, never raised
+        return None
+
+
+def _lenient_whole(text: str) -> Any:
+    try:
+        obj, end = read_value(text)
+    except LenientError:
+        return None
+    return obj if not text[end:].strip() else None
+
+
+def _useful(obj: dict[str, Any]) -> bool:
+    keys = {str(k).strip().lower() for k in obj}
+    return bool(keys & set(SUGGESTION_KEYS)) or bool(keys & set(REASONING_KEYS))
+
+
 def find_json_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in `text`: the whole text, a fenced block, or one inside prose."""
-    candidates = [text.strip(), *(m.group(1).strip() for m in _FENCE.finditer(text))]
-    for c in candidates:
-        try:
-            obj = json.loads(c)
-        except ValueError:
-            continue
-        if isinstance(obj, dict):
+    """The JSON object in `text`, read in order of strictness.
+
+    1. strict JSON: the whole text, then each fenced block;
+    2. lenient JSON (raw newlines and tabs in strings, trailing commas, single or
+       triple quotes, Python literals, bare keys; see `lenient.py`): the whole text,
+       then each fenced block;
+    3. the objects found in prose, preferring one with a suggestion or reasoning key.
+
+    Linear in the length of the text, and nesting is bounded: adversarial input
+    fails fast instead of raising RecursionError.
+    """
+    stripped = text.strip()
+    fences = [m.group(1).strip() for m in _FENCE.finditer(text)]
+    for reader in (_strict, _lenient_whole):
+        for candidate in (stripped, *fences):
+            obj = reader(candidate)
+            if isinstance(obj, dict):
+                return obj
+    first: dict[str, Any] | None = None
+    for obj, _, _ in scan_objects(text):
+        if _useful(obj):
             return obj
-    decoder = json.JSONDecoder()
-    for m in re.finditer(r"\{", text):
-        try:
-            obj, _ = decoder.raw_decode(text, m.start())
-        except ValueError:
-            continue
-        if isinstance(obj, dict):
-            return obj
-    return None
+        first = first if first is not None else obj
+    return first
 
 
 def parse_reply(text: str) -> ParsedReply:
@@ -148,7 +177,7 @@ def _literal(text: str) -> tuple[bool, Any]:
     """(True, value) when `text` is a JSON or Python literal, else (False, None)."""
     try:
         return True, json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return True, ast.literal_eval(text)

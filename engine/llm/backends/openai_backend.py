@@ -31,6 +31,9 @@ class OpenAIBackend(SDKBackend):
     `async_http_client` (httpx2 clients) let tests and proxies plug in transports.
     """
 
+    #: `response_format` (a JSON object or a JSON schema) is passed to the server as is.
+    supports_json_mode = True
+
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
                  provider: str = "openai", timeout: float | None = 60.0,
                  http_client: Any = None, async_http_client: Any = None,
