@@ -57,6 +57,7 @@ class Candidate:
     refused: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     score: float | None = None
+    repair_reply: str | None = None  # the reply to the repair round, when there was one
 
 
 class OptoPrime(Optimizer):
@@ -205,7 +206,7 @@ class OptoPrime(Optimizer):
         second = self._read(index, reply.text)
         if second.error is not None:
             second.error = f"{first.error}; still after one repair round: {second.error}"
-        second.reply = f"{first.reply}\n\n[repair round]\n{second.reply}"
+        second.reply, second.repair_reply = first.reply, reply.text
         return second
 
     def _choose(self, cands: list[Candidate], before: dict[str, Any]
@@ -243,6 +244,8 @@ class OptoPrime(Optimizer):
         proposals: list[Proposal] = []
         for c in cands:
             meta = {**base_meta, "reply": c.reply, "reasoning": c.reasoning, "candidate": c.index}
+            if c.repair_reply is not None:
+                meta["repair_reply"] = c.repair_reply
             if scores:
                 meta["scores"] = scores
             if c.error is not None:
