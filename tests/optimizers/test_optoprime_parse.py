@@ -186,7 +186,7 @@ def test_step_logs_junk_and_empty_answers_and_feeds_rejections_back():
     llm = ScriptedLLM("no idea", '{"reasoning": "ok", "suggestion": {}}',
                       '{"reasoning": "r", "suggestion": {"x": "2.5"}}',
                       '{"reasoning": "r", "suggestion": {"x": "7"}}')
-    opt = OptoPrime([x], llm)
+    opt = OptoPrime([x], llm, repair=False)  # the repair round is tested in test_optoprime_repair.py
     (junk,) = opt.step()
     assert junk.parameter == REPLY_ENTRY and not junk.accepted and "no JSON object" in junk.reason
     assert junk.meta["reply"] == "no idea" and "#Variables" in junk.meta["prompt"]
