@@ -22,6 +22,7 @@ from undertow.engine.llm import (
     make_backend,
     parse_spec,
 )
+from undertow.engine.llm.accounting import Reservation
 from undertow.engine.llm.cache import ResponseCache, request_key
 from undertow.engine.llm.retry import RetryPolicy
 
@@ -30,17 +31,17 @@ class MeteredLLM(LLM):
     """An `LLM` whose accounting counts cache hits as calls (nominal tokens and cost)."""
 
     def _lookup(self, request: LLMRequest, purpose: str, started: float
-                ) -> tuple[str, LLMResponse | None]:
+                ) -> tuple[str, LLMResponse | None, Reservation | None]:
         key = request_key(request)
         reply = self.cache.get(key) if self.cache is not None else None
-        self.accounting.reserve(purpose, request.provider, request.model)
+        held = self._reserve(request, purpose)
         if reply is None:
-            return key, None
+            return key, None, held
         self.accounting.record_hit(purpose)
         response = self._response(reply, request, key, purpose, started,
                                   cached=True, cost=0.0, attempts=0)
-        self.accounting.record(purpose, request.provider, request.model, response.usage)
-        return key, response
+        self.accounting.record(purpose, request.provider, request.model, response.usage, held)
+        return key, response, None
 
 
 def build_llms(spec: str, *, seed: int, cache_dir: Path | None, budget: Budget | None

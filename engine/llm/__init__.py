@@ -17,6 +17,7 @@ from undertow.engine.llm.accounting import (
                                         Accounting,
                                         Budget,
                                         BudgetExceeded,
+                                        Reservation,
                                         Spend,
 )
 from undertow.engine.llm.aio import run_sync
@@ -51,7 +52,7 @@ from undertow.engine.llm.traced import allm_call, llm_call, response_of
 from undertow.engine.llm.types import LLMRequest, LLMResponse, Message, Reply, Usage
 
 __all__ = [
-    "DEFAULT_PRICES", "LLM", "Accounting", "Backend", "Budget", "BudgetExceeded", "LLMAPIError",
+    "DEFAULT_PRICES", "LLM", "Accounting", "Backend", "Budget", "BudgetExceeded", "LLMAPIError", "Reservation",
     "LLMConfigError", "LLMConnectionError", "LLMError", "LLMRequest", "LLMResponse",
     "LLMTimeoutError", "MalformedResponseError", "Message", "MissingAPIKeyError", "Prompt",
     "RateLimiter", "Reply", "ResponseCache", "RetriesExhaustedError", "RetryPolicy", "Spec",

@@ -1,13 +1,16 @@
 """Accounting per purpose (forward, optimizer, judge, ...) and hard budgets.
 
 Every call is recorded under a purpose: calls, cache hits, tokens and dollars.
-A `Budget` caps calls, tokens or dollars, overall or for one purpose. It is checked
-*before* a request is sent (`reserve`), so a run stops with `BudgetExceeded`
-between calls, never in the middle of one, and nothing is half-written. Calls are
-reserved atomically, so N concurrent callers never send more than `max_calls`;
-tokens and dollars are only known after a reply, so concurrent calls already in
-flight when a token or dollar cap is reached may overshoot it by their own usage.
-Cache hits cost nothing and are counted apart (`cache_hits`).
+A `Budget` caps calls, tokens or dollars, overall or for one purpose. Caps are hard:
+before a request is sent, `reserve` books its worst case — one call, and its prompt
+tokens (an upper bound) plus its `max_tokens`, priced — next to what was spent and
+what calls in flight have reserved, and refuses with `BudgetExceeded` a call that
+could cross a cap. A request without `max_tokens` under a token or dollar cap is
+given one: the room left, at most `completion_reserve` tokens (see
+`Reservation.max_tokens`). When the reply arrives, `record` settles the reservation
+with the real usage. So a run stops between calls, never in the middle of one, and
+never overshoots, whatever the concurrency. Cache hits cost nothing and are counted
+apart (`cache_hits`).
 """
 
 from __future__ import annotations
@@ -73,6 +76,20 @@ class Spend:
         return {**asdict(self), "total_tokens": self.total_tokens}
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """What `reserve` booked for one call: held until `record`/`record_failure` settle it.
+
+    `max_tokens` is the completion limit the call must be sent with (None: the request's
+    own, or no cap applies).
+    """
+
+    purpose: str
+    tokens: int = 0
+    usd: float = 0.0
+    max_tokens: int | None = None
+
+
 class BudgetExceeded(LLMError):
     """A budget cap was reached; no request was sent.
 
@@ -101,12 +118,18 @@ class Accounting:
 
     def __init__(self, budget: Budget | None = None, *,
                  purpose_budgets: Mapping[str, Budget] | None = None,
-                 prices: Mapping[str, tuple[float, float]] | None = None) -> None:
+                 prices: Mapping[str, tuple[float, float]] | None = None,
+                 completion_reserve: int = 2048) -> None:
+        if completion_reserve < 1:
+            raise LLMConfigError(f"completion_reserve must be >= 1, got {completion_reserve}")
         self.budget = budget
         self.purpose_budgets = dict(purpose_budgets or {})
         self.prices = {**DEFAULT_PRICES, **(prices or {})}
+        self.completion_reserve = completion_reserve
         self._by_purpose: dict[str, Spend] = {}
         self._in_flight: dict[str, int] = {}
+        self._held_tokens: dict[str, int] = {}
+        self._held_usd: dict[str, float] = {}
         self._lock = threading.Lock()
 
     # prices ---------------------------------------------------------------
@@ -140,35 +163,86 @@ class Accounting:
             total.cost_usd += spend.cost_usd
         return total
 
-    def _check(self, budget: Budget, spent: Spend, in_flight: int, purpose: str | None) -> None:
-        for limit, cap, used in (("max_calls", budget.max_calls, spent.calls + in_flight),
-                                 ("max_tokens", budget.max_tokens, spent.total_tokens),
-                                 ("max_usd", budget.max_usd, spent.cost_usd)):
-            if cap is not None and used >= cap:
-                raise BudgetExceeded(limit, cap, purpose, self._total_locked().to_dict(),
-                                     {k: v.to_dict() for k, v in self._by_purpose.items()})
+    def _refuse(self, limit: str, cap: float, purpose: str | None) -> BudgetExceeded:
+        return BudgetExceeded(limit, cap, purpose, self._total_locked().to_dict(),
+                              {k: v.to_dict() for k, v in self._by_purpose.items()})
 
-    def reserve(self, purpose: str, provider: str, model: str) -> None:
-        """Claim one call under the budgets, or raise `BudgetExceeded` (nothing sent)."""
+    def _room(self, budget: Budget, scope: str | None, prompt_tokens: int, max_tokens: int | None,
+              price: tuple[float, float] | None) -> int | None:
+        """Check one budget for a call; return the most completion tokens it allows (None: any)."""
+        if scope is None:
+            spent, calls = self._total_locked(), sum(self._in_flight.values())
+            held_t, held_u = sum(self._held_tokens.values()), sum(self._held_usd.values())
+        else:
+            spent, calls = self._spend(scope), self._in_flight.get(scope, 0)
+            held_t, held_u = self._held_tokens.get(scope, 0), self._held_usd.get(scope, 0.0)
+        if budget.max_calls is not None and spent.calls + calls >= budget.max_calls:
+            raise self._refuse("max_calls", budget.max_calls, scope)
+        allowed: int | None = None
+        if budget.max_tokens is not None:
+            room = budget.max_tokens - spent.total_tokens - held_t - prompt_tokens
+            if room < 1 or (max_tokens is not None and max_tokens > room):
+                raise self._refuse("max_tokens", budget.max_tokens, scope)
+            allowed = room
+        if budget.max_usd is not None:
+            p_in, p_out = price or (0.0, 0.0)
+            room_usd = budget.max_usd - spent.cost_usd - held_u - prompt_tokens * p_in / 1e6
+            worst = (max_tokens or 0) * p_out / 1e6
+            if room_usd <= 0 or worst > room_usd:
+                raise self._refuse("max_usd", budget.max_usd, scope)
+            if p_out > 0:
+                by_usd = int(room_usd * 1e6 / p_out)
+                if by_usd < 1:
+                    raise self._refuse("max_usd", budget.max_usd, scope)
+                allowed = by_usd if allowed is None else min(allowed, by_usd)
+        return allowed
+
+    def reserve(self, purpose: str, provider: str, model: str, *, prompt_tokens: int = 0,
+                max_tokens: int | None = None) -> Reservation:
+        """Book one call's worst case under the budgets, or raise `BudgetExceeded` (nothing sent).
+
+        `prompt_tokens` is an upper bound of the request's prompt; `max_tokens` its
+        completion limit. With a token or dollar cap and no `max_tokens`, the returned
+        reservation's `max_tokens` is the limit to send the call with.
+        """
         with self._lock:
-            for budget in (self.budget, self.purpose_budgets.get(purpose)):
-                if budget is not None and budget.max_usd is not None \
-                        and self.price(provider, model) is None:
+            price = self.price(provider, model)
+            budgets = [(b, scope) for b, scope in ((self.budget, None),
+                                                   (self.purpose_budgets.get(purpose), purpose))
+                       if b is not None]
+            for budget, _ in budgets:
+                if budget.max_usd is not None and price is None:
                     raise LLMConfigError(
                         f"a dollar budget is set but model {model!r} has no price; "
                         f"pass prices={{{model!r}: (usd_in_per_mtok, usd_out_per_mtok)}}")
-            if self.budget is not None:
-                self._check(self.budget, self._total_locked(),
-                            sum(self._in_flight.values()), None)
-            if (own := self.purpose_budgets.get(purpose)) is not None:
-                self._check(own, self._spend(purpose), self._in_flight.get(purpose, 0), purpose)
+            allowed: int | None = None
+            for budget, scope in budgets:
+                room = self._room(budget, scope, prompt_tokens, max_tokens, price)
+                if room is not None:
+                    allowed = room if allowed is None else min(allowed, room)
+            send_max = max_tokens
+            if max_tokens is None and allowed is not None:
+                send_max = min(allowed, self.completion_reserve)
+            tokens = prompt_tokens + (send_max or 0)
+            p_in, p_out = price or (0.0, 0.0)
+            usd = (prompt_tokens * p_in + (send_max or 0) * p_out) / 1e6
             self._in_flight[purpose] = self._in_flight.get(purpose, 0) + 1
+            self._held_tokens[purpose] = self._held_tokens.get(purpose, 0) + tokens
+            self._held_usd[purpose] = self._held_usd.get(purpose, 0.0) + usd
+            return Reservation(purpose, tokens, usd, send_max if max_tokens is None else None)
 
-    def record(self, purpose: str, provider: str, model: str, usage: Usage) -> float:
-        """Book a completed call (ending its reservation); return its cost in USD."""
+    def _release(self, purpose: str, reservation: Reservation | None) -> None:
+        self._in_flight[purpose] = max(0, self._in_flight.get(purpose, 0) - 1)
+        if reservation is not None:
+            self._held_tokens[purpose] = max(0, self._held_tokens.get(purpose, 0) - reservation.tokens)
+            self._held_usd[purpose] = max(0.0, self._held_usd.get(purpose, 0.0) - reservation.usd)
+
+    def record(self, purpose: str, provider: str, model: str, usage: Usage,
+               reservation: Reservation | None = None) -> float:
+        """Book a completed call, settling its reservation with the real usage; return its cost."""
         cost = self.cost(provider, model, usage)
         with self._lock:
-            self._in_flight[purpose] = max(0, self._in_flight.get(purpose, 0) - 1)
+            self._release(purpose, reservation)
             spend = self._spend(purpose)
             spend.calls += 1
             spend.prompt_tokens += usage.prompt_tokens
@@ -176,10 +250,11 @@ class Accounting:
             spend.cost_usd += cost
         return cost
 
-    def record_failure(self, purpose: str, *, error: bool = True) -> None:
+    def record_failure(self, purpose: str, *, error: bool = True,
+                       reservation: Reservation | None = None) -> None:
         """End a reservation whose call failed (`error`) or was cancelled: nothing billed."""
         with self._lock:
-            self._in_flight[purpose] = max(0, self._in_flight.get(purpose, 0) - 1)
+            self._release(purpose, reservation)
             if error:
                 self._spend(purpose).errors += 1
 

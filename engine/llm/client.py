@@ -12,11 +12,12 @@ event loop too.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
-from undertow.engine.llm.accounting import Accounting, BudgetExceeded
+from undertow.engine.llm.accounting import Accounting, BudgetExceeded, Reservation
 from undertow.engine.llm.aio import LoopLocal, run_sync
 from undertow.engine.llm.backends.base import Backend, estimate_tokens
 from undertow.engine.llm.cache import ResponseCache, request_key
@@ -145,28 +146,35 @@ class LLM:
             latency_s=time.perf_counter() - started, cached=cached, purpose=purpose,
             finish_reason=reply.finish_reason, key=key, attempts=attempts)
 
+    def _reserve(self, request: LLMRequest, purpose: str) -> Reservation:
+        """Book the request's worst case (prompt bound + max_tokens, priced) under the budgets."""
+        return self.accounting.reserve(purpose, request.provider, request.model,
+                                       prompt_tokens=prompt_token_bound(request),
+                                       max_tokens=request.max_tokens)
+
     def _lookup(self, request: LLMRequest, purpose: str, started: float
-                ) -> tuple[str, LLMResponse | None]:
+                ) -> tuple[str, LLMResponse | None, Reservation | None]:
+        """(cache key, the cached response or None, the reservation of a call to send)."""
         key = request_key(request)
         if self.cache is not None and (reply := self.cache.get(key)) is not None:
             self.accounting.record_hit(purpose)
             return key, self._response(reply, request, key, purpose, started,
-                                       cached=True, cost=0.0, attempts=0)
-        self.accounting.reserve(purpose, request.provider, request.model)
-        return key, None
+                                       cached=True, cost=0.0, attempts=0), None
+        return key, None, self._reserve(request, purpose)
 
     def _estimate(self, request: LLMRequest) -> int:
         prompt = sum(estimate_tokens(m.content) for m in request.messages)
         return prompt + (request.max_tokens or 0)
 
     def _book(self, reply: Reply, request: LLMRequest, key: str, purpose: str, started: float,
-              attempts: int, estimate: int) -> LLMResponse:
+              attempts: int, estimate: int, held: Reservation | None = None) -> LLMResponse:
         usage = Usage(prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
-        cost = self.accounting.record(purpose, request.provider, request.model, usage)
+        cost = self.accounting.record(purpose, request.provider, request.model, usage, held)
         if self.rate_limiter is not None:
             self.rate_limiter.settle(estimate, usage.total_tokens)
-        if self.cache is not None:
-            self.cache.set(key, reply)
+        cut_by_budget = held is not None and held.max_tokens is not None and reply.finish_reason == "length"
+        if self.cache is not None and not cut_by_budget:  # a reply cut short by the budget's limit
+            self.cache.set(key, reply)                   # is no answer to the request as asked
         return self._response(reply, request, key, purpose, started,
                               cached=False, cost=cost, attempts=attempts)
 
@@ -176,22 +184,24 @@ class LLM:
         """Send a prepared request through cache, budget, rate limit and retries."""
         started = time.perf_counter()
         purpose = purpose or self.purpose
-        key, hit = self._lookup(request, purpose, started)
+        key, hit, held = self._lookup(request, purpose, started)
         if hit is not None:
             return hit
+        sent = _limited(request, held)
         estimate = 0
         try:
             if self.rate_limiter is not None:
-                estimate = self._estimate(request)
+                estimate = self._estimate(sent)
                 self.rate_limiter.acquire(estimate)
             stream = self.stream if stream is None else stream
             timeout = self.timeout if timeout is None else timeout
             reply, attempts = retry_call(
-                lambda: self.backend.complete(request, timeout=timeout, stream=stream), self.retry)
+                lambda: self.backend.complete(sent, timeout=timeout, stream=stream), self.retry)
         except BaseException as exc:
-            self.accounting.record_failure(purpose, error=not isinstance(exc, asyncio.CancelledError))
+            self.accounting.record_failure(purpose, error=not isinstance(exc, asyncio.CancelledError),
+                                           reservation=held)
             raise
-        return self._book(reply, request, key, purpose, started, attempts, estimate)
+        return self._book(reply, request, key, purpose, started, attempts, estimate, held)
 
     def complete(self, prompt: Prompt, *, purpose: str | None = None, schema: Any = None,
                  repair: bool = True, stream: bool | None = None, timeout: float | None = None,
@@ -248,9 +258,10 @@ class LLM:
         """Async twin of `send`."""
         started = time.perf_counter()
         purpose = purpose or self.purpose
-        key, hit = self._lookup(request, purpose, started)
+        key, hit, held = self._lookup(request, purpose, started)
         if hit is not None:
             return hit
+        sent = _limited(request, held)
         estimate = 0
         try:
             async with await self._semaphores.get():
@@ -258,18 +269,19 @@ class LLM:
                     raise CallSkipped(f"not sent: an earlier call of the batch failed "
                                       f"({type(_batch.error).__name__})")
                 if self.rate_limiter is not None:
-                    estimate = self._estimate(request)
+                    estimate = self._estimate(sent)
                     await self.rate_limiter.aacquire(estimate)
                 stream = self.stream if stream is None else stream
                 timeout = self.timeout if timeout is None else timeout
                 reply, attempts = await aretry_call(
-                    lambda: self.backend.acomplete(request, timeout=timeout, stream=stream),
+                    lambda: self.backend.acomplete(sent, timeout=timeout, stream=stream),
                     self.retry)
         except BaseException as exc:
             self.accounting.record_failure(
-                purpose, error=not isinstance(exc, (asyncio.CancelledError, CallSkipped)))
+                purpose, error=not isinstance(exc, (asyncio.CancelledError, CallSkipped)),
+                reservation=held)
             raise
-        return self._book(reply, request, key, purpose, started, attempts, estimate)
+        return self._book(reply, request, key, purpose, started, attempts, estimate, held)
 
     async def acomplete(self, prompt: Prompt, *, purpose: str | None = None, schema: Any = None,
                         repair: bool = True, stream: bool | None = None,
@@ -326,6 +338,29 @@ class LLM:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def prompt_token_bound(request: LLMRequest) -> int:
+    """An upper bound of the request's prompt tokens, for budget reservations.
+
+    Every token of a byte-level tokenizer covers at least one byte, so a message costs
+    at most its UTF-8 bytes plus a few framing tokens; tools and a response schema are
+    counted the same way.
+    """
+    total = 8
+    for m in request.messages:
+        total += len(m.content.encode("utf-8")) + 8
+    for extra in (request.tools, request.response_format):
+        if extra is not None:
+            total += len(json.dumps(extra, default=str).encode("utf-8"))
+    return total
+
+
+def _limited(request: LLMRequest, held: Reservation | None) -> LLMRequest:
+    """The request to send: with the completion limit the budget set, when it set one."""
+    if held is None or held.max_tokens is None:
+        return request
+    return request.model_copy(update={"max_tokens": held.max_tokens})
 
 
 class CallSkipped(LLMError):
