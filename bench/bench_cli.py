@@ -32,9 +32,16 @@ def _guard(fn: Callable[[], T]) -> T:
         raise typer.Exit(code=2) from None
 
 
-def _names(values: list[str] | None, known: Any) -> list[str]:
-    """Repeatable and comma-separated options; `all` (or nothing) means every registered name."""
+def _names(values: list[str] | None, known: Any, option: str = "--task") -> list[str]:
+    """Repeatable and comma-separated options; `all` (or no option at all) means every
+    registered name. An option given with no name in it (`--task ''`) is an error, never
+    a silent "all"."""
+    from undertow.bench.runner.errors import BenchError
+
     names = [n.strip() for v in values or [] for n in v.split(",") if n.strip()]
+    if values and not names:
+        raise BenchError(f"{option} {values[0]!r} names nothing; give one or more names "
+                         f"(comma-separated) or 'all': {', '.join(known)}")
     return list(known) if names == ["all"] or not names else names
 
 
@@ -88,7 +95,7 @@ def run_cmd(
                             ("--batch-size", batch_size)):
             if value < 1:
                 raise BenchError(f"{name} must be at least 1, got {value}")
-        config = make_config(_names(task, TASKS), _names(optimizer, OPTIMIZERS), llm=llm, seeds=seeds,
+        config = make_config(_names(task, TASKS), _names(optimizer, OPTIMIZERS, "--optimizer"), llm=llm, seeds=seeds,
                              budget=budget, steps=steps, workers=workers, n_train=n_train,
                              n_val=n_val, n_test=n_test, batch_size=batch_size)
         folder = out or Path("bench-runs") / time.strftime("%Y%m%d-%H%M%S")

@@ -78,7 +78,12 @@ def open_database(path: Path, *, check: bool = True, timeout: float = 30.0) -> s
     """Open (or create) the library at `path` in WAL mode, refusing anything that is not ours."""
     if path.is_dir():
         raise ExperienceStoreError(f"{path} is a directory; pass a file path such as {path / 'experience.db'}")
-    exists = path.exists() and path.stat().st_size > 0
+    exists = path.exists()
+    if exists and path.stat().st_size == 0:
+        raise ExperienceStoreError(
+            f"{path} is an empty file (0 bytes), not an experience library; it was left untouched. "
+            "Pass the path of a library, or of a file that does not exist yet to start a new one "
+            "(delete the empty file first if that is what you meant).")
     if exists:
         _check_header(path)
     path.parent.mkdir(parents=True, exist_ok=True)
