@@ -37,40 +37,40 @@ class Recorder:
         return iter(self.nodes)
 
 
-class Body:
-    """The op body running in this context: inner operations run on plain values.
+class TraceState(NamedTuple):
+    """The tracing state of one context.
 
-    `start_id` is the first node id the body may create; any older node whose value
-    the body reads was not passed to it (a hidden dependency). `hidden` is None when
-    such a read is an error, else the list that collects those nodes as extra
-    parents (the op's `hidden="record"` option).
+    `enabled`: operations on nodes are recorded. `recorder`: the active `Recorder`.
+    While an op's body runs, `body` is the op's name and tracing is off; `start_id`
+    is the first node id the body may create (an older node whose value the body
+    reads was not passed to it: a hidden dependency), and `hidden` is None when such
+    a read is an error, else the list collecting those nodes as extra parents (the
+    op's `hidden="record"` option). One flat tuple, so entering a body costs one
+    allocation.
     """
 
-    __slots__ = ("name", "start_id", "hidden")
-
-    def __init__(self, name: str, start_id: int, hidden: list[Node] | None) -> None:
-        self.name, self.start_id, self.hidden = name, start_id, hidden
-
-    def read(self, node: Node) -> None:
-        """Called when the body reads `node`'s value: allow, record or refuse it."""
-        if node.id >= self.start_id:
-            return  # made inside the body itself
-        if self.hidden is not None:
-            if not any(n is node for n in self.hidden):
-                self.hidden.append(node)
-            return
-        from undertow.engine.errors import HiddenDependencyError
-
-        raise HiddenDependencyError(node.label, self.name)
-
-
-class TraceState(NamedTuple):
     enabled: bool
     recorder: Recorder | None
-    body: Body | None = None
+    body: str | None = None
+    start_id: int = 0
+    hidden: list[Node] | None = None
 
 
-STATE: ContextVar[TraceState] = ContextVar("undertow_trace_state", default=TraceState(True, None, None))
+def read_in_body(state: TraceState, node: Node) -> None:
+    """Called when an op body (`state.body`) reads `node`'s value: allow, record or refuse it."""
+    if node.id >= state.start_id:
+        return  # made inside the body itself
+    hidden = state.hidden
+    if hidden is not None:
+        if not any(n is node for n in hidden):
+            hidden.append(node)
+        return
+    from undertow.engine.errors import HiddenDependencyError
+
+    raise HiddenDependencyError(node.label, state.body or "?")
+
+
+STATE: ContextVar[TraceState] = ContextVar("undertow_trace_state", default=TraceState(True, None))
 
 
 def is_tracing() -> bool:
@@ -85,7 +85,7 @@ def no_trace() -> Iterator[None]:
     Inside this block a traced function or an operator on nodes returns the plain
     result, as if the nodes were their values (like `torch.no_grad()`).
     """
-    token = STATE.set(TraceState(False, STATE.get().recorder, None))
+    token = STATE.set(TraceState(False, STATE.get().recorder))
     try:
         yield
     finally:
@@ -96,8 +96,7 @@ def no_trace() -> Iterator[None]:
 def record() -> Iterator[Recorder]:
     """Collect every node created in this context into a `Recorder`."""
     recorder = Recorder()
-    state = STATE.get()
-    token = STATE.set(TraceState(state.enabled, recorder, state.body))
+    token = STATE.set(STATE.get()._replace(recorder=recorder))
     try:
         yield recorder
     finally:

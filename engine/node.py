@@ -47,9 +47,9 @@ class Node:
     def value(self) -> Any:
         """The node's value. Read inside an op body that was not given this node, it raises
         `HiddenDependencyError` (or records the edge, with `@op(hidden="record")`)."""
-        body = _STATE_get().body
-        if body is not None:
-            body.read(self)
+        state = _STATE_get()
+        if state.body is not None:
+            _read_in_body(state, self)
         return self._value
 
     @value.setter
@@ -231,6 +231,7 @@ def unwrap(x: Any) -> Any:
 
 
 from undertow.engine.context import STATE as _STATE  # noqa: E402
+from undertow.engine.context import read_in_body as _read_in_body  # noqa: E402
 
 _STATE_get = _STATE.get
 

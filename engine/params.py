@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from undertow.engine.code import check_code
 from undertow.engine.context import STATE
+from undertow.engine.context import read_in_body as _read_in_body
 from undertow.engine.errors import InvalidValueError
 from undertow.engine.node import Node, _ids
 
@@ -101,9 +102,9 @@ class Parameter(Node):
     def value(self) -> Any:  # type: ignore[override]
         """The current value (read inside an op body that was not given this parameter,
         it raises `HiddenDependencyError`, see `Node.value`)."""
-        body = _STATE_get().body
-        if body is not None:
-            body.read(self)
+        state = _STATE_get()
+        if state.body is not None:
+            _read_in_body(state, self)
         return self._value
 
     @value.setter

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from undertow.engine.code import compile_function, function_source
-from undertow.engine.context import STATE, Body, TraceState
+from undertow.engine.context import STATE, TraceState, read_in_body
 from undertow.engine.errors import ExecutionError, HiddenDependencyError
 from undertow.engine.node import Node, _ids
 from undertow.engine.op import (
@@ -132,9 +132,9 @@ class TracedFunction:
         return ExecutionError(error_node(self.op, args, kwargs or None, tuple(parents), exc))
 
     def _finish(self, out: Any, args: tuple[Any, ...], kwargs: dict[str, Any], parents: list[Node],
-                body: Body) -> Node:
+                body: TraceState) -> Node:
         if isinstance(out, Node):  # the body returned a node: its value is the result
-            body.read(out)  # refused (or recorded) unless the body made it
+            read_in_body(body, out)  # refused (or recorded) unless the body made it
             out = out._value
         if body.hidden:
             parents.extend(body.hidden)
@@ -166,11 +166,12 @@ class TracedFunction:
             fn = self.op.forward if code.version == self._compiled_version else None
         else:
             fn = self.op.forward
-        body = Body(self.op.name, next(_ids), [] if self.record_hidden else None)
+        body = _new_state(TraceState, (False, state.recorder, self.op.name, next(_ids),
+                                       [] if self.record_hidden else None))
         try:
             if fn is None:
                 fn = self._current()
-            token = STATE.set(_new_state(TraceState, (False, state.recorder, body)))
+            token = STATE.set(body)
             try:
                 out = fn(*raw, **raw_kwargs) if kwargs else fn(*raw)
             finally:
@@ -193,10 +194,10 @@ class TracedFunction:
             raw_args, raw_kwargs = unwrap_args(args, kwargs, [])
             return await self._current()(*raw_args, **raw_kwargs)
         parents, raw_args, raw_kwargs = self._prepare(args, kwargs)
-        body = Body(self.op.name, next(_ids), [] if self.record_hidden else None)
+        body = TraceState(False, state.recorder, self.op.name, next(_ids), [] if self.record_hidden else None)
         try:
             fn = self._current()
-            token = STATE.set(TraceState(False, state.recorder, body))
+            token = STATE.set(body)
             try:
                 out = await fn(*raw_args, **raw_kwargs)
             finally:
