@@ -28,6 +28,14 @@ def perf_engine(
     emit(run(quick=quick, trace_opt_python=trace_opt_python))
 
 
+@perf_app.command("opto-parse")
+def perf_opto_parse(quick: bool = typer.Option(False, help="Fewer repetitions.")) -> None:
+    """OptoPrime's reply reader on 100 KB adversarial replies: seconds per case and scaling."""
+    from undertow.bench.perf.parse import run
+
+    emit(run(quick=quick))
+
+
 @perf_app.command("tree")
 def perf_tree(quick: bool = typer.Option(False, help="A few seconds instead of minutes."),
               backend: list[str] = typer.Option(None, help="Restrict to these backends.")) -> None:

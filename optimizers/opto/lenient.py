@@ -26,16 +26,17 @@ _WORD = re.compile(r"[A-Za-z_$][\w$-]*")
 _WORDS = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\",
             '"': '"', "'": "'", "\n": "", "0": "\0", "a": "\a", "v": "\v"}
-# a start worth trying: `{` then a key, a closing brace or a comment
-_START = re.compile(r"\{(?=\s*[\"'}\w$/#])")
+# a start worth trying: `{` then a quoted key, a bare key and its colon, `}` or a comment
+_START = re.compile(r"\{(?=\s*(?:[\"'}]|[A-Za-z_$][\w$-]*\s*[:=]|//|#))")
 
 
 class LenientError(ValueError):
-    """The text is not even lenient JSON; `pos` is where reading stopped."""
+    """The text is not even lenient JSON; `pos` is where reading stopped. `too_deep`:
+    it stopped at the nesting limit."""
 
-    def __init__(self, message: str, pos: int) -> None:
+    def __init__(self, message: str, pos: int, too_deep: bool = False) -> None:
         super().__init__(f"{message} at character {pos}")
-        self.pos = pos
+        self.pos, self.too_deep = pos, too_deep
 
 
 def read_value(text: str, pos: int = 0) -> tuple[Any, int]:
@@ -47,6 +48,8 @@ def scan_objects(text: str) -> Iterator[tuple[dict[str, Any], int, int]]:
     """Every top-level object found in `text`, left to right, as (object, start, end).
 
     Linear time: each attempt starts at or after the place the previous one stopped.
+    Nesting past `MAX_DEPTH` ends the scan: such text is broken or hostile, and what
+    follows is as deep.
     """
     reader = _Reader(text)
     pos = 0
@@ -57,6 +60,8 @@ def scan_objects(text: str) -> Iterator[tuple[dict[str, Any], int, int]]:
         try:
             obj, end = reader.value(m.start(), 0)
         except LenientError as exc:
+            if exc.too_deep:
+                return
             pos = max(exc.pos, m.start() + 1)
             continue
         yield obj, m.start(), end
@@ -93,7 +98,7 @@ class _Reader:
 
     def obj(self, pos: int, depth: int) -> tuple[dict[str, Any], int]:
         if depth > MAX_DEPTH:
-            raise LenientError(f"nesting deeper than {MAX_DEPTH}", pos)
+            raise LenientError(f"nesting deeper than {MAX_DEPTH}", pos, too_deep=True)
         out: dict[str, Any] = {}
         pos = self.ws(pos + 1)
         while True:
@@ -121,7 +126,7 @@ class _Reader:
 
     def arr(self, pos: int, depth: int) -> tuple[list[Any], int]:
         if depth > MAX_DEPTH:
-            raise LenientError(f"nesting deeper than {MAX_DEPTH}", pos)
+            raise LenientError(f"nesting deeper than {MAX_DEPTH}", pos, too_deep=True)
         close = "]" if self.text[pos] == "[" else ")"
         out: list[Any] = []
         pos = self.ws(pos + 1)

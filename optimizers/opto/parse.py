@@ -34,6 +34,8 @@ SUGGESTION_KEYS = ("suggestion", "suggestions", "update", "updates", "new_values
 REASONING_KEYS = ("reasoning", "reason", "rationale", "analysis", "thoughts", "thinking",
                   "explanation", "answer")
 
+#: Fenced blocks tried as candidates (a reply has one or two; more is noise).
+MAX_FENCES = 16
 _FENCE = re.compile(r"```[a-zA-Z0-9_+-]*[ \t]*\n(.*?)```", re.DOTALL)
 _INT = re.compile(r"[+-]?\d+")
 
@@ -79,7 +81,7 @@ def _useful(obj: dict[str, Any]) -> bool:
 def find_json_object(text: str) -> dict[str, Any] | None:
     """The JSON object in `text`, read in order of strictness.
 
-    1. strict JSON: the whole text, then each fenced block;
+    1. strict JSON: the whole text, then each fenced block (the first `MAX_FENCES`);
     2. lenient JSON (raw newlines and tabs in strings, trailing commas, single or
        triple quotes, Python literals, bare keys; see `lenient.py`): the whole text,
        then each fenced block;
@@ -89,7 +91,7 @@ def find_json_object(text: str) -> dict[str, Any] | None:
     fails fast instead of raising RecursionError.
     """
     stripped = text.strip()
-    fences = [m.group(1).strip() for m in _FENCE.finditer(text)]
+    fences = [m.group(1).strip() for m, _ in zip(_FENCE.finditer(text), range(MAX_FENCES))]
     for reader in (_strict, _lenient_whole):
         for candidate in (stripped, *fences):
             obj = reader(candidate)
