@@ -24,11 +24,6 @@ def reply_using_global_operator(question: str) -> str:
     return TONE + question  # an operator on a hidden node
 
 
-@op(hidden="record")
-def reply_recording(question: str) -> str:
-    return f"Answer {TONE.value}: {question}"
-
-
 def test_reading_a_global_parameter_is_an_error_naming_node_and_fix() -> None:
     q = Parameter("why?", name="q")
     with pytest.raises(HiddenDependencyError) as info:
@@ -67,6 +62,10 @@ def test_attribute_of_a_plain_argument_is_an_error() -> None:
 
 
 def test_record_mode_adds_the_edge_and_feedback_reaches_it() -> None:
+    @op(hidden="record")
+    def reply_recording(question: str) -> str:
+        return f"Answer {TONE.value}: {question}"
+
     q = Parameter("why?", name="q")
     out = reply_recording(q)
     assert out.value == "Answer politely: why?"

@@ -46,12 +46,6 @@ class Override(Base):
         return Base.method1(self, x) + 1  # (zero-argument super() cannot be recompiled)
 
 
-class Shared(Module):
-    @op(trainable=True, shared=True)
-    def rule(self, x):
-        return x
-
-
 def _bump_code(p: Parameter) -> None:
     p.value = p.value.rstrip("\n") + "  # tuned\n"
 
@@ -99,6 +93,11 @@ def test_a_deepcopy_owns_its_code_and_parameters() -> None:
 
 
 def test_shared_is_an_explicit_option() -> None:
+    class Shared(Module):
+        @op(trainable=True, shared=True)
+        def rule(self, x):
+            return x
+
     a, b = Shared(), Shared()
     assert a.rule.code is b.rule.code is Shared.rule.code
     assert [n for n, _ in a.named_parameters()] == ["rule.code"]

@@ -11,7 +11,6 @@ from undertow.engine import Parameter, backward, op
 from undertow.engine.llm import LLM, Accounting, Budget, BudgetExceeded
 from undertow.engine.llm.types import LLMRequest, Reply
 from undertow.optimizers import OptoPrime
-from undertow.optimizers.opto.optoprime import REPLY_FORMAT
 
 
 class ScriptedProvider:
@@ -85,6 +84,8 @@ def test_repair_can_be_turned_off() -> None:
 
 
 def test_json_mode_is_requested_from_providers_that_support_it() -> None:
+    from undertow.optimizers.opto.optoprime import REPLY_FORMAT
+
     _, opt, provider, _ = _setup([GOOD], json_mode=True)
     opt.step()
     assert provider.requests[0].response_format == REPLY_FORMAT

@@ -15,7 +15,6 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from undertow.optimizers.opto.lenient import MAX_DEPTH, read_value, scan_objects
 from undertow.optimizers.opto.parse import find_json_object, parse_reply
 
 # -- values a suggestion holds -------------------------------------------------
@@ -111,6 +110,8 @@ def test_garbage_never_raises(junk: str) -> None:
 
 
 def test_deep_nesting_fails_cleanly_without_recursion_error() -> None:
+    from undertow.optimizers.opto.lenient import MAX_DEPTH, read_value, scan_objects
+
     for junk in ("{" * 100000, "[" * 100000, '{"a":' * 20000, '{"s": ' + "[" * 50000 + "]" * 50000 + "}",
                  "{'a': (" * 10000, "```json\n" + "[" * 100000 + "\n```"):
         parsed = parse_reply(junk)
