@@ -56,7 +56,7 @@ def sim_server(
     verbose: bool = typer.Option(False, help="Log every request to stderr."),
 ) -> None:
     """Serve the simulated LLM over HTTP (OpenAI- and Anthropic-compatible), llm=sim."""
-    from undertow.engine.llm.server import (
+    from undertow.bench.sim.server import (
         FaultSpecError,
         build_plan,
         load_responder,

@@ -160,7 +160,7 @@ def bench_concurrency(base_url: str, calls: int, concurrency: int, latency_s: fl
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Run the three measurements; `quick` takes a few seconds instead of a minute."""
-    from undertow.engine.llm.server import start_in_subprocess
+    from undertow.bench.sim.server import start_in_subprocess
 
     out: dict[str, Any] = {"suite": "llm", "quick": quick}
     out.update(bench_cache_hits(hits=300 if quick else 3000, distinct=50 if quick else 200))

@@ -30,7 +30,7 @@ from typing import Any
 
 from undertow.agents.battleship import SIGNATURE
 from undertow.engine.code import check_code, compile_function
-from undertow.engine.llm.sim.profile import CodeFix, TaskProfile
+from undertow.bench.sim.profile import CodeFix, TaskProfile
 
 SIZE = 8
 SHIPS = (4, 3, 3, 2)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from undertow.engine import ExecutionError, Node
-from undertow.engine.llm.sim.profile import CodeFix, TaskProfile
+from undertow.bench.sim.profile import CodeFix, TaskProfile
 
 
 @dataclass(frozen=True)

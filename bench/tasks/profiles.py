@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from undertow.engine.llm.sim.profile import TaskProfile
+from undertow.bench.sim.profile import TaskProfile
 
 #: Task modules under `undertow.bench.tasks.reasoning` that define a `PROFILE`.
 REASONING_TASKS = ("boolean_expressions", "word_sorting", "object_counting",

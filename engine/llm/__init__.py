@@ -8,8 +8,8 @@ accounting, budgets and structured output.
 
 Backends: `openai:MODEL`, `anthropic:MODEL`, `openai-compatible:URL#MODEL`, `sim`.
 The provider SDKs are imported only when a backend for them is built. The
-simulated LLM lives in `undertow.engine.llm.sim`, its HTTP server in
-`undertow.engine.llm.server`. See docs/llm.md.
+simulated LLM lives in `undertow.bench.sim`, its HTTP server in
+`undertow.bench.sim.server`. See docs/llm.md.
 """
 
 from undertow.engine.llm.accounting import (

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from undertow.engine.llm.accounting import Accounting, Budget
 from undertow.engine.llm.backends.base import Backend
+from undertow.engine.llm.backends.registry import GROUP, find_backend
 from undertow.engine.llm.cache import ResponseCache, default_cache_dir
 from undertow.engine.llm.client import LLM
 from undertow.engine.llm.errors import LLMConfigError
@@ -15,19 +16,25 @@ from undertow.engine.llm.ratelimit import RateLimiter
 from undertow.engine.llm.retry import RetryPolicy
 from undertow.engine.llm.spec import Spec, parse_spec
 
+#: Providers whose backends ship with the engine; every other name is looked up in
+#: the backend registry (`undertow.engine.llm.backends.registry`).
+NATIVE_PROVIDERS = frozenset({"openai", "anthropic", "openai-compatible"})
+
 
 def make_backend(spec: str | Spec, *, api_key: str | None = None, base_url: str | None = None,
                  timeout: float | None = 60.0, **options: Any) -> Backend:
     """The backend a spec names. `base_url` overrides the provider's URL (proxies,
     local test servers); `options` go to the backend class."""
     parsed = spec if isinstance(spec, Spec) else parse_spec(spec)
-    if parsed.provider == "sim":
-        from undertow.engine.llm.backends.sim_backend import SimBackend
-
-        if api_key is not None or base_url is not None:
-            raise LLMConfigError("the sim backend runs in process: it takes no api_key or "
-                                 "base_url (for the HTTP sim-server use openai-compatible:URL#sim)")
-        return SimBackend(**options)
+    if parsed.provider not in NATIVE_PROVIDERS:
+        factory = find_backend(parsed.provider)
+        if factory is None:
+            raise LLMConfigError(
+                f"no backend is installed for provider {parsed.provider!r}: the simulated LLM "
+                f"comes with undertow's bench (entry point group {GROUP!r}); reinstall undertow "
+                "(`pip install -e .` in a checkout) so its entry points are registered")
+        return factory(model=parsed.model, api_key=api_key, base_url=base_url, timeout=timeout,
+                       **options)
     if parsed.provider == "anthropic":
         from undertow.engine.llm.backends.anthropic_backend import AnthropicBackend
 

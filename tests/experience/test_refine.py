@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from undertow.bench.tasks.reasoning import boolean_expressions as be
 from undertow.engine.llm import LLM, make_llm
-from undertow.engine.llm.sim.curate import parse_insights
+from undertow.bench.sim.curate import parse_insights
 from undertow.engine.llm.types import Reply
 from undertow.optimizers.experience import ExperienceStore, apply_operations
 from undertow.optimizers.experience.curator import (

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from undertow.engine.llm import LLM, RetryPolicy, make_llm
-from undertow.engine.llm.server import ServerHandle, running_server
-from undertow.engine.llm.sim import SimLLM
+from undertow.bench.sim.server import ServerHandle, running_server
+from undertow.bench.sim import SimLLM
 
 #: A key that must never show up in a cache entry, a log or an error.
 SECRET = "sk-test-SECRET-5f2b9c"

@@ -18,8 +18,8 @@ from undertow.engine.llm import (
     StructuredOutputError,
     make_llm,
 )
-from undertow.engine.llm.server import running_server
-from undertow.engine.llm.sim import SimReply
+from undertow.bench.sim.server import running_server
+from undertow.bench.sim import SimReply
 
 from .conftest import SECRET
 

@@ -65,7 +65,7 @@ def test_client_waits_for_the_limiter() -> None:
     import time
 
     from undertow.engine.llm import LLM
-    from undertow.engine.llm.backends.sim_backend import SimBackend
+    from undertow.bench.sim.backend import SimBackend
 
     llm = LLM(SimBackend(), model="sim",
               rate_limiter=RateLimiter(requests_per_minute=1200, burst=1))

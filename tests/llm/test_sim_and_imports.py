@@ -16,7 +16,7 @@ from undertow.engine.llm import (
     run_sync,
     to_messages,
 )
-from undertow.engine.llm.sim import SimLLM
+from undertow.bench.sim import SimLLM
 
 
 def test_importing_the_engine_loads_no_sdk() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from undertow.engine import Node, Parameter, backward, capture, op
 from undertow.engine.llm import llm_call, make_llm
-from undertow.engine.llm.sim.request import (
+from undertow.bench.sim.request import (
     parse_blocks,
     parse_format,
     parse_variables,

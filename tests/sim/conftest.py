@@ -6,7 +6,7 @@ import re
 
 import pytest
 from undertow.bench.tasks.reasoning import boolean_expressions as boolexpr
-from undertow.engine.llm.sim import SimLLM, Skill, TaskProfile
+from undertow.bench.sim import SimLLM, Skill, TaskProfile
 
 
 class ParityProfile(TaskProfile):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from undertow.bench.tasks.reasoning import boolean_expressions as be
-from undertow.engine.llm.sim import SimLLM, SimReply
+from undertow.bench.sim import SimLLM, SimReply
 
 from .conftest import fixes
 

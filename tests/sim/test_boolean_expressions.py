@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from undertow.bench.tasks.reasoning import boolean_expressions as be
-from undertow.engine.llm.sim import check_profile
+from undertow.bench.sim import check_profile
 
 atoms = st.sampled_from(["True", "False"])
 exprs = st.recursive(

@@ -17,9 +17,9 @@ from undertow.bench.tasks import battleship as bs
 from undertow.bench.tasks.numeric_dag import generate
 from undertow.engine import backward
 from undertow.engine.code import check_code
-from undertow.engine.llm.sim import SimLLM
-from undertow.engine.llm.sim import numeric as num
-from undertow.engine.llm.sim.request import Block
+from undertow.bench.sim import SimLLM
+from undertow.bench.sim import numeric as num
+from undertow.bench.sim.request import Block
 
 ASK = 'Propose new values. Reply in JSON with keys "reasoning" and "suggestion".'
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 from undertow.bench.tasks.reasoning import boolean_expressions as be
-from undertow.engine.llm.sim import SimLLM
+from undertow.bench.sim import SimLLM
 
 from .conftest import fixes
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from undertow.bench.tasks.reasoning import boolean_expressions as be
-from undertow.engine.llm.sim import SimLLM, Skill, cue_in, load_profiles, normalize
+from undertow.bench.sim import SimLLM, Skill, cue_in, load_profiles, normalize
 
 words = st.text(alphabet="abcdefghij ", min_size=1, max_size=30)
 

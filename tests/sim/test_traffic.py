@@ -18,8 +18,8 @@ from undertow.agents import SignalController
 from undertow.bench.tasks import traffic
 from undertow.engine import Feedback, backward
 from undertow.engine.llm import make_llm
-from undertow.engine.llm.sim import allocation as alloc
-from undertow.engine.llm.sim import numeric as num
+from undertow.bench.sim import allocation as alloc
+from undertow.bench.sim import numeric as num
 from undertow.optimizers.opto import OptoPrime
 
 SEEDS = range(4)
@@ -111,7 +111,7 @@ def test_feedback_parsers_never_crash(text):
 @given(st.integers(0, 500), st.integers(0, 500), st.sampled_from(["north-south", "east-west"]),
        st.integers(5, 90), st.integers(5, 90), st.integers(0, 10**6))
 def test_proposals_are_bounded_ints(a, b, side, ns, ew, seed):
-    from undertow.engine.llm.sim.request import (
+    from undertow.bench.sim.request import (
         parse_blocks,
         parse_variables,
         split_history,

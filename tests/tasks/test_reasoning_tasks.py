@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from undertow.bench.tasks.reasoning import get_task
-from undertow.engine.llm.sim.profile import check_profile
+from undertow.bench.sim.profile import check_profile
 
 OURS = ("word_sorting", "object_counting", "multistep_arithmetic", "dyck_languages",
         "navigation", "date_arithmetic")
@@ -101,7 +101,7 @@ def test_each_fix_teaches_its_own_skill_only(task) -> None:
 
 def test_the_simulator_answers_better_when_the_prompt_teaches_the_skills(task) -> None:
     """End to end through SimLLM: the profile's fixes, put in a prompt, raise accuracy."""
-    from undertow.engine.llm.sim.llm import SimLLM
+    from undertow.bench.sim.llm import SimLLM
 
     llm = SimLLM(seed=3)
     rng = random.Random(5)

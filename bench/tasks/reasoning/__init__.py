@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import NamedTuple, Protocol, cast, runtime_checkable
 
 from undertow.bench.tasks.base import Example
-from undertow.engine.llm.sim.profile import TaskProfile
+from undertow.bench.sim.profile import TaskProfile
 
 #: Every bundled reasoning task, by module name.
 TASK_NAMES: tuple[str, ...] = (

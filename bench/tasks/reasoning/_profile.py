@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from undertow.engine.llm.sim.profile import TaskProfile
+from undertow.bench.sim.profile import TaskProfile
 
 
 class ReasoningProfile(TaskProfile):

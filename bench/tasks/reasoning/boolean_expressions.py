@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from undertow.bench.tasks.base import Example
 from undertow.bench.tasks.reasoning._text import extract_answer
-from undertow.engine.llm.sim.profile import ItemMatch, Skill, TaskProfile
+from undertow.bench.sim.profile import ItemMatch, Skill, TaskProfile
 
 NAME = "boolean_expressions"
 

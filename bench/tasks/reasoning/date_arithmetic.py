@@ -29,7 +29,7 @@ from undertow.bench.tasks.reasoning._text import (
     extract_answer,
     parse_int,
 )
-from undertow.engine.llm.sim.profile import Skill
+from undertow.bench.sim.profile import Skill
 
 NAME = "date_arithmetic"
 SKILLS: tuple[str, ...] = ("direction", "month_ends", "leap_years", "input_format",

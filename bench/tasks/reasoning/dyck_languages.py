@@ -16,7 +16,7 @@ import re
 from undertow.bench.tasks.base import Example
 from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
 from undertow.bench.tasks.reasoning._text import after_marker, extract_answer
-from undertow.engine.llm.sim.profile import Skill
+from undertow.bench.sim.profile import Skill
 
 NAME = "dyck_languages"
 SKILLS: tuple[str, ...] = ("stack_order", "match_closed")

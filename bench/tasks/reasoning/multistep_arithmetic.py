@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from undertow.bench.tasks.base import Example
 from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
 from undertow.bench.tasks.reasoning._text import extract_answer, parse_int
-from undertow.engine.llm.sim.profile import Skill
+from undertow.bench.sim.profile import Skill
 
 NAME = "multistep_arithmetic"
 SKILLS: tuple[str, ...] = ("operator_precedence", "negative_signs")

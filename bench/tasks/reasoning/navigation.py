@@ -16,7 +16,7 @@ import re
 from undertow.bench.tasks.base import Example
 from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
 from undertow.bench.tasks.reasoning._text import after_marker, extract_answer
-from undertow.engine.llm.sim.profile import Skill
+from undertow.bench.sim.profile import Skill
 
 NAME = "navigation"
 SKILLS: tuple[str, ...] = ("track_heading", "opposite_directions")

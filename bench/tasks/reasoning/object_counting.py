@@ -20,7 +20,7 @@ from undertow.bench.tasks.reasoning._text import (
     extract_answer,
     parse_int,
 )
-from undertow.engine.llm.sim.profile import Skill
+from undertow.bench.sim.profile import Skill
 
 NAME = "object_counting"
 SKILLS: tuple[str, ...] = ("count_multiples", "filter_category")

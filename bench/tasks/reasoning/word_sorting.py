@@ -15,7 +15,7 @@ from undertow.bench.tasks.base import Example
 from undertow.bench.tasks.reasoning._profile import ReasoningProfile, check_skills
 from undertow.bench.tasks.reasoning._text import after_marker, extract_answer
 from undertow.bench.tasks.reasoning._words import WORDS
-from undertow.engine.llm.sim.profile import Skill
+from undertow.bench.sim.profile import Skill
 
 NAME = "word_sorting"
 SKILLS: tuple[str, ...] = ("compare_all_letters", "keep_duplicates")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from undertow.engine.llm.server import ServerHandle, running_server
-from undertow.engine.llm.sim import SimLLM
+from undertow.bench.sim.server import ServerHandle, running_server
+from undertow.bench.sim import SimLLM
 
 USER = [{"role": "user", "content": "Sort these words alphabetically: pear apple fig"}]
 

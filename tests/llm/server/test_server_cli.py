@@ -1,4 +1,4 @@
-"""`undertow sim-server` and `python -m undertow.engine.llm.server` from the outside."""
+"""`undertow sim-server` and `python -m undertow.bench.sim.server` from the outside."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_cli_help_lists_the_fault_options():
 
 
 def test_cli_rejects_a_bad_fault_spec():
-    out = subprocess.run([sys.executable, "-m", "undertow.engine.llm.server", "--fault", "status=200"],
+    out = subprocess.run([sys.executable, "-m", "undertow.bench.sim.server", "--fault", "status=200"],
                          check=False, capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "status" in out.stderr
 

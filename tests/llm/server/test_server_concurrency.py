@@ -8,7 +8,7 @@ import time
 
 import openai
 import pytest
-from undertow.engine.llm.server import running_server, start_in_subprocess
+from undertow.bench.sim.server import running_server, start_in_subprocess
 
 from .conftest import USER
 
@@ -85,7 +85,7 @@ def test_stop_releases_hanging_and_sleeping_connections(responder):
 
 
 def test_server_perf_reports_its_figures():
-    from undertow.engine.llm.server.perf import server_perf
+    from undertow.bench.sim.server.perf import server_perf
 
     out = server_perf(sequential=20, calls=64, concurrency=16, latency_s=0.01, repeats=1)
     assert out["llm"] == "sim" and out["sequential_calls"] == 20

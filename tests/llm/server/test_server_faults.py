@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from undertow.engine.llm.server import (
+from undertow.bench.sim.server import (
     FaultPlan,
     FaultRule,
     FaultSchedule,

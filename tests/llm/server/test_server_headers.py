@@ -8,7 +8,7 @@ import socket
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from undertow.engine.llm.server.headers import MAX_HEADERS, HeaderError, read_headers
+from undertow.bench.sim.server.headers import MAX_HEADERS, HeaderError, read_headers
 
 token = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"),
                 min_size=1, max_size=20)

@@ -7,13 +7,13 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from undertow.engine.llm.server.replies import (
+from undertow.bench.sim.server.replies import (
     Sample,
     anthropic_stream,
     openai_stream,
     pieces,
 )
-from undertow.engine.llm.server.schemas import MessagesRequest, RequestError, parse_body
+from undertow.bench.sim.server.schemas import MessagesRequest, RequestError, parse_body
 
 samples = st.builds(Sample, st.text(max_size=200), st.integers(0, 10**6), st.integers(0, 10**6),
                     st.sampled_from(["stop", "length", "odd"]))

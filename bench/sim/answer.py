@@ -8,9 +8,9 @@ import random
 from collections.abc import Sequence
 from functools import lru_cache
 
-from undertow.engine.llm.sim.items import last_item, without_items
-from undertow.engine.llm.sim.profile import ANSWER_FORMAT, Skill, TaskProfile
-from undertow.engine.llm.sim.request import parse_format
+from undertow.bench.sim.items import last_item, without_items
+from undertow.bench.sim.profile import ANSWER_FORMAT, Skill, TaskProfile
+from undertow.bench.sim.request import parse_format
 
 #: A needed skill that the prompt teaches is still misapplied this often.
 TAUGHT_SLIP = 0.05

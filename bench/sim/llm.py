@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from undertow.engine.llm.sim import diagnose as dg
-from undertow.engine.llm.sim import numeric as num
-from undertow.engine.llm.sim.answer import answer
-from undertow.engine.llm.sim.codefix import choose_fix, code_reasoning
-from undertow.engine.llm.sim.curate import curate, is_curate_request, strip_insights
-from undertow.engine.llm.sim.profile import TaskProfile, load_profiles, unique_profiles
-from undertow.engine.llm.sim.render import render_critique, render_proposal
-from undertow.engine.llm.sim.request import (
+from undertow.bench.sim import diagnose as dg
+from undertow.bench.sim import numeric as num
+from undertow.bench.sim.answer import answer
+from undertow.bench.sim.codefix import choose_fix, code_reasoning
+from undertow.bench.sim.curate import curate, is_curate_request, strip_insights
+from undertow.bench.sim.profile import TaskProfile, load_profiles, unique_profiles
+from undertow.bench.sim.render import render_critique, render_proposal
+from undertow.bench.sim.request import (
     Block,
     Format,
     Variable,
@@ -31,7 +31,7 @@ from undertow.engine.llm.sim.request import (
     split_history,
     strip_shown,
 )
-from undertow.engine.llm.sim.tokens import count_message_tokens, count_tokens, truncate
+from undertow.bench.sim.tokens import count_message_tokens, count_tokens, truncate
 
 NO_TASK_REPLY = "I am not sure what is being asked. Could you state the question?"
 

@@ -50,7 +50,7 @@ Responder = Any  # an object with `.complete(messages, *, model, temperature, se
 
 def default_responder() -> Responder:
     """The simulated LLM with its default profiles (imported only when needed)."""
-    from undertow.engine.llm.sim import SimLLM
+    from undertow.bench.sim import SimLLM
 
     return SimLLM()
 

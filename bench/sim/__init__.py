@@ -3,8 +3,8 @@
 See `docs/sim.md` for its rules. Task profiles (`profile.py`) tell it about tasks.
 """
 
-from undertow.engine.llm.sim.llm import SimLLM, SimReply
-from undertow.engine.llm.sim.profile import (
+from undertow.bench.sim.llm import SimLLM, SimReply
+from undertow.bench.sim.profile import (
     ANSWER_FORMAT,
     CodeFix,
     ItemMatch,

@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from undertow.engine.llm.sim.items import last_item, profiles_in_play, without_items
-from undertow.engine.llm.sim.profile import ANSWER_FORMAT, Skill, TaskProfile
-from undertow.engine.llm.sim.request import Block, Variable
+from undertow.bench.sim.items import last_item, profiles_in_play, without_items
+from undertow.bench.sim.profile import ANSWER_FORMAT, Skill, TaskProfile
+from undertow.bench.sim.request import Block, Variable
 
 #: With evidence, the simulator still picks a random skill this often (a misreading).
 MISDIAGNOSE = 0.1

@@ -1,4 +1,4 @@
-"""Run the sim-server in the foreground: `python -m undertow.engine.llm.server --port N`.
+"""Run the sim-server in the foreground: `python -m undertow.bench.sim.server --port N`.
 
 `undertow sim-server` calls `serve` too. With `announce`, the first stdout line is
 `{"url": "http://127.0.0.1:PORT"}` once the socket listens (how `start_in_subprocess`
@@ -23,7 +23,7 @@ from .httpd import Responder, SimServer
 def load_responder(path: str | None, sim_seed: int = 0) -> Responder:
     """`module:factory` called with no arguments, or `SimLLM(seed=sim_seed)` when None."""
     if not path:
-        from undertow.engine.llm.sim import SimLLM
+        from undertow.bench.sim import SimLLM
 
         return SimLLM(seed=sim_seed)
     module, _, attr = path.partition(":")
@@ -71,7 +71,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, *, plan: FaultPlan | None =
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m undertow.engine.llm.server", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m undertow.bench.sim.server", description=__doc__)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--latency", type=float, default=None, help="seconds added to each completion request")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from undertow.engine.llm.sim.profile import ItemMatch, TaskProfile
+from undertow.bench.sim.profile import ItemMatch, TaskProfile
 
 
 def last_item(text: str, profiles: Sequence[TaskProfile]) -> tuple[TaskProfile, ItemMatch] | None:
@@ -40,7 +40,7 @@ def profiles_in_play(text: str, profiles: Sequence[TaskProfile]) -> list[TaskPro
     with_items = [p for p in profiles if p.find_items(text)]
     if with_items:
         return with_items
-    from undertow.engine.llm.sim.profile import cue_in
+    from undertow.bench.sim.profile import cue_in
 
     named = [p for p in profiles if any(cue_in(k, text) for k in p.keywords)]
     return named or list(profiles)

@@ -13,9 +13,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from undertow.engine.llm.sim.diagnose import MISDIAGNOSE
-from undertow.engine.llm.sim.profile import CodeFix, TaskProfile
-from undertow.engine.llm.sim.request import Block
+from undertow.bench.sim.diagnose import MISDIAGNOSE
+from undertow.bench.sim.profile import CodeFix, TaskProfile
+from undertow.bench.sim.request import Block
 
 
 @dataclass

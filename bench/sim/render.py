@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from undertow.engine.llm.sim.request import Format, Variable
+from undertow.bench.sim.request import Format, Variable
 
 REASON_KEYS = {"reasoning", "reason", "rationale", "thought", "thoughts", "thinking",
                "explanation", "analysis", "critique", "feedback", "diagnosis"}

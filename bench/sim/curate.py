@@ -26,10 +26,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from undertow.engine.llm.sim import diagnose as dg
-from undertow.engine.llm.sim.items import last_item, profiles_in_play
-from undertow.engine.llm.sim.profile import ANSWER_FORMAT, Skill, TaskProfile
-from undertow.engine.llm.sim.request import Block, Format, Variable, parse_blocks
+from undertow.bench.sim import diagnose as dg
+from undertow.bench.sim.items import last_item, profiles_in_play
+from undertow.bench.sim.profile import ANSWER_FORMAT, Skill, TaskProfile
+from undertow.bench.sim.request import Block, Format, Variable, parse_blocks
 
 _INSIGHT = re.compile(r"<insight\b([^>]*)>(.*?)</insight\s*>", re.IGNORECASE | re.DOTALL)
 _ID = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""")

@@ -1,6 +1,6 @@
 """The simulated LLM as a backend: offline, deterministic, free.
 
-The simulator (`undertow.engine.llm.sim.SimLLM`) sees only the messages. Its seed
+The simulator (`undertow.bench.sim.SimLLM`) sees only the messages. Its seed
 and its task profiles change its answers, so both enter the endpoint string, and
 with it every cache key: a cache filled under one seed never answers for another.
 """
@@ -21,7 +21,7 @@ class SimBackend:
     def __init__(self, *, profiles: Sequence[Any] | None = None, seed: int = 0,
                  sim: Any = None) -> None:
         if sim is None:
-            from undertow.engine.llm.sim import SimLLM
+            from undertow.bench.sim import SimLLM
 
             sim = SimLLM(profiles=profiles, seed=seed)
         self._sim = sim
@@ -51,3 +51,16 @@ class SimBackend:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def make_sim_backend(*, model: str = "sim", api_key: str | None = None,
+                     base_url: str | None = None, timeout: float | None = None,
+                     profiles: Sequence[Any] | None = None, seed: int = 0,
+                     sim: Any = None) -> SimBackend:
+    """The factory `make_llm("sim")` finds through the `undertow.llm_backends` entry point."""
+    from undertow.engine.llm.errors import LLMConfigError
+
+    if api_key is not None or base_url is not None:
+        raise LLMConfigError("the sim backend runs in process: it takes no api_key or "
+                             "base_url (for the HTTP sim-server use openai-compatible:URL#sim)")
+    return SimBackend(profiles=profiles, seed=seed, sim=sim)

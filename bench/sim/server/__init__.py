@@ -1,6 +1,6 @@
 """The simulated LLM over HTTP: OpenAI- and Anthropic-compatible, with fault injection.
 
-`undertow sim-server --port N` (or `python -m undertow.engine.llm.server`) serves
+`undertow sim-server --port N` (or `python -m undertow.bench.sim.server`) serves
 `POST /v1/chat/completions` (OpenAI: `n`, `stream` SSE ending in `data: [DONE]`,
 `stream_options.include_usage`, usage), `POST /v1/messages` (Anthropic: top-level
 `system`, content blocks, `stream` events message_start ... message_stop, usage) and
@@ -9,7 +9,7 @@
 
 In tests (server in a background thread)::
 
-    from undertow.engine.llm.server import running_server
+    from undertow.bench.sim.server import running_server
 
     with running_server(my_sim) as srv:                  # my_sim: default SimLLM()
         client = openai.OpenAI(base_url=srv.openai_base_url, api_key="x")

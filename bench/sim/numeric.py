@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
-from undertow.engine.llm.sim import allocation as alloc
-from undertow.engine.llm.sim.request import Block, Variable
+from undertow.bench.sim import allocation as alloc
+from undertow.bench.sim.request import Block, Variable
 
 NUMERIC_KINDS = ("float", "int", "number")
 #: Step size with no history and no bounds shown.

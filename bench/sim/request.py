@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from undertow.engine.llm.sim.profile import cue_in
+from undertow.bench.sim.profile import cue_in
 
 Role = Literal["optimize", "critique", "answer"]
 

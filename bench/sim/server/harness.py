@@ -121,7 +121,7 @@ def start_in_subprocess(responder: str | None = None, *rules: RuleLike, latency_
     """Serve from a child process (own GIL). `responder` is an import path `module:factory`
     called with no arguments (default: `SimLLM(seed=sim_seed)`)."""
     plan = make_plan(rules, latency_s=latency_s, seed=seed)
-    cmd = [sys.executable, "-m", "undertow.engine.llm.server", "--host", host, "--port", str(port),
+    cmd = [sys.executable, "-m", "undertow.bench.sim.server", "--host", host, "--port", str(port),
            "--faults-json", plan.model_dump_json(), "--sim-seed", str(sim_seed), "--announce"]
     if responder:
         cmd += ["--responder", responder]

@@ -1,0 +1,5 @@
+"""`python -m undertow.bench.sim.server`: see `main.py`."""
+
+from .main import main
+
+main()
