@@ -160,18 +160,23 @@ class TracedFunction:
                 raw.append(a)
         if kwargs:
             raw_kwargs = {k: _unwrap_collect(v, parents) for k, v in kwargs.items()}
+        op_ = self.op
         code = self.code
         if code is not None:
             parents.append(code)
-            fn = self.op.forward if code.version == self._compiled_version else None
-        else:
-            fn = self.op.forward
-        body = _new_state(TraceState, (False, state.recorder, self.op.name, next(_ids),
+            if code.version != self._compiled_version:
+                try:
+                    self._current()  # compile the new code (outside the body: it reads the parameter)
+                except Exception as exc:
+                    raise self._fail(args, kwargs, parents, exc) from exc
+        fn = op_.forward
+        recorder = state[1]
+        # The body runs with tracing suspended (fields as in TraceState: enabled, recorder,
+        # body, start_id, hidden).
+        body = _new_state(TraceState, (False, recorder, op_.name, next(_ids),
                                        [] if self.record_hidden else None))
+        token = STATE.set(body)
         try:
-            if fn is None:
-                fn = self._current()
-            token = STATE.set(body)
             try:
                 out = fn(*raw, **raw_kwargs) if kwargs else fn(*raw)
             finally:
@@ -180,12 +185,12 @@ class TracedFunction:
             raise
         except Exception as exc:
             raise self._fail(args, kwargs, parents, exc) from exc
-        if isinstance(out, Node) or body.hidden:
+        if isinstance(out, Node) or body[4]:
             return self._finish(out, args, kwargs, parents, body)
-        node = Node(out, tuple(parents) if len(parents) < 2 else tuple(_dedup(parents)), self.op, args,
+        node = Node(out, tuple(parents) if len(parents) < 2 else tuple(_dedup(parents)), op_, args,
                     kwargs or None)
-        if state.recorder is not None:
-            state.recorder.nodes.append(node)
+        if recorder is not None:
+            recorder.nodes.append(node)
         return node
 
     async def _acall(self, *args: Any, **kwargs: Any) -> Any:
