@@ -20,6 +20,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from undertow.optimizers.experience.embed import Embedder
@@ -108,6 +109,14 @@ class Retriever:
         self._cache: OrderedDict[int, _Snapshot] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+
+    def __copy__(self) -> Retriever:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Retriever:
+        """The same retriever: a read cache over the store, shared by copies of an optimizer
+        by design (like the store itself)."""
+        return self
 
     def snapshot(self, generation: int) -> _Snapshot:
         with self._lock:

@@ -93,3 +93,13 @@ def test_plain_node_copy_has_fresh_identity() -> None:
     n = Node([1, 2], name="n")
     m = copy.deepcopy(n)
     assert m.value == [1, 2] and m.value is not n.value and m.name == "n"
+
+
+def test_experience_optimizers_copy_and_share_their_store(tmp_path) -> None:
+    from undertow.optimizers import ExperienceOptimizer, ExperienceStore
+
+    llm = make_llm("sim")
+    with ExperienceStore(tmp_path / "lib.db") as store:
+        opt = ExperienceOptimizer([Parameter("Be brief.", name="prompt")], llm=llm, store=store)
+        twin = copy.deepcopy(opt)
+        assert twin.store is store and twin.parameters[0] is not opt.parameters[0]
