@@ -96,7 +96,7 @@ class Node:
         return not self.parents
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.label}, value={self.value!r})"
+        return f"{type(self).__name__}({self.label}, value={self._value!r})"
 
     def __bool__(self) -> bool:
         return bool(self.value)
