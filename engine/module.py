@@ -95,10 +95,17 @@ class Module:
         """Load parameters saved by `save`. A wrong file, version, kind or value changes nothing."""
         path = Path(path)
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise StateError(f"no saved module at {path}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise StateError(f"{path} is not a JSON module file ({exc})") from None
+        if not text.strip():
+            raise StateError(f"{path} is empty, not a saved module; nothing was loaded. Pass a file "
+                             "written by Module.save()")
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
             raise StateError(f"{path} is not a JSON module file ({exc})") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise StateError(f"{path} is not an undertow module file (no \"format\": \"{FORMAT}\")")

@@ -47,3 +47,21 @@ def test_foreign_files_are_refused_untouched(tmp_path) -> None:
 def test_a_missing_file_still_starts_a_new_library(tmp_path) -> None:
     with ExperienceStore(tmp_path / "new.db") as store:
         assert store.path.exists()
+
+
+def test_an_empty_or_foreign_module_file_is_refused(tmp_path) -> None:
+    from undertow.engine import Module, Parameter, StateError
+
+    class Agent(Module):
+        def __init__(self) -> None:
+            self.prompt = Parameter("Be brief.", name="prompt")
+
+    empty, foreign = tmp_path / "empty.json", tmp_path / "foreign.json"
+    empty.write_text("")
+    foreign.write_text("[1, 2]")
+    agent = Agent()
+    with pytest.raises(StateError, match="is empty"):
+        agent.load(empty)
+    with pytest.raises(StateError, match="not an undertow module file"):
+        agent.load(foreign)
+    assert agent.prompt.value == "Be brief."
