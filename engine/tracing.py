@@ -239,10 +239,10 @@ class TracedFunction:
             return self
         store = attrs.get(METHODS_ATTR)
         if store is None:
-            store = attrs[METHODS_ATTR] = {}
+            store = attrs.setdefault(METHODS_ATTR, {})  # setdefault: two threads agree on one
         own = store.get(self._key)
         if own is None:
-            own = store[self._key] = self._clone(copy.deepcopy(self.code))
+            own = store.setdefault(self._key, self._clone(copy.deepcopy(self.code)))
         return own
 
     def _clone(self, code: Parameter | None) -> TracedFunction:
