@@ -52,31 +52,41 @@ def _build(tree: list[Any], counter: list[int]) -> Any:
     children = [_build(t, counter) for t in tree]
     counter[0] += 1
 
-    @op(name=f"op{counter[0]}")
-    def f(*xs: float) -> float:
-        acc = float(sum(xs))
+    def body(*xs: Any, **kw: Any) -> float:
+        acc = float(sum(x if isinstance(x, float) else sum(x) for x in (*xs, *kw.values())))
         for child in children:
-            acc = acc + child(acc, 1.0)
+            acc = acc + child(acc, [1.0, acc], k=2.0)  # a list and a keyword, as the outer call
         return acc
 
-    return f
+    return op(name=f"op{counter[0]}")(body)
 
 
 trees = st.recursive(st.just([]), lambda kids: st.lists(kids, max_size=3), max_leaves=12)
+# how each picked value is passed: positionally, inside a list, or as a keyword
+passing = st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["arg", "list", "kw"])), min_size=1, max_size=6)
 
 
-@settings(max_examples=60, deadline=None)
-@given(tree=trees, picks=st.lists(st.integers(0, 5), min_size=1, max_size=5))
-def test_random_nestings_keep_exactly_the_given_parents(tree: list[Any], picks: list[int]) -> None:
+@settings(max_examples=80, deadline=None)
+@given(tree=trees, picks=passing)
+def test_random_nestings_keep_exactly_the_given_parents(tree: list[Any], picks: list[tuple[int, str]]) -> None:
     pool: list[Any] = [Parameter(float(i), name=f"p{i}") for i in range(3)] + [Node(10.0), 2.0, 3.0]
     fn = _build(tree, [0])
-    args = [pool[i] for i in picks]
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for i, (k, how) in enumerate(picks):
+        if how == "arg":
+            args.append(pool[k])
+        elif how == "list":
+            args.append([pool[k], 1.0])
+        else:
+            kwargs[f"k{i}"] = pool[k]
     with record() as rec:
-        out = fn(*args)
+        out = fn(*args, **kwargs)
     expected: list[Node] = []
-    for a in args:
-        if isinstance(a, Node) and all(a is not e for e in expected):
-            expected.append(a)
+    for a in [*args, *kwargs.values()]:
+        for x in (a if isinstance(a, list) else [a]):
+            if isinstance(x, Node) and all(x is not e for e in expected):
+                expected.append(x)
     assert out.parents == tuple(expected)
-    assert len(rec) == 1
+    assert len(rec) == 1 and rec.nodes[0] is out
     assert not isinstance(out.value, Node)
