@@ -9,6 +9,7 @@ atomically; loading validates everything before it changes anything.
 from __future__ import annotations
 
 import json
+import re
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,10 +84,18 @@ class Module:
         """Load parameters saved by `save`. A wrong file, version, kind or value changes nothing."""
         path = Path(path)
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise StateError(f"no saved module at {path}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise StateError(f"{path} is not a JSON module file ({exc})") from None
+        depth = json_depth(text)
+        if depth > MAX_LOAD_DEPTH:
+            raise StateError(f"{path} nests values {depth} levels deep; module files hold at most "
+                             f"{MAX_LOAD_DEPTH} (a file saved by `save` never comes close): it was not made by undertow")
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
             raise StateError(f"{path} is not a JSON module file ({exc})") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise StateError(f"{path} is not an undertow module file (no \"format\": \"{FORMAT}\")")
@@ -107,6 +116,23 @@ class Module:
                     f"{params[name].kind!r} here; the file belongs to a different module definition"
                 )
         self.load_state_dict({name: e["value"] for name, e in entries.items()})
+
+
+MAX_LOAD_DEPTH = 100
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def json_depth(text: str) -> int:
+    """How deeply the arrays and objects of JSON `text` nest (strings skipped); linear time."""
+    depth = deepest = 0
+    for m in _JSON_TOKENS.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
 
 
 def _copy(v: Any) -> Any:
