@@ -101,7 +101,20 @@ def read_only_paths() -> list[str]:
     for p in (sys.base_prefix, sys.prefix, sysconfig.get_paths()["stdlib"], os.path.dirname(__file__)):
         paths.add(os.path.realpath(p))
     paths.add(os.path.dirname(os.path.realpath(sys.executable)))
-    return sorted(p for p in paths if os.path.lexists(p))
+    root = os.geteuid() == 0  # workers then run under other uids: bind what those can reach
+    return sorted(p for p in paths if os.path.lexists(p) and (not root or _world_reachable(p)))
+
+
+def _world_reachable(path: str) -> bool:
+    """Whether a uid with no special rights can reach `path` (every parent searchable by others)."""
+    parts = os.path.abspath(path).split(os.sep)
+    for i in range(2, len(parts)):
+        try:
+            if not os.stat(os.sep.join(parts[:i]) or os.sep).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def bwrap_argv(bwrap: str) -> list[str]:
@@ -112,8 +125,8 @@ def bwrap_argv(bwrap: str) -> list[str]:
     for p in read_only_paths():
         if os.path.islink(p) and not os.path.isabs(os.readlink(p)):
             argv += ["--symlink", os.readlink(p), p]
-        else:
-            argv += ["--ro-bind", p, p]
+        else:  # -try: a path the worker's uid cannot reach is left out
+            argv += ["--ro-bind-try", p, p]
     return argv
 
 
@@ -122,26 +135,38 @@ def unshare_argv(unshare: str) -> list[str]:
             "--net", "--ipc", "--uts"]
 
 
+@functools.lru_cache(maxsize=1)
+def interpreter_for_others() -> str | None:
+    """`interpreter_for` a worker uid (they all share one class of access: none), probed once."""
+    return interpreter_for(_UID_BASE)
+
+
 @functools.lru_cache(maxsize=None)
 def _why_not(level: str) -> str | None:
     """None when `level` works here, else why not (probed once)."""
     probe_code = "import json, asyncio, os; os.getpid()"
     if level == "rlimits":
         return None
+    # As root, every level runs its workers under uids of their own (see `worker_uid`).
+    uid = _UID_BASE if os.geteuid() == 0 else None
+    python = interpreter_for_others() if uid is not None else sys.executable
+    if level in ("bubblewrap", "namespace") and python is None:
+        return "no Python of this version is readable by another user id"
+    drop = _as_user(uid) if uid is not None else None
     if level == "bubblewrap":
         exe = shutil.which("bwrap")
         if exe is None:
             return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
-        return _probe([*bwrap_argv(exe), sys.executable, "-I", "-c", probe_code])
+        return _probe([*bwrap_argv(exe), str(python), "-I", "-c", probe_code], drop)
     if level == "namespace":
         exe = shutil.which("unshare")
         if exe is None:
             return "util-linux `unshare` is not installed"
-        return _probe([*unshare_argv(exe), sys.executable, "-I", "-c", probe_code])
+        return _probe([*unshare_argv(exe), str(python), "-I", "-c", probe_code], drop)
     if level == "uid":
         if os.geteuid() != 0:
             return "needs root to run workers under user ids of their own"
-        if interpreter_for(_UID_BASE) is None:
+        if interpreter_for_others() is None:
             return "no Python of this version is readable by another user id"
         return None
     raise ValueError(level)
@@ -171,8 +196,19 @@ def choose(mode: str = "auto") -> Isolation:
     raise AssertionError("rlimits is always available")
 
 
+def worker_uid(isolation: Isolation) -> int | None:
+    """The uid a new worker runs under: its own when this process is root, else None (ours).
+
+    As root, a worker that kept uid 0 would be exempt from RLIMIT_NPROC and own every
+    root file it can see, so every level but "rlimits" drops to a uid of the worker's own.
+    """
+    if isolation.level == "rlimits":
+        return None  # rlimits only: the weakest level keeps this process's uid
+    return new_worker_uid() if os.geteuid() == 0 else None
+
+
 def new_worker_uid() -> int:
-    """A user id for one worker at the uid level (distinct per worker of this process)."""
+    """A fresh user id for one worker (distinct per worker of this process)."""
     return _UID_BASE + (os.getpid() % 4096) * 256 + next(_uid_counter) % 256
 
 
@@ -180,24 +216,20 @@ def worker_command(isolation: Isolation, worker_file: str, settings_json: str, u
                    env: dict[str, str]) -> tuple[list[str], Callable[[], None]]:
     """argv and preexec function that start one worker at `isolation` with environment `env`."""
     level = isolation.level
+    python = (interpreter_for_others() if uid is not None else None) or sys.executable
     if level == "bubblewrap":
         prefix = bwrap_argv(shutil.which("bwrap") or "bwrap")
         for key, value in env.items():  # bwrap starts from an empty environment
             prefix += ["--setenv", key, value]
-        python = sys.executable
     elif level == "namespace":
         prefix = unshare_argv(shutil.which("unshare") or "unshare")
-        python = sys.executable
-    elif level == "uid":
-        prefix = []
-        python = interpreter_for(uid) or sys.executable
     else:
-        prefix, python = [], sys.executable
+        prefix = []
 
     def preexec() -> None:
-        die_with_parent()
         if uid is not None:
             _as_user(uid)()
+        die_with_parent()  # after the uid change, which would clear it
 
     return [*prefix, python, "-I", worker_file, settings_json], preexec
 

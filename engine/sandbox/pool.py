@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 from undertow.engine.sandbox import wire
-from undertow.engine.sandbox.isolation import Isolation, choose, new_worker_uid
+from undertow.engine.sandbox.isolation import Isolation, choose, new_worker_uid, worker_uid
 from undertow.engine.sandbox.limits import Limits
 from undertow.engine.sandbox.process import WorkerLost, WorkerProcess
 from undertow.engine.sandbox.result import (
@@ -72,7 +72,7 @@ class SandboxPool:
         self.max_result_bytes = int(max_result_mb * 1024 * 1024)
         self.start_timeout_s = start_timeout_s
         self._dir = tempfile.mkdtemp(prefix="undertow-sandbox-")
-        if self.isolation.level == "uid":
+        if os.geteuid() == 0:
             os.chmod(self._dir, 0o711)  # workers of other uids reach their own scratch folders only
         self._extra_env = dict(env or {})
         self._settings = {"memory_mb": memory_mb, "file_mb": file_mb, "block_network": True, "procs": procs,
@@ -228,7 +228,7 @@ class SandboxPool:
                 worker.kill()
                 with self._lock:
                     self.restarts += 1
-            uid = new_worker_uid() if self.isolation.level == "uid" else None
+            uid = new_worker_uid() if self.isolation.level == "uid" else worker_uid(self.isolation)
             scratch = self._scratch(slot, uid)
             worker = WorkerProcess(self.isolation, {**self._settings, "scratch": scratch},
                                    self._dir if self.isolation.pid_namespace else scratch,
