@@ -339,6 +339,18 @@ def _named_pid_alive(pid: int | None) -> bool:
         return False
 
 
+_MRO = (  # the socket trick: some class in socket.socket.__mro__ is the unpatched C type
+    "import socket\n"
+    "def _unguarded(*args):\n"
+    "    err = None\n"
+    "    for cls in socket.socket.__mro__[1:-1]:\n"
+    "        try:\n"
+    "            return cls(*args)\n"
+    "        except Exception as exc:\n"
+    "            err = exc\n"
+    "    raise err\n")
+
+
 def _nested_result(depth: int) -> str:
     return f"def attack(x):\n    v = []\n    for _ in range({depth}):\n        v = [v]\n    return v\n"
 
@@ -513,24 +525,24 @@ ATTACKS: list[Attack] = [
            "import socket\ndef attack(ctx):\n    socket.create_connection(('127.0.0.1', ctx['tcp_port']), timeout=2)\n",
            _hit("tcp")),
     Attack("mro_socket_tcp", "sockets", "TCP through the class in socket.socket.__mro__ (around the guard)", NS,
-           "import socket\ndef attack(ctx):\n    cls = socket.socket.__mro__[1]\n    s = cls(socket.AF_INET, socket.SOCK_STREAM)\n"
+           _MRO + "def attack(ctx):\n    s = _unguarded(socket.AF_INET, socket.SOCK_STREAM)\n"
            "    s.settimeout(2)\n    s.connect(('127.0.0.1', ctx['tcp_port']))\n", _hit("tcp")),
     Attack("mro_socket_unix_path", "sockets", "connect to a host unix socket file via the __mro__ class",
-           ("bubblewrap",), "import socket\ndef attack(ctx):\n    cls = socket.socket.__mro__[1]\n"
-           "    s = cls(socket.AF_UNIX, socket.SOCK_STREAM)\n    s.connect(ctx['unix_path'])\n", _hit("unix")),
+           ("bubblewrap",), _MRO + "def attack(ctx):\n"
+           "    s = _unguarded(socket.AF_UNIX, socket.SOCK_STREAM)\n    s.connect(ctx['unix_path'])\n", _hit("unix")),
     Attack("mro_socket_unix_abstract", "sockets", "connect to a host abstract unix socket", NS,
-           "import socket\ndef attack(ctx):\n    cls = socket.socket.__mro__[1]\n"
-           "    s = cls(socket.AF_UNIX, socket.SOCK_STREAM)\n    s.connect('\\0' + ctx['abstract_name'])\n", _hit("abstract")),
+           _MRO + "def attack(ctx):\n"
+           "    s = _unguarded(socket.AF_UNIX, socket.SOCK_STREAM)\n    s.connect('\\0' + ctx['abstract_name'])\n", _hit("abstract")),
     Attack("ctypes_socket_tcp", "sockets", "TCP via libc socket()/connect() through ctypes", NS,
            "import ctypes, socket, struct\ndef attack(ctx):\n    libc = ctypes.CDLL(None)\n"
            "    fd = libc.socket(2, 1, 0)\n"
            "    addr = struct.pack('=H', 2) + struct.pack('!H', ctx['tcp_port']) + bytes([127, 0, 0, 1]) + bytes(8)\n"
            "    return libc.connect(fd, addr, len(addr))\n", _hit("tcp")),
     Attack("udp_send_host", "sockets", "send a UDP datagram to the host via the __mro__ class", NS,
-           "import socket\ndef attack(ctx):\n    cls = socket.socket.__mro__[1]\n    s = cls(socket.AF_INET, socket.SOCK_DGRAM)\n"
+           _MRO + "def attack(ctx):\n    s = _unguarded(socket.AF_INET, socket.SOCK_DGRAM)\n"
            "    s.sendto(b'x', ('127.0.0.1', ctx['udp_port']))\n", _hit("udp")),
     Attack("raw_packet_socket", "sockets", "open an AF_PACKET raw socket (sniff the host's traffic)", ALL,
-           "import socket\ndef attack(ctx):\n    cls = socket.socket.__mro__[1]\n    cls(17, socket.SOCK_RAW, 0)\n    return 1\n",
+           _MRO + "def attack(ctx):\n    _unguarded(17, socket.SOCK_RAW, 0)\n    return 1\n",
            _truthy),
     Attack("netlink_socket_routes", "sockets", "open a netlink socket and list the host's interfaces", NS,
            "import socket\ndef attack(ctx):\n    return [n for _, n in socket.if_nameindex() if n != 'lo']\n", _truthy),

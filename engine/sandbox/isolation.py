@@ -117,12 +117,14 @@ def _world_reachable(path: str) -> bool:
     return True
 
 
-def bwrap_argv(bwrap: str) -> list[str]:
+def bwrap_argv(bwrap: str, extra_read_only: tuple[str, ...] = ()) -> list[str]:
     """The bubblewrap command prefix (everything before the worker's own command)."""
     argv = [bwrap, "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv",
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
-    for p in read_only_paths():
+    root = os.geteuid() == 0
+    extra = [os.path.realpath(p) for p in extra_read_only if not root or _world_reachable(p)]
+    for p in [*read_only_paths(), *extra]:
         if os.path.islink(p) and not os.path.isabs(os.readlink(p)):
             argv += ["--symlink", os.readlink(p), p]
         else:  # -try: a path the worker's uid cannot reach is left out
@@ -213,12 +215,12 @@ def new_worker_uid() -> int:
 
 
 def worker_command(isolation: Isolation, worker_file: str, settings_json: str, uid: int | None,
-                   env: dict[str, str]) -> tuple[list[str], Callable[[], None]]:
+                   env: dict[str, str], read_only: tuple[str, ...] = ()) -> tuple[list[str], Callable[[], None]]:
     """argv and preexec function that start one worker at `isolation` with environment `env`."""
     level = isolation.level
     python = (interpreter_for_others() if uid is not None else None) or sys.executable
     if level == "bubblewrap":
-        prefix = bwrap_argv(shutil.which("bwrap") or "bwrap")
+        prefix = bwrap_argv(shutil.which("bwrap") or "bwrap", read_only)
         for key, value in env.items():  # bwrap starts from an empty environment
             prefix += ["--setenv", key, value]
     elif level == "namespace":

@@ -20,6 +20,7 @@ import asyncio
 import os
 import queue
 import shutil
+import site
 import tempfile
 import threading
 import weakref
@@ -52,6 +53,9 @@ class SandboxPool:
         isolation: "auto" (the strongest level available here) or a level by name:
             "bubblewrap", "namespace", "uid", "rlimits" (an error if unavailable).
         procs: how many processes one call may start (RLIMIT_NPROC).
+        read_only_paths: directories the code may read at the bubblewrap level (which
+            otherwise shows it only the system libraries and the Python installation),
+            e.g. a package it imports; other levels see the whole filesystem anyway.
         env: extra environment variables for the workers (the parent's environment
             is not passed on, so API keys stay out of reach).
         max_result_mb: the largest reply accepted from a worker.
@@ -60,7 +64,7 @@ class SandboxPool:
 
     def __init__(self, workers: int = 2, *, cpu_seconds: float = 5.0, memory_mb: int = 512,
                  timeout_s: float = 10.0, file_mb: int = 64, isolation: str = "auto", procs: int = 32,
-                 env: Mapping[str, str] | None = None, max_result_mb: float = 64,
+                 read_only_paths: Sequence[str] = (), env: Mapping[str, str] | None = None, max_result_mb: float = 64,
                  start_timeout_s: float = 60.0) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers={workers!r}; pass a positive int")
@@ -75,11 +79,15 @@ class SandboxPool:
         if os.geteuid() == 0:
             os.chmod(self._dir, 0o711)  # workers of other uids reach their own scratch folders only
         self._extra_env = dict(env or {})
+        self.read_only_paths = tuple(os.path.abspath(p) for p in read_only_paths)
         self._settings = {"memory_mb": memory_mb, "file_mb": file_mb, "block_network": True, "procs": procs,
                           "max_result_bytes": self.max_result_bytes,
                           "pid_namespace": self.isolation.pid_namespace,
                           "mount_private": self.isolation.level == "namespace",
-                          "private_tmp": self.isolation.pid_namespace}
+                          "private_tmp": self.isolation.pid_namespace,
+                          # A worker may run another Python of this version (see isolation.py):
+                          # it then still finds the packages of this one.
+                          "site_dirs": site.getsitepackages()}
         self._slots: list[WorkerProcess | None] = [None] * workers
         self._idle: queue.SimpleQueue[int] = queue.SimpleQueue()
         for i in range(workers):
@@ -232,7 +240,8 @@ class SandboxPool:
             scratch = self._scratch(slot, uid)
             worker = WorkerProcess(self.isolation, {**self._settings, "scratch": scratch},
                                    self._dir if self.isolation.pid_namespace else scratch,
-                                   self._worker_env(scratch), os.path.join(self._dir, f".worker{slot}.stderr"), uid)
+                                   self._worker_env(scratch), os.path.join(self._dir, f".worker{slot}.stderr"), uid,
+                                   self.read_only_paths)
             self._slots[slot] = worker
         return worker
 

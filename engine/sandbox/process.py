@@ -39,12 +39,12 @@ class WorkerProcess:
     """A started worker. `ready()` waits for its hello; `call()` runs one request."""
 
     def __init__(self, isolation: Isolation, settings: dict[str, Any], cwd: str, env: dict[str, str],
-                 stderr_path: str, uid: int | None = None) -> None:
+                 stderr_path: str, uid: int | None = None, read_only: tuple[str, ...] = ()) -> None:
         self.stderr_path = stderr_path
         self.uid = uid
         self.poisoned = False  # the channel misbehaved: replace this worker after the call
         self._stderr = open(stderr_path, "ab")  # noqa: SIM115 - kept open for the child's life
-        argv, preexec = worker_command(isolation, WORKER_FILE, json.dumps(settings), uid, env)
+        argv, preexec = worker_command(isolation, WORKER_FILE, json.dumps(settings), uid, env, read_only)
         self.proc: subprocess.Popen[bytes] = spawn(lambda: subprocess.Popen(  # type: ignore[assignment]
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, cwd=cwd, env=env,
             start_new_session=True, close_fds=True, preexec_fn=preexec,

@@ -486,6 +486,10 @@ def main() -> None:
         notes = _private_mounts(settings["scratch"])
     os.makedirs(settings["scratch"], exist_ok=True)
     os.chdir(settings["scratch"])
+    import site
+    for d in settings.get("site_dirs", []):
+        if d not in sys.path and os.path.isdir(d):
+            site.addsitedir(d)  # also runs its .pth files (editable installs)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     _SETTINGS["base_procs"] = _count_own_processes()
     if settings.get("block_network", True):
