@@ -4,8 +4,9 @@ Measured side by side in one run, on one machine: a plain in-process call, the
 `InProcessRunner`, the old pool (`legacy_sandbox`, one warm worker that runs every
 call itself: the baseline), and `SandboxPool` at every isolation level this machine
 reaches (each call in a child forked for it, then killed with all it started).
-Also reported: the floor that forking alone costs here (a bare fork/exit/wait
-cycle of a Python process), which explains most of the per-call overhead.
+Also reported: the floor that forking alone costs here, a bare fork/exit/wait cycle
+of this (large) process and of a fresh `python -I` the size of a worker: the price
+of one child per call, which is most of the per-call overhead.
 Medians over `repeats` repetitions of `calls` calls; the levels and the baseline are
 interleaved repetition by repetition, so a load change hits them alike.
 """
@@ -44,6 +45,28 @@ def _fork_floor_us(n: int) -> float:
     return (time.perf_counter() - t) / n * 1e6
 
 
+_LEAN_FLOOR = """
+import os, socket, sys, time
+n = int(sys.argv[1])
+t = time.perf_counter()
+for _ in range(n):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+print((time.perf_counter() - t) / n * 1e6)
+"""
+
+
+def _lean_fork_floor_us(n: int) -> float:
+    """The same cycle in a fresh `python -I` about the size of a sandbox worker."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-I", "-c", _LEAN_FLOOR, str(n)], capture_output=True, text=True,
+                         check=True)
+    return float(out.stdout.strip())
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     """Measure; `quick` uses fewer calls and repetitions (a smoke run for tests)."""
     calls, repeats = (20, 3) if quick else (300, 7)
@@ -54,7 +77,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     levels = [lvl for lvl, why in available().items() if why is None]
     pools: dict[str, Any] = {"old_pool": LegacyPool(workers=1)}
     pools.update({lvl: SandboxPool(workers=1, isolation=lvl) for lvl in levels})
-    times: dict[str, list[float]] = {name: [] for name in ["direct", "in_process_runner", "fork_floor", *pools]}
+    times: dict[str, list[float]] = {name: [] for name in ["direct", "in_process_runner", "fork_floor",
+                                                           "lean_fork_floor", *pools]}
     first_ms: dict[str, float] = {}
     try:
         for name, pool in pools.items():
@@ -65,6 +89,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             times["direct"].append(_per_call_us(lambda: step(*ARGS), calls))
             times["in_process_runner"].append(_per_call_us(lambda: runner.run(SOURCE, "step", ARGS).unwrap(), calls))
             times["fork_floor"].append(_fork_floor_us(calls))
+            times["lean_fork_floor"].append(_lean_fork_floor_us(calls))
             for name, pool in pools.items():
                 times[name].append(_per_call_us(lambda p=pool: p.run(SOURCE, "step", ARGS).unwrap(), calls))
         default = SandboxPool(workers=1).level
@@ -85,9 +110,10 @@ def run(quick: bool = False) -> dict[str, Any]:
         "direct_call_us": round(med["direct"], 3),
         "in_process_runner_us": round(med["in_process_runner"], 2),
         "fork_floor_us": round(med["fork_floor"], 1),
+        "lean_fork_floor_us": round(med["lean_fork_floor"], 1),
         "old_pool_run_us": round(old, 1),
         "old_pool_run_us_all": [round(x, 1) for x in times["old_pool"]],
         "levels": per_level,
         "default_ratio_to_old_pool": per_level[default]["ratio_to_old_pool"],
-        "default_over_fork_floor_us": round(med[default] - med["fork_floor"], 1),
+        "default_over_lean_fork_floor_us": round(med[default] - med["lean_fork_floor"], 1),
     }

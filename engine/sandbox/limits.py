@@ -1,11 +1,11 @@
-"""Resource limits of a sandbox pool, validated up front, and the network options.
+"""Resource limits of a sandbox pool, validated up front.
 
-CPU time and memory are enforced by the kernel through `resource.setrlimit` in the
-worker (RLIMIT_CPU, counted in whole seconds, and RLIMIT_AS, the address space);
-the wall-clock timeout is enforced by the parent, which kills the worker. Network
-access is blocked by a guard inside Python (socket entry points raise) and, where
-the system allows unprivileged user namespaces, also by running the worker in an
-empty network namespace (see `isolation.py` for the levels).
+CPU time, memory, file size and process count are enforced by the kernel through
+`resource.setrlimit` in each call's child (RLIMIT_CPU, counted in whole seconds,
+RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NPROC, soft = hard so the code cannot raise them);
+the wall-clock timeout is enforced by the worker, which kills the call, with the
+parent as a backstop. Network and filesystem isolation depend on the level (see
+`isolation.py`).
 """
 
 from __future__ import annotations

@@ -61,6 +61,9 @@ class WorkerProcess:
         if not isinstance(hello, dict) or not hello.get("ready"):
             self.kill()
             raise WorkerLost("crash", f"the worker sent {hello!r:.200} instead of its hello")
+        if hello.get("notes"):  # the level's set-up failed: refuse to run weaker than announced
+            self.kill()
+            raise WorkerLost("crash", f"the worker could not set up its isolation: {hello['notes']}")
         self.limits = hello.get("limits", {})
 
     def call(self, request: dict[str, Any], timeout_s: float, max_bytes: int) -> dict[str, Any]:
