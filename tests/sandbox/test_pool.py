@@ -152,3 +152,21 @@ def test_benchmark_reports_every_available_level_beside_the_old_pool():
     assert out["old_pool_run_us"] > out["direct_call_us"] > 0
     for figures in out["levels"].values():
         assert figures["run_us"] > 0 and len(figures["run_us_all"]) == out["repeats"]
+
+
+def test_isolation_level_is_the_strongest_available_and_reported():
+    from undertow.engine.sandbox import LEVELS, available, choose
+
+    reasons = available()
+    assert reasons["rlimits"] is None  # always there
+    strongest = next(level for level in LEVELS if reasons[level] is None)
+    assert choose("auto").level == strongest
+    with SandboxPool(workers=1, isolation="rlimits") as p:
+        assert p.level == "rlimits" and "isolation=rlimits" in repr(p)
+        assert p.run(DOUBLE, "double", [2]).value == 4
+    for level, why in reasons.items():
+        if why is not None:
+            with pytest.raises(RuntimeError, match=f"isolation='{level}' is not available here"):
+                SandboxPool(isolation=level)
+    with pytest.raises(ValueError, match="isolation='off' is not one of"):
+        choose("off")
