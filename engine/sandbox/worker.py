@@ -388,15 +388,28 @@ class _Child:
             _child(req_r, res_w)
         os.close(req_r)
         os.close(res_w)
-        self.pidfd = os.pidfd_open(self.pid)
+        try:
+            self.pidfd: int | None = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):  # Linux before 5.3: poll the child instead
+            self.pidfd = None
+
+    def exited(self) -> bool:
+        if self.pidfd is not None:
+            return bool(select.select([self.pidfd], [], [], 0)[0])
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+        except OSError:
+            return True
 
     def alive(self) -> bool:
-        return not select.select([self.pidfd], [], [], 0)[0]
+        return not self.exited()
 
     def discard(self) -> None:
         for fd in (self.req_w, self.res_r, self.pidfd):
             try:
-                os.close(fd)
+                if fd is not None:
+                    os.close(fd)
             except OSError:
                 pass
 
@@ -418,11 +431,19 @@ def _run_call(request: dict[str, Any], child: _Child) -> tuple[dict[str, Any], i
     buf, need, status, exited = bytearray(), wire.HEADER_SIZE, "", False
     while not status:
         left = deadline - time.monotonic()
-        ready = select.select([r, pidfd], [], [], left)[0] if left > 0 else []
+        watch = [r] if pidfd is None else [r, pidfd]
+        wait = left if pidfd is not None else min(left, 0.01)
+        ready = select.select(watch, [], [], wait)[0] if left > 0 else []
+        if pidfd is None and not ready and left > 0.01:
+            if child.exited():
+                ready = [r]
+                exited = True
+            else:
+                continue
         if not ready:
             status = "timeout"
             break
-        exited = exited or pidfd in ready
+        exited = exited or (pidfd is not None and pidfd in ready)
         while True:
             try:
                 chunk = os.read(r, 1 << 20)
