@@ -13,6 +13,7 @@ atomically; loading validates everything before it changes anything.
 from __future__ import annotations
 
 import json
+import re
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,6 +104,10 @@ class Module:
         if not text.strip():
             raise StateError(f"{path} is empty, not a saved module; nothing was loaded. Pass a file "
                              "written by Module.save()")
+        depth = json_depth(text)
+        if depth > MAX_LOAD_DEPTH:
+            raise StateError(f"{path} nests values {depth} levels deep; module files hold at most "
+                             f"{MAX_LOAD_DEPTH} (a file saved by `save` never comes close): it was not made by undertow")
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -126,6 +131,23 @@ class Module:
                     f"{params[name].kind!r} here; the file belongs to a different module definition"
                 )
         self.load_state_dict({name: e["value"] for name, e in entries.items()})
+
+
+MAX_LOAD_DEPTH = 100
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def json_depth(text: str) -> int:
+    """How deeply the arrays and objects of JSON `text` nest (strings skipped); linear time."""
+    depth = deepest = 0
+    for m in _JSON_TOKENS.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
 
 
 def _copy(v: Any) -> Any:

@@ -15,7 +15,10 @@ parents instead.
 
 With `trainable=True` the function's source becomes a `code` parameter
 (`fn.code`); when an optimizer changes it, the next call compiles and runs the new
-code, in this process: the user opted in by marking their own function trainable.
+code. Only the decorated function's own source runs in this process. Any other
+value (proposed by an optimizer, loaded from a file) is untrusted and runs in the
+sandbox (`undertow.engine.sandbox.shared_pool()`, or the `executor` given) unless
+the user opts in to in-process execution with `executor="inprocess"`.
 On a method, each instance (and each copy of one) owns its code parameter,
 initialised from the class's source; `shared=True` keeps one parameter on the class
 for every instance.
@@ -52,6 +55,7 @@ _new_state = tuple.__new__  # builds a TraceState without NamedTuple's Python-le
 #: Instance attribute holding the per-instance copies of trainable methods.
 METHODS_ATTR = "_undertow_methods"
 HIDDEN_MODES = ("error", "record")
+INPROCESS = "inprocess"  # executor= value that opts in to running untrusted code in this process
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,10 +105,17 @@ class TracedFunction:
             )
             self._compiled_version = self.code.version
         self.executor = executor
+        # The one source that may run in this process without an opt-in: the function's own.
+        self._own_source = self.code.value if self.code is not None else None
+        self._is_method = next(iter(inspect.signature(fn).parameters), None) in ("self", "cls")
         if executor is not None:
             if self.code is None:
                 raise ValueError(f"{fn.__qualname__}: executor= runs a code parameter; add trainable=True")
-            self._compiled_version = -1  # the first call builds the sandboxed forward
+            if isinstance(executor, str) and executor != INPROCESS:
+                raise ValueError(f"{fn.__qualname__}: executor={executor!r}; pass an executor object "
+                                 f"(e.g. a SandboxPool) or executor={INPROCESS!r} to run untrusted code here")
+            if executor != INPROCESS:
+                self._compiled_version = -1  # the first call builds the sandboxed forward
 
     def _current(self) -> Callable[..., Any]:
         code = self.code
@@ -112,13 +123,32 @@ class TracedFunction:
             filename = f"{TRAINABLE_PREFIX} {self._fn.__qualname__} v{code.version}>"
             self.op.code_files = self.op.code_files | {filename}
             self._compiled_version = code.version
-            if self.executor is not None:
-                from undertow.engine.sandbox import sandboxed
-
-                self.op.forward = sandboxed(self._fn.__name__, code._value, self.executor, filename=filename)
-            else:
+            if self.executor == INPROCESS or (self.executor is None and code._value == self._own_source):
                 self.op.forward = compile_function(code._value, self._fn.__name__, self._fn.__globals__, filename)
+            else:
+                self.op.forward = self._sandboxed(code._value, filename)
         return self.op.forward
+
+    def _sandboxed(self, source: str, filename: str) -> Callable[..., Any]:
+        """`source` run by the executor (default: the shared sandbox pool), never in this process.
+
+        A method's instance is not plain data and stays here: the sandboxed code gets
+        None for `self`/`cls` (code that needs the instance needs executor="inprocess").
+        """
+        from undertow.engine.sandbox import sandboxed, shared_pool
+
+        run = sandboxed(self._fn.__name__, source, self.executor if self.executor is not None else shared_pool(),
+                        filename=filename)
+        if not self._is_method:
+            return run
+        if self.is_async:
+            async def amethod(instance: Any, *args: Any, **kwargs: Any) -> Any:
+                return await run(None, *args, **kwargs)
+            return amethod
+
+        def method(instance: Any, *args: Any, **kwargs: Any) -> Any:
+            return run(None, *args, **kwargs)
+        return method
 
     def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Node], list[Any], dict[str, Any]]:
         parents: list[Node] = []
@@ -289,9 +319,13 @@ def op(fn: Callable[..., Any] | None = None, *, name: str | None = None, trainab
         backward: a local backward rule `(g, out, *args) -> grads`, one per
             positional argument, so numeric gradients can pass through the call.
         description: documentation shown to optimizers (default: the docstring).
-        executor: with trainable=True, run the code parameter's value there, e.g. a
-            `undertow.engine.sandbox.SandboxPool` (arguments and results must be plain
-            data); a failure becomes an error node at the failing line. Default: in-process.
+        executor: with trainable=True, where a code value other than the function's
+            own source runs: an executor such as `undertow.engine.sandbox.SandboxPool`
+            (arguments and results must be plain data; a failure becomes an error node
+            at the failing line). Default: the process-wide sandbox pool. Pass
+            "inprocess" to run such code in this process, with no isolation at all: it
+            can then read your files and keys, use the network and kill this process;
+            only do so for code you trust.
         hidden: what a read of a node the body was not given does: "error" (default,
             `HiddenDependencyError` naming the node) or "record" (the node becomes an
             extra parent of the call, so feedback reaches it).

@@ -33,10 +33,70 @@ def _kind(n: Node) -> str:
 
 
 def short(value: object, limit: int = 40) -> str:
-    """A one-line preview of a value, cut to `limit` characters."""
-    text = repr(value) if not isinstance(value, str) else value
+    """A one-line preview of a value, cut to `limit` characters.
+
+    Its cost is bounded by `limit`, not by the value: containers are walked only until
+    the preview is full, so huge, deep, cyclic or shared-subtree values (`a = [a, a]`
+    repeated) preview as fast as small ones.
+    """
+    text = value[: limit * 4 + 16] if isinstance(value, str) else bounded_repr(value, limit * 4 + 16)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_OPEN = {list: ("[", "]"), tuple: ("(", ")"), set: ("{", "}"), frozenset: ("frozenset({", "})"), dict: ("{", "}")}
+
+
+def bounded_repr(value: object, budget: int) -> str:
+    """`repr(value)` for plain containers, but stopping after about `budget` characters."""
+    out: list[str] = []
+    size = 0
+    # A stack of pending pieces: strings to emit, or values to expand.
+    stack: list[tuple[bool, object]] = [(False, value)]
+    active: set[int] = set()
+    while stack and size <= budget:
+        is_text, item = stack.pop()
+        if is_text:
+            if isinstance(item, int):      # leaving a container
+                active.discard(item)
+                continue
+            piece = str(item)
+        elif type(item) in _OPEN and not (type(item) in (set, frozenset) and not item):  # type: ignore[truthy-bool]
+            if id(item) in active:
+                piece = "[...]" if type(item) is list else "{...}"
+            else:
+                opener, closer = _OPEN[type(item)]
+                active.add(id(item))
+                pending: list[tuple[bool, object]] = [(True, closer), (True, id(item))]
+                entries = item.items() if type(item) is dict else item  # type: ignore[attr-defined]
+                children: list[tuple[bool, object]] = []
+                for i, entry in enumerate(entries):  # type: ignore[arg-type]
+                    if i:
+                        children.append((True, ", "))
+                    if type(item) is dict:
+                        k, v = entry
+                        children += [(False, k), (True, ": "), (False, v)]
+                    else:
+                        children.append((False, entry))
+                    if len(children) > budget:
+                        children.append((True, ", ..."))
+                        break
+                if type(item) is tuple and len(item) == 1:  # type: ignore[arg-type]
+                    children.append((True, ","))
+                stack += pending
+                stack += reversed(children)
+                piece = opener
+        else:
+            try:
+                piece = repr(item)
+            except Exception as exc:  # noqa: BLE001 - a preview must not fail
+                piece = f"<unprintable {type(item).__name__}: {type(exc).__name__}>"
+            if len(piece) > budget:
+                piece = piece[:budget]
+        out.append(piece)
+        size += len(piece)
+    text = "".join(out)
+    return text if not stack else text + "…"
 
 
 def to_networkx(outputs: Node | Sequence[Node]) -> nx.DiGraph:

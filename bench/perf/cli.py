@@ -61,7 +61,7 @@ def perf_tasks(quick: bool = typer.Option(False, help="A few hundred items inste
 
 @perf_app.command("sandbox")
 def perf_sandbox(quick: bool = typer.Option(False, help="Fewer calls.")) -> None:
-    """Sandbox: per-call overhead of the worker pool vs an in-process call, restart cost."""
-    from undertow.engine.sandbox.perf import run
+    """Sandbox: per-call cost at each isolation level, side by side with the old pool and a bare fork."""
+    from undertow.bench.perf.sandbox import run
 
     emit(run(quick=quick))

@@ -8,6 +8,7 @@ scheduler's) plugs in by implementing those two methods over a shared folder.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
@@ -27,9 +28,23 @@ class InlineExecutor(Executor):
         return future
 
 
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: SIGKILL this process when the runner dies (even by SIGKILL)."""
+    from undertow.engine.sandbox.isolation import die_with_parent
+
+    die_with_parent()
+    if os.getppid() != parent:  # the runner died before the line above took effect
+        os._exit(1)
+
+
 def make_executor(workers: int) -> Executor:
-    """Local processes for `workers` > 1 (forked, so start-up is cheap), else inline."""
+    """Local processes for `workers` > 1 (forked, so start-up is cheap), else inline.
+
+    The processes die with the runner (PR_SET_PDEATHSIG): a killed `undertow bench
+    run` leaves none behind to keep advancing checkpoints beside a later resume.
+    """
     if workers <= 1:
         return InlineExecutor()
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
+                               initargs=(os.getpid(),))

@@ -9,8 +9,12 @@ records go to `out/results.jsonl`.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +134,45 @@ def _status(out: Path, spec: RunSpec) -> dict[str, Any]:
 
 def _execute(out: Path, config: RunConfig, *, console: Console | None,
              executor: Executor | None) -> Outcome:
+    with run_lock(out):
+        return _execute_locked(out, config, console=console, executor=executor)
+
+
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def run_lock(out: Path, wait_s: float = 5.0) -> Iterator[None]:
+    """Hold the run folder's lock; BenchError if another live process holds it.
+
+    An advisory `flock` on `out/.lock`: the kernel drops it when every process holding
+    it (the runner and its forked workers) has exited, so a killed run never leaves a
+    stale lock, and a resume can never write beside a run that is still alive.
+    """
+    path = out / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_s  # processes being killed release it within moments
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            raise BenchError(f"{out} is in use by a live `undertow bench` process (pid {holder}); wait for it "
+                             "to finish or stop it, then resume") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
+                    executor: Executor | None) -> Outcome:
     console = console or Console()
     outcome = Outcome(out)
     todo = [r for r in config.runs if _status(out, r).get("status") != "done"]

@@ -1,23 +1,17 @@
-"""Resource limits of a sandbox pool, validated up front, and the network options.
+"""Resource limits of a sandbox pool, validated up front.
 
-CPU time and memory are enforced by the kernel through `resource.setrlimit` in the
-worker (RLIMIT_CPU, counted in whole seconds, and RLIMIT_AS, the address space);
-the wall-clock timeout is enforced by the parent, which kills the worker. Network
-access is blocked by a guard inside Python (socket entry points raise) and, where
-the system allows unprivileged user namespaces, also by running the worker in an
-empty network namespace (`unshare --net`).
+CPU time, memory, file size and process count are enforced by the kernel through
+`resource.setrlimit` in each call's child (RLIMIT_CPU, counted in whole seconds,
+RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NPROC, soft = hard so the code cannot raise them);
+the wall-clock timeout is enforced by the worker, which kills the call, with the
+parent as a backstop. Network and filesystem isolation depend on the level (see
+`isolation.py`).
 """
 
 from __future__ import annotations
 
-import functools
 import math
-import shutil
-import subprocess
 from dataclasses import dataclass
-
-NETWORK_MODES = ("auto", "guard", "namespace")
-
 
 @dataclass(frozen=True)
 class Limits:
@@ -48,31 +42,3 @@ class Limits:
                 raise ValueError(f"{name}={value!r} is too small; the interpreter alone needs "
                                  f"about 30 MB, so pass at least {low}" if name == "memory_mb"
                                  else f"{name}={value!r} is too small; pass at least {low}")
-
-
-@functools.lru_cache(maxsize=1)
-def namespace_available() -> bool:
-    """Whether `unshare --net --map-root-user` works here (probed once, cached)."""
-    exe = shutil.which("unshare")
-    if exe is None:
-        return False
-    try:
-        done = subprocess.run([exe, "--net", "--map-root-user", "true"], check=False,
-                              capture_output=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0
-
-
-def network_prefix(mode: str) -> list[str]:
-    """The command prefix that isolates the network for `mode` (empty for the guard alone)."""
-    if mode not in NETWORK_MODES:
-        raise ValueError(f"network={mode!r} is not one of {', '.join(NETWORK_MODES)}")
-    if mode == "guard":
-        return []
-    if namespace_available():
-        return [shutil.which("unshare") or "unshare", "--net", "--map-root-user"]
-    if mode == "namespace":
-        raise RuntimeError("network='namespace' needs `unshare --net --map-root-user` (util-linux and "
-                           "unprivileged user namespaces); use network='auto' to fall back to the guard")
-    return []

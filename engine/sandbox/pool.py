@@ -6,11 +6,12 @@
         res.unwrap()     # 42, or SandboxError for a failed call
 
 Each worker is a fresh interpreter (`python -I`, a minimal environment without the
-parent's secrets, its own working directory) that applies its limits before any
-user code runs. Calls are thread-safe: each takes an idle worker, or waits for one.
-A worker that times out or dies is killed (with its process group) and replaced at
-once; the failed call comes back as a `SandboxResult` whose `error.kind` says what
-happened, and the other workers are untouched.
+parent's secrets, its own scratch directory) started at the strongest isolation
+level available (`pool.isolation`, see `isolation.py`); it runs every call in a
+child forked for that call, under limits, and kills everything the call started
+before taking the next one. Calls are thread-safe: each takes an idle worker, or
+waits for one. A failed call comes back as a `SandboxResult` whose `error.kind`
+says what happened; a worker that dies or breaks the protocol is replaced.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncio
 import os
 import queue
 import shutil
+import site
 import tempfile
 import threading
 import weakref
@@ -26,7 +28,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 from undertow.engine.sandbox import wire
-from undertow.engine.sandbox.limits import Limits, network_prefix
+from undertow.engine.sandbox.isolation import Isolation, choose, new_worker_uid, worker_uid
+from undertow.engine.sandbox.limits import Limits
 from undertow.engine.sandbox.process import WorkerLost, WorkerProcess
 from undertow.engine.sandbox.result import (
     SandboxClosedError,
@@ -47,9 +50,12 @@ class SandboxPool:
         memory_mb: address space of each worker (RLIMIT_AS), interpreter included.
         timeout_s: wall-clock time one call may take; then the worker is replaced.
         file_mb: the largest file a call may write (RLIMIT_FSIZE).
-        network: "auto" (an empty network namespace where `unshare` allows it, plus
-            the socket guard), "guard" (the socket guard alone), or "namespace"
-            (require the namespace).
+        isolation: "auto" (the strongest level available here) or a level by name:
+            "bubblewrap", "namespace", "uid", "rlimits" (an error if unavailable).
+        procs: how many processes one call may start (RLIMIT_NPROC).
+        read_only_paths: directories the code may read at the bubblewrap level (which
+            otherwise shows it only the system libraries and the Python installation),
+            e.g. a package it imports; other levels see the whole filesystem anyway.
         env: extra environment variables for the workers (the parent's environment
             is not passed on, so API keys stay out of reach).
         max_result_mb: the largest reply accepted from a worker.
@@ -57,24 +63,31 @@ class SandboxPool:
     """
 
     def __init__(self, workers: int = 2, *, cpu_seconds: float = 5.0, memory_mb: int = 512,
-                 timeout_s: float = 10.0, file_mb: int = 64, network: str = "auto",
-                 env: Mapping[str, str] | None = None, max_result_mb: float = 64,
+                 timeout_s: float = 10.0, file_mb: int = 64, isolation: str = "auto", procs: int = 32,
+                 read_only_paths: Sequence[str] = (), env: Mapping[str, str] | None = None, max_result_mb: float = 64,
                  start_timeout_s: float = 60.0) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers={workers!r}; pass a positive int")
         self.limits = Limits(cpu_seconds=cpu_seconds, memory_mb=memory_mb, timeout_s=timeout_s,
                              file_mb=file_mb)
-        self.network = network
-        self._prefix = network_prefix(network)
+        if isinstance(procs, bool) or not isinstance(procs, int) or procs < 1:
+            raise ValueError(f"procs={procs!r}; pass a positive int (processes one call may start)")
+        self.isolation: Isolation = choose(isolation)
         self.max_result_bytes = int(max_result_mb * 1024 * 1024)
         self.start_timeout_s = start_timeout_s
         self._dir = tempfile.mkdtemp(prefix="undertow-sandbox-")
-        self._env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
-        self._env.update({"HOME": self._dir, "TMPDIR": self._dir, "PYTHONDONTWRITEBYTECODE": "1",
-                          "PYTHONIOENCODING": "utf-8", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-                          "MKL_NUM_THREADS": "1"})
-        self._env.update(dict(env or {}))
-        self._settings = {"memory_mb": memory_mb, "file_mb": file_mb, "block_network": True}
+        if os.geteuid() == 0:
+            os.chmod(self._dir, 0o711)  # workers of other uids reach their own scratch folders only
+        self._extra_env = dict(env or {})
+        self.read_only_paths = tuple(os.path.abspath(p) for p in read_only_paths)
+        self._settings = {"memory_mb": memory_mb, "file_mb": file_mb, "block_network": True, "procs": procs,
+                          "max_result_bytes": self.max_result_bytes,
+                          "pid_namespace": self.isolation.pid_namespace,
+                          "mount_private": self.isolation.level == "namespace",
+                          "private_tmp": self.isolation.pid_namespace,
+                          # A worker may run another Python of this version (see isolation.py):
+                          # it then still finds the packages of this one.
+                          "site_dirs": site.getsitepackages()}
         self._slots: list[WorkerProcess | None] = [None] * workers
         self._idle: queue.SimpleQueue[int] = queue.SimpleQueue()
         for i in range(workers):
@@ -85,15 +98,34 @@ class SandboxPool:
         self.closed = False
         self._finalizer = weakref.finalize(self, _shutdown, self._slots, self._dir)
 
+    def _scratch(self, slot: int, uid: int | None) -> str:
+        """The worker's scratch directory (HOME, TMPDIR, cwd), wiped after every call."""
+        if self.isolation.pid_namespace:
+            return "/tmp"  # a private tmpfs inside the worker's own mount namespace
+        path = os.path.join(self._dir, f"worker{slot}")
+        os.makedirs(path, exist_ok=True)
+        if uid is not None:
+            os.chown(path, uid, uid)
+            os.chmod(path, 0o700)
+        return path
+
+    def _worker_env(self, scratch: str) -> dict[str, str]:
+        env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
+        env.update({"HOME": scratch, "TMPDIR": scratch, "PYTHONDONTWRITEBYTECODE": "1",
+                    "PYTHONIOENCODING": "utf-8", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                    "MKL_NUM_THREADS": "1"})
+        env.update(self._extra_env)
+        return env
+
     # -- public API -----------------------------------------------------------
     @property
     def workers(self) -> int:
         return len(self._slots)
 
     @property
-    def network_isolation(self) -> str:
-        """"namespace+guard" or "guard": what actually blocks the network here."""
-        return "namespace+guard" if self._prefix else "guard"
+    def level(self) -> str:
+        """The isolation level the workers run at (bubblewrap, namespace, uid, rlimits)."""
+        return self.isolation.level
 
     def start(self) -> SandboxPool:
         """Start every worker now (otherwise each starts on its first call)."""
@@ -132,7 +164,10 @@ class SandboxPool:
             worker = self._worker(slot)
             try:
                 worker.ready(self.start_timeout_s)
+                request["timeout_s"] = timeout
                 reply = worker.call(request, timeout, self.max_result_bytes)
+                if worker.poisoned:
+                    self._replace(slot)
             except WorkerLost as lost:
                 self._replace(slot)
                 return SandboxResult(ok=False, worker_pid=worker.pid, error=SandboxFailure(
@@ -161,7 +196,7 @@ class SandboxPool:
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{self.workers} workers"
         return (f"SandboxPool({state}, cpu_seconds={self.limits.cpu_seconds:g}, memory_mb={self.limits.memory_mb}, "
-                f"timeout_s={self.limits.timeout_s:g}, network={self.network_isolation})")
+                f"timeout_s={self.limits.timeout_s:g}, isolation={self.level})")
 
     # -- internals --------------------------------------------------------------
     def _request(self, source: str, function_name: str, args: Sequence[Any],
@@ -201,8 +236,12 @@ class SandboxPool:
                 worker.kill()
                 with self._lock:
                     self.restarts += 1
-            worker = WorkerProcess(self._prefix, self._settings, self._dir, self._env,
-                                   os.path.join(self._dir, f".worker{slot}.stderr"))
+            uid = new_worker_uid() if self.isolation.level == "uid" else worker_uid(self.isolation)
+            scratch = self._scratch(slot, uid)
+            worker = WorkerProcess(self.isolation, {**self._settings, "scratch": scratch},
+                                   self._dir if self.isolation.pid_namespace else scratch,
+                                   self._worker_env(scratch), os.path.join(self._dir, f".worker{slot}.stderr"), uid,
+                                   self.read_only_paths)
             self._slots[slot] = worker
         return worker
 

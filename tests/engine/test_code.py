@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from undertow.engine.sandbox import SandboxError
 from undertow.engine import (
     ErrorNode,
     InvalidValueError,
@@ -64,7 +65,9 @@ def test_compile_time_syntax_error_is_an_error_node_with_its_line():
         # Parses, but the compiler rejects `break` outside a loop.
         policy.code.value = "def policy(board, step=1):\n    x = board\n    break\n"
         node = capture(policy, Node(1))
-        assert isinstance(node, ErrorNode) and isinstance(node.exception, SyntaxError)
+        # New code is not the function's own: it ran (and failed to compile) in the sandbox.
+        assert isinstance(node, ErrorNode) and isinstance(node.exception, SandboxError)
+        assert node.exception.kind == "syntax" and "'break' outside loop" in str(node.exception)
         assert node.lineno == 3 and node.source_line.strip() == "break"
         assert policy.code in node.parents
     finally:
@@ -112,3 +115,61 @@ def test_trainable_code_can_run_in_a_sandbox_pool():
 
     with pytest.raises(ValueError, match="add trainable=True"):
         op(executor=object())(lambda x: x)
+
+
+SPY = "def {name}(board, step=1):\n    import os\n    return [os.getpid(), board + step]\n"
+
+
+def test_code_that_is_not_the_functions_own_runs_in_the_sandbox_by_default():
+    import os
+
+    @op(trainable=True)
+    def probe(board, step=1):
+        import os
+        return [os.getpid(), board + step]
+
+    assert probe(Node(1)).value == [os.getpid(), 2]       # its own source: in this process
+    probe.code.value = SPY.format(name="probe") + "# proposed\n"
+    pid, total = probe(Node(1)).value
+    assert pid != os.getpid() and total == 2              # anything else: in a sandbox worker
+
+
+def test_in_process_execution_is_an_explicit_opt_in():
+    import os
+
+    @op(trainable=True, executor="inprocess")
+    def probe(board, step=1):
+        return [0, board + step]
+
+    probe.code.value = SPY.format(name="probe")
+    assert probe(Node(1)).value == [os.getpid(), 2]
+    def other(x):
+        return x
+
+    with pytest.raises(ValueError, match="executor='sandbox'"):
+        op(trainable=True, executor="sandbox")(other)
+
+
+def test_compile_error_in_process_is_a_syntax_error_node():
+    @op(trainable=True, executor="inprocess")
+    def probe(board, step=1):
+        return board
+
+    probe.code.value = "def probe(board, step=1):\n    x = board\n    break\n"
+    node = capture(probe, Node(1))
+    assert isinstance(node, ErrorNode) and isinstance(node.exception, SyntaxError) and node.lineno == 3
+
+
+def test_a_trainable_methods_new_code_runs_sandboxed_without_the_instance():
+    import os
+
+    class Agent:
+        @op(trainable=True)
+        def act(self, x):
+            return x + 1
+
+    a = Agent()
+    assert a.act(Node(1)).value == 2
+    a.act.code.value = "def act(self, x):\n    import os\n    return [os.getpid(), self, x * 10]\n"
+    pid, seen_self, value = a.act(Node(2)).value
+    assert pid != os.getpid() and seen_self is None and value == 20

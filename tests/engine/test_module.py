@@ -115,3 +115,19 @@ def test_any_parameter_set_round_trips(tmp_path_factory, specs, data):
     dst = Bag([(k, {"text": "", "float": 0.0, "int": 0, "json": None}[k]) for k, _ in other])
     dst.load(path)
     assert dst.state_dict() == src.state_dict()
+
+
+def test_load_refuses_deep_nesting_with_a_clear_error(tmp_path):
+    from undertow.engine import Module, Parameter, StateError
+
+    class M(Module):
+        def __init__(self):
+            self.p = Parameter({"a": 1}, name="p")
+
+    m = M()
+    path = m.save(tmp_path / "m.json")
+    text = path.read_text().replace('"a": 1', '"a": ' + "[" * 100_000 + "]" * 100_000)
+    path.write_text(text)
+    with pytest.raises(StateError, match="levels deep"):
+        m.load(path)
+    assert m.p.value == {"a": 1}

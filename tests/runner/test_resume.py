@@ -114,3 +114,69 @@ def test_resume_after_a_crash_inside_a_step(tmp_path, quiet, monkeypatch):
     monkeypatch.setattr(ReasoningRun, "run_step", real)
     resumed = resume(tmp_path / "b", console=quiet, executor=InlineExecutor())
     assert _comparable(resumed.records) == _comparable(straight)
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (through /proc/<pid>/task/*/children)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                kids = [int(k) for k in (task / "children").read_text().split()]
+            except (OSError, ValueError):
+                continue
+            for k in kids:
+                if k not in found:
+                    found.add(k)
+                    todo.append(k)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_sigkill_of_the_runner_alone_leaves_no_process_and_resume_matches(tmp_path, quiet):
+    """Only the CLI process is killed (not its group): its workers must die with it, the
+    lock must refuse a resume while any of them lives, and the resumed results must
+    equal an uninterrupted run's."""
+    from undertow.bench.runner import BenchError
+    from undertow.bench.runner.runner import run_lock
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_cli(killed), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(s >= 3 for s in _steps(killed)):
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be killed; make it longer"
+    with pytest.raises(BenchError, match="in use by a live"):
+        with run_lock(killed, wait_s=0):
+            pass
+    family = _descendants(proc.pid)
+    assert len(family) >= 2  # the two bench worker processes (and any sandbox workers)
+    os.kill(proc.pid, signal.SIGKILL)  # the runner alone, mid-step
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(p) for p in family):
+        time.sleep(0.05)
+    assert not [p for p in family if _alive(p)], "processes outlived the killed runner"
+    steps_after = sorted(_steps(killed))
+    time.sleep(0.5)
+    assert sorted(_steps(killed)) == steps_after  # nothing advances a checkpoint any more
+
+    outcome = resume(killed, console=quiet, executor=InlineExecutor())
+    assert outcome.failed == {}
+    clean = tmp_path / "clean"
+    done = subprocess.run(_cli(clean), check=False, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert _comparable(collect(killed)) == _comparable(collect(clean))

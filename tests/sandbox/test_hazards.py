@@ -43,9 +43,8 @@ def test_hazard_is_a_clear_error_and_the_pool_survives(pool, name):
     with pytest.raises(SandboxError) as info:
         res.unwrap()
     assert info.value.kind == kind
-    # Only the worker that ran the hazard may have been replaced.
-    pids_after = pool.worker_pids()
-    assert sum(a != b for a, b in zip(pids_before, pids_after)) <= (1 if kind in ("crash", "timeout") else 0)
+    # Each call runs in a child of its own: the workers themselves survive every hazard.
+    assert pool.worker_pids() == pids_before
     assert_healthy(pool)
     # The parent is untouched: its own socket module was not patched.
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -69,13 +68,11 @@ def test_hazard_becomes_an_error_node_with_feedback(pool, name):
     assert_healthy(pool)
 
 
-def test_wall_clock_timeout_replaces_only_that_worker(pool):
+def test_wall_clock_timeout_kills_the_call_and_keeps_the_worker(pool):
     before = pool.worker_pids()
     restarts = pool.restarts
     res = pool.run("import time\ndef f():\n    time.sleep(30)\n", "f", [], timeout_s=0.5)
     assert res.error is not None and res.error.kind == "timeout"
     assert "timeout_s=0.5" in res.error.message
-    after = pool.worker_pids()
-    assert sum(a != b for a, b in zip(before, after)) == 1
-    assert pool.restarts == restarts + 1
+    assert pool.worker_pids() == before and pool.restarts == restarts
     assert_healthy(pool)

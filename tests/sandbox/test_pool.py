@@ -18,11 +18,23 @@ from undertow.engine.sandbox import (
 from .conftest import DOUBLE, assert_healthy
 
 
-def test_a_crash_restarts_the_worker(pool):
+def test_a_crashing_call_leaves_its_worker_running(pool):
     before = set(pool.worker_pids())
     restarts = pool.restarts
     res = pool.run("import os\ndef f():\n    os._exit(7)\n", "f", [])
     assert res.error is not None and res.error.kind == "crash" and res.worker_pid in before
+    assert "exited with code 7" in res.error.message
+    assert pool.restarts == restarts and set(pool.worker_pids()) == before
+    assert_healthy(pool)
+
+
+def test_a_dead_worker_is_replaced(pool):
+    before = set(pool.worker_pids())
+    restarts = pool.restarts
+    # The call kills its own worker (its parent): the result is a crash, the slot gets a new worker.
+    res = pool.run("import os, signal\ndef f():\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+                   "    import time; time.sleep(5)\n", "f", [])
+    assert res.error is not None and res.error.kind == "crash"
     assert pool.restarts == restarts + 1
     after = set(pool.worker_pids())
     assert res.worker_pid not in after and len(after - before) == 1
@@ -110,7 +122,7 @@ def test_sandboxed_callable(pool):
 
 
 @pytest.mark.parametrize("bad", [{"workers": 0}, {"cpu_seconds": 0}, {"memory_mb": 8}, {"timeout_s": "5"},
-                                 {"network": "off"}])
+                                 {"isolation": "off"}, {"procs": 0}])
 def test_bad_settings_are_refused_with_a_reason(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         SandboxPool(**bad)
@@ -131,9 +143,30 @@ def test_guarded_socket_is_still_a_class_and_asyncio_works(pool):
     assert res.ok and res.value == [1, "network access is disabled in the undert"]
 
 
-def test_benchmark_reports_overhead():
-    from undertow.engine.sandbox import perf
+def test_benchmark_reports_every_available_level_beside_the_old_pool():
+    from undertow.bench.perf import sandbox as perf
+    from undertow.engine.sandbox import available
 
     out = perf.run(quick=True)
-    assert out["pool_run_us"] > out["direct_call_us"] > 0
-    assert out["worker_first_call_ms"] > 0 and out["restart_after_crash_ms"] > 0
+    assert set(out["levels"]) == {lvl for lvl, why in available().items() if why is None}
+    assert out["old_pool_run_us"] > out["direct_call_us"] > 0
+    for figures in out["levels"].values():
+        assert figures["run_us"] > 0 and len(figures["run_us_all"]) == out["repeats"]
+
+
+def test_isolation_level_is_the_strongest_available_and_reported():
+    from undertow.engine.sandbox import LEVELS, available, choose
+
+    reasons = available()
+    assert reasons["rlimits"] is None  # always there
+    strongest = next(level for level in LEVELS if reasons[level] is None)
+    assert choose("auto").level == strongest
+    with SandboxPool(workers=1, isolation="rlimits") as p:
+        assert p.level == "rlimits" and "isolation=rlimits" in repr(p)
+        assert p.run(DOUBLE, "double", [2]).value == 4
+    for level, why in reasons.items():
+        if why is not None:
+            with pytest.raises(RuntimeError, match=f"isolation='{level}' is not available here"):
+                SandboxPool(isolation=level)
+    with pytest.raises(ValueError, match="isolation='off' is not one of"):
+        choose("off")
