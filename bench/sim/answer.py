@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from undertow.bench.sim.items import last_item, without_items
 from undertow.bench.sim.profile import ANSWER_FORMAT, Skill, TaskProfile
-from undertow.bench.sim.request import parse_format
+from undertow.bench.sim.request import Format, parse_format
 
 #: A needed skill that the prompt teaches is still misapplied this often.
 TAUGHT_SLIP = 0.05
@@ -42,7 +42,7 @@ def _needed(profile: TaskProfile, item: str) -> frozenset[str]:
 
 
 def answer(messages: Sequence[tuple[str, str]], profiles: Sequence[TaskProfile],
-           rng: random.Random, temperature: float) -> str | None:
+           rng: random.Random, temperature: float, fmt: Format | None = None) -> str | None:
     """The reply to a task item in `messages`, or None when no message holds an item."""
     found = None
     for _, content in reversed(messages):
@@ -68,7 +68,7 @@ def answer(messages: Sequence[tuple[str, str]], profiles: Sequence[TaskProfile],
     if rng.random() < BASE_SLIP * slip_scale:
         result = profile.slip(item.text, rng)
 
-    fmt = parse_format(prompt)
+    fmt = fmt if fmt is not None and fmt.kind != "plain" else parse_format(prompt)
     reasoning = profile.explain(item.text, result) if steps else ""
     if fmt.kind == "json":
         keys = fmt.keys or ["answer"]
@@ -80,6 +80,12 @@ def answer(messages: Sequence[tuple[str, str]], profiles: Sequence[TaskProfile],
         return json.dumps(obj)
     if fmt.kind == "tag":
         return f"{reasoning}\n<{fmt.tag}>{result}</{fmt.tag}>".strip()
+    if fmt.kind == "fields":
+        from undertow.bench.sim.render import render_fields
+
+        return render_fields(fmt, {k: result if k.lower() in _ANSWER_KEYS or k.lower() not in
+                                   _REASON_KEYS else (reasoning or "Evaluated directly.")
+                                   for k in fmt.keys})
     if ANSWER_FORMAT.name in taught:
         return f"{reasoning}\nAnswer: {result}".strip()
     if rng.random() < (CHATTY_STEPS if steps else CHATTY):

@@ -45,7 +45,7 @@ def test_request_parsers_accept_any_text(text: str) -> None:
     for v in parse_variables(text):
         assert isinstance(v.value, str) and v.name
     assert parse_blocks(text)
-    assert parse_format(text).kind in ("json", "tag", "plain")
+    assert parse_format(text).kind in ("json", "tag", "plain", "fields")
 
 
 @given(st.text(max_size=300), st.integers(0, 80))

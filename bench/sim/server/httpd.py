@@ -328,9 +328,16 @@ class _Handler(BaseHTTPRequestHandler):
         if (method, path) == ("GET", "/_undertow/health"):
             return self._json(200, {"ok": True})
         if (method, path) == ("GET", "/_undertow/stats"):
-            return self._json(200, server.stats.to_dict())
+            out = server.stats.to_dict()
+            sim_stats = getattr(server.responder, "stats", None)
+            if sim_stats is not None and hasattr(sim_stats, "to_dict"):
+                out["sim"] = sim_stats.to_dict()
+            return self._json(200, out)
         if (method, path) == ("POST", "/_undertow/stats/reset"):
             server.stats.reset()
+            sim_stats = getattr(server.responder, "stats", None)
+            if sim_stats is not None and hasattr(sim_stats, "reset"):
+                sim_stats.reset()
             return self._json(200, {"ok": True})
         if (method, path) == ("GET", "/_undertow/faults"):
             return self._json(200, server.schedule.snapshot())
