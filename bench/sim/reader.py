@@ -40,7 +40,7 @@ FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "objective function", "score", "reward", "assessment", "judgement",
                   "judgment", "verdict", "gradient", "result")),
     ("output", ("lm output", "output", "outputs", "prediction", "predicted", "response", "answer",
-                "reply", "generation", "completion", "got", "model answer")),
+                "generation", "completion", "got", "model answer")),
     ("input", ("lm input", "input", "inputs", "question", "query", "problem", "instance",
                "task input", "x", "q")),
 )
