@@ -106,6 +106,29 @@ def _expand_short(value: str, text: str) -> str:
     return m.group(0) if m else value
 
 
+_TRAILER = re.compile(r"\n\s*\n(?:respond|reply|return|write|answer|output)\b[^\n]*"
+                      r"(?:field|format|marker|json|tag)[^\n]*\s*\Z", re.IGNORECASE)
+_ATTEMPT = re.compile(r"(?:instruction|prompt|text|solution|candidate)\s*#?\s*(\d+)\s*:\s*(.*?)"
+                      r"(?=\s*(?:»|\[\d+\]|(?:instruction|prompt|text|solution|candidate|prefix|"
+                      r"resulting score|score)\s*#?\s*\d+\s*:|\Z))", re.IGNORECASE | re.DOTALL)
+_ATTEMPT_SCORE = re.compile(r"score\s*#?\s*(\d+)\s*:\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+def _cut_trailer(value: str) -> str:
+    """A value without a closing paragraph that tells the responder how to reply."""
+    return _TRAILER.sub("", value).strip()
+
+
+def _best_attempt(value: str) -> str:
+    """A list of scored attempts ("Instruction #2: ... Score #2: 50") -> the best one."""
+    attempts = {int(n): body.strip().strip("«»").strip() for n, body in _ATTEMPT.findall(value)}
+    scores = {int(n): float(x) for n, x in _ATTEMPT_SCORE.findall(value)}
+    scored = [(scores[n], n) for n in attempts if n in scores and attempts[n]]
+    if len(attempts) < 1 or not scored:
+        return value
+    return _cut_trailer(attempts[max(scored)[1]])
+
+
 class SimLLM:
     """A rule-based chat model that answers task items, proposes prompts, critiques and judges.
 
@@ -161,7 +184,7 @@ class SimLLM:
                 for m in _DSPY_INSTRUCTION.finditer(content):
                     variables.append(Variable(m.group(1), "text", m.group(2).strip()))
         for v in variables:
-            v.value = _expand_short(v.value, text)
+            v.value = _best_attempt(_cut_trailer(_expand_short(v.value, text)))
         instructions = strip_shown(strip_insights(text))
         fmt = schema_format(response_format) or parse_format(instructions)
         if is_curate_request(instructions, fmt):

@@ -187,8 +187,11 @@ class _Reader:
             self.read_plain(text[: marks[0].start()], role, msg, group, offset, depth)
             for i, m in enumerate(marks):
                 end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-                self.add_or_nest(m.group(1), text[m.end():end], role, msg, group,
-                                 offset + m.end(), depth)
+                body = text[m.end():end]
+                if i + 1 == len(marks):  # the closing "Respond with ..." paragraph
+                    body = re.sub(r"\n\s*\n(?:respond|reply|return)\b[^\n]*\s*\Z", "", body,
+                                  flags=re.IGNORECASE)
+                self.add_or_nest(m.group(1), body, role, msg, group, offset + m.end(), depth)
             return
         pos = 0
         rest = []

@@ -48,7 +48,8 @@ def render_proposal(fmt: Format, variables: Sequence[Variable], new_values: dict
     if fmt.kind == "fields":
         return render_fields(fmt, {k: (new_values.get(k, current[k]) if k in current else
                                        why if k.lower() in REASON_KEYS else
-                                       dict(new_values) if k.lower() in MAP_KEYS else main)
+                                       dict(new_values) if k.lower() in MAP_KEYS else
+                                       "Answer:" if "prefix" in k.lower() else main)
                                    for k in fmt.keys})
     return str(main)
 
