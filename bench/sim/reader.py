@@ -212,6 +212,8 @@ class _Reader:
     def add_or_nest(self, name: str, body: str, role: str, msg: int, group: int, start: int,
                     depth: int, attrs: str = "") -> None:
         w = words(name)
+        if body.strip()[:1] in ("[", "{") and self._json(body.strip(), role, msg, start, whole=True):
+            return
         nested = bool(_TAG.search(body) or _DSPY.search(body)
                       or len([m for m in _LABEL.finditer(body) if field_kind(m.group(1)) != "other"]) >= 2)
         if any(w == c or w.endswith(" " + c) or w.startswith(c + " ") for c in CONTAINERS) or \
@@ -248,13 +250,13 @@ class _Reader:
             if _is_definition(text[m.start(): m.start(1)], value_line):
                 heads.append((m.start(), eol if eol >= 0 else len(text), "", "skip"))
                 continue
-            heads.append((m.start(), m.end(), label, ""))
+            heads.append((m.start(), m.end(), label, "label"))
         heads.sort()
         # An unnamed label right at the start of a field's value is part of the value
         # ("#Feedback\nWrong: ..."), not a new field.
         kept: list[tuple[int, int, str, str]] = []
         for a, b, label, mark in heads:
-            if kept and not mark and field_kind(label) == "other" and kept[-1][2] \
+            if kept and mark == "label" and field_kind(label) == "other" and kept[-1][2] \
                     and not text[kept[-1][1]:a].strip():
                 continue
             kept.append((a, b, label, mark))
@@ -263,10 +265,18 @@ class _Reader:
             end = heads[i + 1][0] if i + 1 < len(heads) else len(text)
             if mark == "skip" or not label:
                 continue
+            eol = text.find("\n", b)
+            if mark == "label" and text[b: eol if eol >= 0 else end].strip():
+                # "Label: value" on one line runs to the end of its paragraph
+                blank = re.search(r"\n[ \t]*\n", text[b:end])
+                end = b + blank.start() if blank else end
             self.add(label, text[b:end], role, msg, group, offset + b)
 
-    def _json(self, text: str, role: str, msg: int, offset: int) -> None:
-        for start in [m.start() for m in re.finditer(r"[{\[]", text)][:50]:
+    def _json(self, text: str, role: str, msg: int, offset: int, whole: bool = False) -> int:
+        """Records from JSON objects (or lists of them) in `text`; how many were read."""
+        found = 0
+        starts = [0] if whole else [m.start() for m in re.finditer(r"[{\[]", text)][:50]
+        for start in starts:
             obj = _json_at(text, start)
             if obj is None:
                 continue
@@ -278,10 +288,12 @@ class _Reader:
                 if not any(field_kind(k) != "other" for k in keys):
                     continue
                 g = self.new_group()
+                found += 1
                 for k in keys:
                     v = o[k]
                     self.add(k, v if isinstance(v, str) else json.dumps(v), role, msg, g,
                              offset + start, i if isinstance(obj, list) else None)
+        return found
 
     def _tables(self, text: str, role: str, msg: int, offset: int) -> None:
         rows = [(m.start(), [c.strip() for c in m.group(1).split("|")])
@@ -337,8 +349,26 @@ def read_fields(messages: Sequence[tuple[str, str]]) -> list[Field]:
     for i, (role, content) in enumerate(messages):
         r.read(content, role, i)
     data_kinds = {f.kind for f in r.fields if f.role != "system"}
-    return [f for f in r.fields
-            if not (f.role == "system" and f.kind in data_kinds and f.kind != "other")]
+    fields = [f for f in r.fields
+              if not (f.role == "system" and f.kind in data_kinds and f.kind != "other")]
+    _runs(fields, r)
+    return fields
+
+
+def _runs(fields: list[Field], r: _Reader) -> None:
+    """Loose `Label:` fields written one example after another: each input starts a
+    record holding the output, expected and feedback fields that follow it."""
+    for msg in {f.msg for f in fields}:
+        loose = sorted((f for f in fields if f.msg == msg and f.group == -1 and f.index is None
+                        and f.kind != "other"), key=lambda f: f.start)
+        if sum(f.kind == "input" for f in loose) < 2:
+            continue
+        group = None
+        for f in loose:
+            if f.kind == "input":
+                group = r.new_group()
+            if group is not None:
+                f.group = group
 
 
 def code_links(messages: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
