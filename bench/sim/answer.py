@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from undertow.bench.sim.items import last_item, without_items
 from undertow.bench.sim.profile import ANSWER_FORMAT, Skill, TaskProfile
+from undertow.bench.sim.reader import read_fields
 from undertow.bench.sim.request import Format, parse_format
 
 #: A needed skill that the prompt teaches is still misapplied this often.
@@ -18,6 +20,10 @@ TAUGHT_SLIP = 0.05
 UNTAUGHT_LUCK = 0.15
 #: A careless mistake on any item, whatever the prompt.
 BASE_SLIP = 0.02
+#: A needed skill shown applied in the reasoning of a right demonstration (and not
+#: taught by an instruction) is misapplied this often: demonstrations teach, at a lower
+#: rate than an explicit instruction (docs/sim.md, "In-context examples").
+DEMO_SLIP = 0.4
 #: Without a format instruction, the answer is buried in a sentence this often
 #: (more often when the prompt asks for step-by-step reasoning).
 CHATTY = 0.35
@@ -52,8 +58,14 @@ def answer(messages: Sequence[tuple[str, str]], profiles: Sequence[TaskProfile],
     if found is None:
         return None
     profile, item = found
-    prompt = "\n".join(without_items(c, profile) for _, c in messages)
+    demos = demonstrations(messages, profile, item.text)
+    raw = "\n".join(c for _, c in messages)
+    for d in demos:  # a demonstration's reasoning is not an instruction
+        raw = raw.replace(d.text, " ")
+    prompt = without_items(raw, profile)
     taught = {s.name for s in profile.all_skills() if s.taught_by(prompt)}
+    shown = {s.name for d in demos if d.right for s in profile.all_skills()
+             if s.taught_by(without_items(d.text, profile))} - taught
     steps = STEP_BY_STEP.taught_by(prompt)
     heat = 1.0 + max(0.0, min(temperature, 2.0))
     slip_scale = heat * (0.5 if steps else 1.0)
@@ -61,15 +73,24 @@ def answer(messages: Sequence[tuple[str, str]], profiles: Sequence[TaskProfile],
     missing = set()
     for name in sorted(_needed(profile, item.text)):
         draw = rng.random()
-        if (name in taught and draw < TAUGHT_SLIP * slip_scale) or (
-                name not in taught and draw >= UNTAUGHT_LUCK):
+        if name in taught:
+            lost = draw < TAUGHT_SLIP * slip_scale
+        elif name in shown:
+            lost = draw < DEMO_SLIP * heat
+        else:
+            lost = draw >= UNTAUGHT_LUCK
+        if lost:
             missing.add(name)
     result = profile.answer_without(item.text, frozenset(missing))
     if rng.random() < BASE_SLIP * slip_scale:
         result = profile.slip(item.text, rng)
 
     fmt = fmt if fmt is not None and fmt.kind != "plain" else parse_format(prompt)
-    reasoning = profile.explain(item.text, result) if steps else ""
+    reasoning = ""
+    if steps:  # the reasoning names each needed skill the model applied
+        applied = [profile.skill(n) for n in sorted(_needed(profile, item.text) - missing)]
+        reasoning = " ".join([profile.explain(item.text, result)]
+                             + [f"Rule used: {s.fix}" for s in applied])
     if fmt.kind == "json":
         keys = fmt.keys or ["answer"]
         obj = {k: result if k.lower() in _ANSWER_KEYS else
@@ -91,3 +112,53 @@ def answer(messages: Sequence[tuple[str, str]], profiles: Sequence[TaskProfile],
     if rng.random() < (CHATTY_STEPS if steps else CHATTY):
         return f"{reasoning}\n{profile.verbose_template.format(answer=result)}".strip()
     return f"{reasoning}\n{result}".strip()
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A demonstration shown in the messages: its item, the text shown for it
+    (reasoning and answer) and whether that answer is right."""
+
+    item: str
+    text: str
+    right: bool
+
+
+def demonstrations(messages: Sequence[tuple[str, str]], profile: TaskProfile,
+                   asked: str) -> list[Demo]:
+    """Solved examples of `profile`'s task shown before the asked item: an assistant
+    message answering an earlier user message's item (chat few-shot), or the fields
+    that follow an input holding an item inside a message (`Input: ... Output: ...`)."""
+    out: list[Demo] = []
+    last_user_item: str | None = None
+    for role, content in messages:
+        if role == "assistant":
+            if last_user_item and last_user_item != asked and content.strip():
+                out.append(_demo(profile, last_user_item, content))
+            last_user_item = None
+            continue
+        found = profile.find_items(content)
+        last_user_item = found[-1].text if found else None
+    fields = [f for f in read_fields([(r, c) for r, c in messages if r != "assistant"])]
+    for msg in sorted({f.msg for f in fields}):
+        seq = sorted((f for f in fields if f.msg == msg), key=lambda f: f.start)
+        for k, f in enumerate(seq):
+            if f.kind != "input":
+                continue
+            items = profile.find_items(f.value)
+            if not items or items[-1].text == asked:
+                continue
+            shown = []
+            for g in seq[k + 1:]:
+                if g.kind == "input":
+                    break
+                if g.value not in shown:
+                    shown.append(g.value)
+            if shown:
+                out.append(_demo(profile, items[-1].text, "\n".join(shown)))
+    return out
+
+
+def _demo(profile: TaskProfile, item: str, text: str) -> Demo:
+    got = profile.parse_answer(text)
+    return Demo(item, text, got is not None and profile.same_answer(got, profile.solve(item)))
