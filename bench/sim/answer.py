@@ -61,7 +61,8 @@ def answer(messages: Sequence[tuple[str, str]], profiles: Sequence[TaskProfile],
     demos = demonstrations(messages, profile, item.text)
     raw = "\n".join(c for _, c in messages)
     for d in demos:  # a demonstration's reasoning is not an instruction
-        raw = raw.replace(d.text, " ")
+        for piece in d.pieces:
+            raw = raw.replace(piece, " ")
     prompt = without_items(raw, profile)
     taught = {s.name for s in profile.all_skills() if s.taught_by(prompt)}
     shown = {s.name for d in demos if d.right for s in profile.all_skills()
@@ -122,6 +123,8 @@ class Demo:
     item: str
     text: str
     right: bool
+    #: The shown texts (each a substring of a message) that make up `text`.
+    pieces: tuple[str, ...] = ()
 
 
 def demonstrations(messages: Sequence[tuple[str, str]], profile: TaskProfile,
@@ -134,7 +137,7 @@ def demonstrations(messages: Sequence[tuple[str, str]], profile: TaskProfile,
     for role, content in messages:
         if role == "assistant":
             if last_user_item and last_user_item != asked and content.strip():
-                out.append(_demo(profile, last_user_item, content))
+                out.append(_demo(profile, last_user_item, [content]))
             last_user_item = None
             continue
         found = profile.find_items(content)
@@ -155,10 +158,12 @@ def demonstrations(messages: Sequence[tuple[str, str]], profile: TaskProfile,
                 if g.value not in shown:
                     shown.append(g.value)
             if shown:
-                out.append(_demo(profile, items[-1].text, "\n".join(shown)))
+                out.append(_demo(profile, items[-1].text, shown))
     return out
 
 
-def _demo(profile: TaskProfile, item: str, text: str) -> Demo:
-    got = profile.parse_answer(text)
-    return Demo(item, text, got is not None and profile.same_answer(got, profile.solve(item)))
+def _demo(profile: TaskProfile, item: str, pieces: list[str]) -> Demo:
+    text = "\n".join(pieces)
+    got = profile.parse_answer(text) or profile.parse_answer(pieces[-1])
+    return Demo(item, text, got is not None and profile.same_answer(got, profile.solve(item)),
+                tuple(pieces))

@@ -62,4 +62,5 @@ def test_demonstrations_with_the_skill_teach_it_below_an_instruction() -> None:
         assert with_skill > none + 0.25, (chat, none, with_skill)
         assert abs(without - none) < 0.12, (chat, none, without)
     taught = _accuracy([], SKILL.fix)
-    assert taught > _accuracy(_demos(True, True)) + 0.15
+    for chat in (True, False):
+        assert taught > _accuracy(_demos(True, chat)) + 0.15
