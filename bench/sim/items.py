@@ -43,4 +43,5 @@ def profiles_in_play(text: str, profiles: Sequence[TaskProfile]) -> list[TaskPro
     from undertow.bench.sim.profile import cue_in
 
     named = [p for p in profiles if any(cue_in(k, text) for k in p.keywords)]
-    return named or list(profiles)
+    # profiles without items or skills (a numeric rule only) teach nothing to guess at
+    return named or [p for p in profiles if p.skills or p.item_pattern is not None]

@@ -282,7 +282,7 @@ class SimLLM:
         notes = [why] if why else []
         if numbers:
             past = num.parse_history(history, [x.name for x in numbers])
-            plan = num.propose(numbers, blocks, text, past, rng)
+            plan = num.propose(numbers, blocks, text, past, rng, self.profiles)
             new_values.update(plan.values)
             notes += plan.notes
         for v in codes:
