@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from undertow.bench.sim.items import last_item, without_items
+from undertow.bench.sim.items import items_in, last_item, without_items
 from undertow.bench.sim.profile import ANSWER_FORMAT, Skill, TaskProfile
 from undertow.bench.sim.reader import read_fields
 from undertow.bench.sim.request import Format, parse_format
@@ -140,15 +140,18 @@ def demonstrations(messages: Sequence[tuple[str, str]], profile: TaskProfile,
                 out.append(_demo(profile, last_user_item, [content]))
             last_user_item = None
             continue
-        found = profile.find_items(content)
+        found = items_in(profile, content)
         last_user_item = found[-1].text if found else None
-    fields = [f for f in read_fields([(r, c) for r, c in messages if r != "assistant"])]
+    inline = [(r, c) for r, c in messages if r != "assistant"]
+    if not any(m.text != asked for _, c in inline for m in items_in(profile, c)):
+        return out  # no other item shown inline: no inline demonstration
+    fields = read_fields(inline)
     for msg in sorted({f.msg for f in fields}):
         seq = sorted((f for f in fields if f.msg == msg), key=lambda f: f.start)
         for k, f in enumerate(seq):
             if f.kind != "input":
                 continue
-            items = profile.find_items(f.value)
+            items = items_in(profile, f.value)
             if not items or items[-1].text == asked:
                 continue
             shown = []

@@ -189,6 +189,10 @@ class SimLLM:
         fmt = schema_format(response_format) or parse_format(instructions)
         if is_curate_request(instructions, fmt):
             return Analysis("curate", text, history, variables, fmt, [])
+        if not variables and classify(instructions, False) == "answer" and \
+                not wants_judgement(instructions, []):
+            # nothing asks for a new value, a critique or a judgement: a plain answer
+            return Analysis("answer", text, history, variables, fmt, [])
         blocks, fields = read_blocks([(r, split_history(c)[0]) for r, c in pairs], self.profiles)
         if not any(b.fields for b in blocks):
             blocks = parse_blocks(text)

@@ -28,6 +28,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from undertow.bench.sim.profile import TaskProfile
 from undertow.bench.sim.request import Block
@@ -93,12 +94,14 @@ class Pairing:
     index: int | None = None
 
 
+@lru_cache(maxsize=4096)
 def words(label: str) -> str:
     """A label's words: lower case, `_`/`-`/digits/brackets to spaces, camelCase split."""
     label = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", label)
     return " ".join(re.sub(r"[^a-z]+", " ", label.lower()).split())
 
 
+@lru_cache(maxsize=4096)
 def field_kind(label: str) -> str:
     """The field a label names (see `FIELD_WORDS`), 'other' when none."""
     w = words(label)
