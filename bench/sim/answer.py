@@ -42,6 +42,13 @@ _REASON_KEYS = {"reasoning", "reason", "rationale", "thought", "thoughts", "thin
                 "explanation", "analysis", "steps"}
 
 
+@lru_cache(maxsize=4096)
+def _taught(profile: TaskProfile, text: str) -> frozenset[str]:
+    """The skills `text` teaches (its items left out), remembered."""
+    bare = without_items(text, profile)
+    return frozenset(s.name for s in profile.all_skills() if s.taught_by(bare))
+
+
 @lru_cache(maxsize=16384)
 def _needed(profile: TaskProfile, item: str) -> frozenset[str]:
     return profile.needed_skills(item)
@@ -59,14 +66,16 @@ def answer(messages: Sequence[tuple[str, str]], profiles: Sequence[TaskProfile],
         return None
     profile, item = found
     demos = demonstrations(messages, profile, item.text)
-    raw = "\n".join(c for _, c in messages)
-    for d in demos:  # a demonstration's reasoning is not an instruction
-        for piece in d.pieces:
-            raw = raw.replace(piece, " ")
-    prompt = without_items(raw, profile)
-    taught = {s.name for s in profile.all_skills() if s.taught_by(prompt)}
-    shown = {s.name for d in demos if d.right for s in profile.all_skills()
-             if s.taught_by(without_items(d.text, profile))} - taught
+    pieces = [p for d in demos for p in d.pieces]
+    parts = []
+    for _, content in messages:
+        for piece in pieces:  # a demonstration's reasoning is not an instruction
+            if piece in content:
+                content = content.replace(piece, " ")
+        parts.append(without_items(content, profile))
+    prompt = "\n".join(parts)
+    taught = set(_taught(profile, prompt))
+    shown = {n for d in demos if d.right for n in _taught(profile, d.text)} - taught
     steps = STEP_BY_STEP.taught_by(prompt)
     heat = 1.0 + max(0.0, min(temperature, 2.0))
     slip_scale = heat * (0.5 if steps else 1.0)

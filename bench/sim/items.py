@@ -32,6 +32,7 @@ def _neg(name: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in name)
 
 
+@lru_cache(maxsize=4096)
 def without_items(text: str, profile: TaskProfile, placeholder: str = " [item] ") -> str:
     """`text` with every item of `profile` replaced by a placeholder (so that an item's
     own words never count as a prompt's cue or a feedback keyword)."""
