@@ -21,6 +21,9 @@ from undertow.bench.sim.request import Block, Variable
 MISDIAGNOSE = 0.1
 #: With no evidence, this share of guesses is a generic edit that teaches nothing.
 USELESS_GUESS = 0.5
+#: Evidence weight of each skill an input/expected demonstration needs (a shown
+#: failure gives 1 point, shared among the skills that explain it).
+DEMO_WEIGHT = 0.25
 #: At most this many skills are fixed by one proposal.
 MAX_FIXES = 2
 GENERIC_EDITS = ("Read the question carefully before answering.",
@@ -57,6 +60,16 @@ def gather_evidence(blocks: Sequence[Block], profiles: Sequence[TaskProfile]
         found = last_item(block.fields.get("input") or block.raw, profiles)
         targets = [found[0]] if found else list(profiles)
         output = block.fields.get("output")
+        if found and not output and block.fields.get("expected"):
+            # a demonstration (item and expected answer, no model output): the skills
+            # its answer needs are visible, at a lower weight than a shown failure
+            profile, item = found
+            for s in sorted(profile.needed_skills(item.text)):
+                evidence[profile.name, s] += DEMO_WEIGHT
+            if profile.needed_skills(item.text):
+                notes.append(f"{item.text!r} -> {_expected(profile, item.text, block)} needs "
+                             + ", ".join(profile.skill(s).description
+                                         for s in sorted(profile.needed_skills(item.text))))
         if found and output:
             profile, item = found
             expected = _expected(profile, item.text, block)

@@ -230,7 +230,7 @@ class SimLLM:
             view.evidence = not diag.guessed or self._numeric_evidence(a)
             view.skills = [f"{p.name}.{s.name}" for p, s in diag.intended]
         elif a.role == "judge":
-            view.evidence = judge(a.fields, a.fmt, self.profiles, None)[1]
+            view.evidence = judge(a.fields, a.fmt, self.profiles, None, a.text)[1]
         return view
 
     def _numeric_evidence(self, a: Analysis) -> bool:
@@ -254,7 +254,7 @@ class SimLLM:
             self.stats.record("answer", None)
             return answer(pairs, self.profiles, rng, temperature, fmt) or NO_TASK_REPLY
         if a.role == "judge":
-            reply, evidence = judge(a.fields, fmt, self.profiles, rng)
+            reply, evidence = judge(a.fields, fmt, self.profiles, rng, text)
             self.stats.record("judge", evidence)
             return reply
         target = a.target

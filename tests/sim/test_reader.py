@@ -202,3 +202,39 @@ def test_diagnose_draws_nothing_and_counts_nothing() -> None:
     a, b = sim.diagnose(ours()), sim.diagnose(ours())
     assert a == b and sim.stats.to_dict()["requests"] == 0
     random.Random(0)  # diagnose takes no rng at all
+
+
+def _side(name: str, outputs: list[str]) -> str:
+    shown = "\n".join(f"<example><input>{i}</input><output>{o}</output></example>"
+                      for (i, _, _), o in zip(EXAMPLES, outputs, strict=True))
+    return f'<response name="{name}">\n{shown}\n</response>'
+
+
+def test_pairwise_judge_counts_right_outputs_per_side_without_position_bias() -> None:
+    right = [e for _, _, e in EXAMPLES]
+    wrong = [o for _, o, _ in EXAMPLES]
+    mixed = right[:1] + wrong[1:]
+    ask = "Which response is better? Reply in JSON with keys \"reasoning\" and \"better\"."
+    wins = {"A": 0, "B": 0}
+    for seed in range(40):
+        for first, second, better in ((right, mixed, "A"), (mixed, right, "B")):
+            msgs = [{"role": "user", "content": "Two assistants answered the same inputs.\n"
+                     f"{_side('A', first)}\n{_side('B', second)}\n{ask}"}]
+            d = SIM.diagnose(msgs)
+            assert d.role == "judge" and d.evidence is True
+            got = json.loads(SIM.complete(msgs, seed=seed).text)["better"]
+            wins[got] += got == better
+    assert wins["A"] >= 36 and wins["B"] >= 36  # both orders, noise 5 %
+    tie = [{"role": "user", "content": f"{_side('A', right)}\n{_side('B', right)}\n{ask}"}]
+    assert SIM.diagnose(tie).evidence is False
+
+
+def test_input_expected_demonstrations_are_weaker_evidence_than_failures() -> None:
+    demos = "\n".join(f"<example><input>{i}</input><expected>{e}</expected></example>"
+                      for i, _, e in EXAMPLES)
+    msgs = [{"role": "user", "content": f'<variable name="instruction" kind="text"></variable>\n'
+             f"{demos}\nWrite the instruction that turns each input into its expected output. "
+             "Reply in JSON with keys \"reasoning\" and \"suggestion\"."}]
+    d = SIM.diagnose(msgs)
+    assert d.role == "optimize" and d.evidence is True
+    assert "boolean_expressions.and_before_or" in d.skills
