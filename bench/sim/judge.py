@@ -41,9 +41,19 @@ _SIDE = re.compile(r"<(\w+)\s+(?:name|id|label)\s*=\s*[\"']?([\w\-]+)[\"']?\s*>(
 _REASON_KEYS = ("reasoning", "reason", "rationale", "explanation", "analysis")
 
 
-def wants_judgement(asked: str, fields: Sequence[Field]) -> bool:
-    """A request asking to compare outputs or to score one."""
-    return any(cue_in(c, asked) for c in _COMPARE + _SCORE)
+def wants_judgement(asked: str, fields: Sequence[Field] | None = None, text: str = "") -> bool:
+    """A request asking to compare shown candidates or to score a shown output.
+
+    With `fields` None only the wording is checked (a cheap first look); otherwise the
+    request must also show what is to be judged: two or more candidate blocks or
+    labelled candidates for a comparison, an output for a score."""
+    compare = any(cue_in(c, asked) for c in _COMPARE)
+    score = any(cue_in(c, asked) for c in _SCORE)
+    if fields is None or not (compare or score):
+        return compare or score
+    if compare and (len({m.group(2) for m in _SIDE.finditer(text)}) >= 2 or len(_labelled(fields)) >= 2):
+        return True
+    return score and any(f.kind == "output" and f.role != "system" for f in fields)
 
 
 def _labelled(fields: Sequence[Field]) -> list[tuple[str, str]]:

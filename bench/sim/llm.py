@@ -190,7 +190,7 @@ class SimLLM:
         if is_curate_request(instructions, fmt):
             return Analysis("curate", text, history, variables, fmt, [])
         if not variables and classify(instructions, False) == "answer" and \
-                not wants_judgement(instructions, []):
+                not wants_judgement(instructions):
             # nothing asks for a new value, a critique or a judgement: a plain answer
             return Analysis("answer", text, history, variables, fmt, [])
         blocks, fields = read_blocks([(r, split_history(c)[0]) for r, c in pairs], self.profiles)
@@ -198,7 +198,7 @@ class SimLLM:
             blocks = parse_blocks(text)
         asked = _asked_text(instructions, fields, fmt)
         role = classify(asked, bool(variables))
-        if role == "answer" and wants_judgement(asked, fields):
+        if role == "answer" and wants_judgement(asked, fields, text):
             role = "judge"
         target = dg.choose_target(variables)
         return Analysis(role, text, history, variables, fmt, blocks, fields, target)

@@ -238,3 +238,11 @@ def test_input_expected_demonstrations_are_weaker_evidence_than_failures() -> No
     d = SIM.diagnose(msgs)
     assert d.role == "optimize" and d.evidence is True
     assert "boolean_expressions.and_before_or" in d.skills
+
+
+def test_judging_words_in_a_prompt_do_not_make_an_answer_a_judgement() -> None:
+    item = EXAMPLES[0][0]
+    msgs = [{"role": "system", "content": "Compare the operators and score the terms carefully; "
+                                          "which comes first is better decided by precedence."},
+            {"role": "user", "content": item}]
+    assert SIM.diagnose(msgs).role == "answer"
