@@ -29,11 +29,14 @@ from undertow.bench.tasks.reasoning import boolean_expressions as be
 
 SIZES = (1000, 2000, 4000, 8000)
 ROLES = ("answerer", "critic", "optimizer")
-EVIDENCE = dict(tasks=["numeric_dag", "battleship", "boolean_expressions", "traffic", "code_repair"],
-                optimizers=["none", "adam", "tpe", "optoprime", "textgrad", "opro", "mcts", "beam"],
-                seeds=5, budget="calls=150", steps=6, n_train=30, n_val=20, n_test=60, batch_size=8)
-QUICK = dict(EVIDENCE, tasks=["boolean_expressions", "numeric_dag"],
-             optimizers=["optoprime", "textgrad", "opro"], seeds=1)
+#: The docs/evidence.md command's setting.
+EVIDENCE: dict[str, Any] = {
+    "tasks": ["numeric_dag", "battleship", "boolean_expressions", "traffic", "code_repair"],
+    "optimizers": ["none", "adam", "tpe", "optoprime", "textgrad", "opro", "mcts", "beam"],
+    "seeds": 5, "budget": "calls=150", "steps": 6, "n_train": 30, "n_val": 20, "n_test": 60,
+    "batch_size": 8}
+QUICK: dict[str, Any] = {**EVIDENCE, "tasks": ["boolean_expressions", "numeric_dag"],
+                         "optimizers": ["optoprime", "textgrad", "opro"], "seeds": 1}
 
 
 def _example(rng: random.Random) -> tuple[str, str, str]:

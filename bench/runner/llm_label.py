@@ -31,7 +31,7 @@ def is_sim_server(base_url: str) -> bool:
 
 def _probe(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_S) as resp:  # noqa: S310 - http(s) checked by the spec
+        with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_S) as resp:
             if (resp.headers.get(SIM_HEADER) or "").strip().lower() == "sim":
                 return True
             body = json.loads(resp.read(1_000_000) or b"{}")

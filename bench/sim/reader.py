@@ -203,9 +203,10 @@ class _Reader:
             pos = m.end()
             prefix = text[text.rfind("\n", 0, m.start()) + 1: m.start()]
             name, body = m.group(1), m.group(3)
-            if _is_definition(prefix, text[m.end(): text.find("\n", m.end()) if "\n" in text[m.end():] else None]) \
-                    and not body.strip():
-                continue
+            eol = text.find("\n", m.end())
+            after = text[m.end(): eol if eol >= 0 else len(text)]
+            if not body.strip() and _is_definition(prefix, after):
+                continue  # "- <TAG></TAG>: the ..." in a glossary
             self.add_or_nest(name, body, role, msg, group, offset + m.start(3), depth,
                              attrs=m.group(2) or "")
         rest.append((pos, len(text)))

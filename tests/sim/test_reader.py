@@ -99,8 +99,8 @@ def test_a_numbered_batch_pairs_each_item_with_its_own_output() -> None:
 
 
 def test_glossary_lines_are_not_data() -> None:
-    fields = read_fields([("system", "- #Feedback: the feedback about the execution result.\n"
-                                     "- Output: the output of the program."),
+    fields = read_fields([("system", ("- #Feedback: the feedback about the execution result.\n"
+                                      "- Output: the output of the program.")),
                           ("user", "#Feedback\nthe model applied and and or left to right")])
     fb = [f for f in fields if f.kind == "feedback"]
     assert [f.value for f in fb] == ["the model applied and and or left to right"]
@@ -116,7 +116,7 @@ def test_system_instructions_never_give_data_the_user_carries() -> None:
 
 
 def test_critique_versus_new_value_is_chosen_by_what_is_asked() -> None:
-    (item, out, exp), = EXAMPLES[:1]
+    (item, out, _), = EXAMPLES[:1]
     shown = f"<PROMPT>{PROMPT}</PROMPT>\n<QUESTION>{item}</QUESTION>\n<RESPONSE>{out}</RESPONSE>"
     critique = SIM.diagnose([{"role": "system", "content":
                               "You give feedback on prompts. Do not propose a new version."},
@@ -174,8 +174,8 @@ SYNONYMS = {
     "feedback": ["feedback", "critique", "evaluation", "comment"],
 }
 ASKS = ["Propose a new value of the variable. Reply in JSON with keys \"reasoning\" and \"suggestion\".",
-        "Suggest a revised version of the variable; answer in JSON with the keys \"reasoning\", "
-        "\"suggestion\".",
+        ("Suggest a revised version of the variable; answer in JSON with the keys \"reasoning\", "
+         "\"suggestion\"."),
         "Improve the variable. Your reply must be JSON with keys \"reasoning\" and \"suggestion\"."]
 
 

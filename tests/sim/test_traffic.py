@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from undertow.agents import SignalController
+from undertow.bench.sim import numeric as num
 from undertow.bench.tasks import traffic
+from undertow.bench.tasks import traffic_profile as alloc
 from undertow.engine import Feedback, backward
 from undertow.engine.llm import make_llm
-from undertow.bench.tasks import traffic_profile as alloc
-from undertow.bench.sim import numeric as num
 from undertow.optimizers.opto import OptoPrime
 
 SEEDS = range(4)

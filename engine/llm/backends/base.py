@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from undertow.engine.llm.errors import MissingAPIKeyError
 from undertow.engine.llm.types import LLMRequest, Reply
+
 # The rough estimate for servers that report no usage and for rate-limit reservations.
 from undertow.engine.tokens import estimate_tokens
 
