@@ -228,7 +228,8 @@ def parse_format(instructions: str) -> Format:
         keys = _JSON_KEY.findall(instructions)
         if not keys:
             for m in _KEY_LIST.finditer(instructions):
-                keys += _QUOTED.findall(m.group(0))
+                # values listed in parentheses ("better" ("A" or "B")) are not keys
+                keys += _QUOTED.findall(re.sub(r"\([^)]*\)", " ", m.group(0)))
         return Format("json", list(dict.fromkeys(keys)))
     asked = [t for t in _ASKED_TAG.findall(instructions) if t.lower() not in _NOT_OUTPUT_TAGS]
     if asked:

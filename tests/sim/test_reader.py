@@ -214,7 +214,8 @@ def test_pairwise_judge_counts_right_outputs_per_side_without_position_bias() ->
     right = [e for _, _, e in EXAMPLES]
     wrong = [o for _, o, _ in EXAMPLES]
     mixed = right[:1] + wrong[1:]
-    ask = "Which response is better? Reply in JSON with keys \"reasoning\" and \"better\"."
+    ask = ("Which response is better? Reply in JSON with keys \"reasoning\" and \"better\" "
+           "(\"A\" or \"B\").")
     wins = {"A": 0, "B": 0}
     for seed in range(40):
         for first, second, better in ((right, mixed, "A"), (mixed, right, "B")):
@@ -222,7 +223,9 @@ def test_pairwise_judge_counts_right_outputs_per_side_without_position_bias() ->
                      f"{_side('A', first)}\n{_side('B', second)}\n{ask}"}]
             d = SIM.diagnose(msgs)
             assert d.role == "judge" and d.evidence is True
-            got = json.loads(SIM.complete(msgs, seed=seed).text)["better"]
+            reply = json.loads(SIM.complete(msgs, seed=seed).text)
+            assert set(reply) == {"reasoning", "better"}
+            got = reply["better"]
             wins[got] += got == better
     assert wins["A"] >= 36 and wins["B"] >= 36  # both orders, noise 5 %
     tie = [{"role": "user", "content": f"{_side('A', right)}\n{_side('B', right)}\n{ask}"}]
