@@ -2,43 +2,29 @@
 parameter for a request, reading a value back out of a reply, and turning reply text
 into a value of the parameter's kind.
 
-Requests follow the request convention of docs/sim.md (a `<variable name=... kind=...>`
-block, `<example>` blocks with labelled fields), which real models read as plain,
-well-labelled text as well. Nothing here writes to a parameter: the optimizers apply
+Requests follow undertow's request convention, written by `undertow.engine.convention`
+(a `<variable name=... kind=...>` block, `<example>` blocks with labelled fields), which
+real models read as plain, well-labelled text; `coerce` is the convention's too. Nothing here writes to a parameter: the optimizers apply
 values through `Optimizer.propose`, so constraints always hold.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from undertow.engine import Parameter
+from undertow.engine import Parameter, convention
+from undertow.engine.convention import CoerceError, clip, coerce, show, variable_tag
 from undertow.engine.llm import StructuredOutputError, extract_json
 
-
-class ReplyError(ValueError):
-    """A reply from which no usable value can be read (the parameter is left alone)."""
-
-
-def clip(text: str, max_chars: int) -> str:
-    """`text` cut to `max_chars` characters, saying how much was left out."""
-    if len(text) <= max_chars:
-        return text
-    return f"{text[:max_chars]} [... {len(text) - max_chars} more characters not shown]"
+__all__ = ["ReplyError", "clip", "coerce", "describe_constraints", "example_block", "json_value",
+           "show", "tagged", "variable_block"]
 
 
-def show(value: Any) -> str:
-    """A parameter value as the text a model reads (JSON for structured values)."""
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
+#: A reply from which no usable value can be read (the parameter is left alone). The
+#: same error as the convention's `coerce` raises, so one `except` catches both.
+ReplyError = CoerceError
 
 
 def describe_constraints(param: Parameter) -> str:
@@ -62,15 +48,14 @@ def describe_constraints(param: Parameter) -> str:
 
 def variable_block(name: str, param: Parameter, max_chars: int) -> str:
     """The `<variable>` block of the request convention, with its constraints after it."""
-    block = f'<variable name="{name}" kind="{param.kind}">{clip(show(param.value), max_chars)}</variable>'
+    block = variable_tag(name, param.kind, param.value, max_chars=max_chars)
     notes = describe_constraints(param)
     return f"{block}\nAbout {name}: {notes}." if notes else block
 
 
 def example_block(fields: Mapping[str, Any], max_chars: int) -> str:
     """An `<example>` block with the given labelled fields (input, output, expected, feedback)."""
-    inner = "\n".join(f"<{k}>{clip(show(v), max_chars)}</{k}>" for k, v in fields.items() if v is not None)
-    return f"<example>\n{inner}\n</example>"
+    return convention.example_block(fields, max_chars)
 
 
 def tagged(text: str, tag: str) -> str:
@@ -121,67 +106,3 @@ def json_value(text: str, name: str) -> Any:
         if key in obj:
             return obj[key]
     raise ReplyError(f"the reply's JSON has no value for {name!r} (keys: {sorted(map(str, obj))[:8]})")
-
-
-_FENCE = re.compile(r"^```[\w+-]*\s*\n(.*?)\n?```\s*$", re.DOTALL)
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-def coerce(param: Parameter, raw: Any) -> Any:
-    """Reply data as a value of `param`'s kind, or `ReplyError` saying why not.
-
-    Text stays text; code loses a surrounding code fence; numbers are read from
-    strings exactly (`"3.0"` is a valid int, `"3.7"` is not: no silent truncation);
-    a choice matches one of its choices by value or by its text; JSON values given as
-    strings are decoded. Constraints are checked later, by `Parameter.set`.
-    """
-    kind = param.kind
-    if kind in ("text", "code"):
-        if not isinstance(raw, str):
-            raise ReplyError(f"expected text for a {kind} parameter, got {type(raw).__name__}")
-        text = raw.strip()
-        m = _FENCE.match(text) if kind == "code" else None
-        text = m.group(1) if m else text
-        if not text:
-            raise ReplyError("the reply's value is empty")
-        return text + "\n" if kind == "code" else text
-    if kind in ("float", "int"):
-        return _number(param, raw)
-    if kind == "choice":
-        return _choice(param, raw)
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            raise ReplyError("the reply's value is not valid JSON") from None
-    return raw
-
-
-def _number(param: Parameter, raw: Any) -> float | int:
-    if isinstance(raw, str):
-        s = raw.strip().rstrip(".").replace(",", "")
-        if not _NUMBER.match(s):
-            raise ReplyError(f"{clip(raw, 40)!r} is not a number")
-        raw = float(s) if any(c in s for c in ".eE") else int(s)
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise ReplyError(f"expected a number, got {type(raw).__name__}")
-    if not math.isfinite(raw):
-        raise ReplyError(f"{raw!r} is not finite")
-    if param.kind == "int" and isinstance(raw, float):
-        if not raw.is_integer():
-            raise ReplyError(f"{raw!r} is not a whole number (an int parameter is never truncated)")
-        return int(raw)
-    return raw
-
-
-def _choice(param: Parameter, raw: Any) -> Any:
-    choices = param.choices or []
-    for c in choices:
-        if type(c) is type(raw) and c == raw:
-            return c
-    if isinstance(raw, str):
-        key = raw.strip().strip("\"'").strip()
-        for c in choices:
-            if show(c) == key or str(c) == key:
-                return c
-    raise ReplyError(f"{clip(show(raw), 40)!r} is not one of the choices")

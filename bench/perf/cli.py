@@ -51,6 +51,13 @@ def perf_llm(quick: bool = typer.Option(False, help="A few seconds instead of a 
     emit(run(quick=quick))
 
 
+@perf_app.command("sim")
+def perf_sim(quick: bool = typer.Option(False, help="Fewer calls and a smaller bench run.")) -> None:
+    """Simulated LLM: requests/s on 1k-8k-token requests, its share of a benchmark's wall time."""
+    from undertow.bench.perf.sim import run
+    emit(run(quick=quick))
+
+
 @perf_app.command("tasks")
 def perf_tasks(quick: bool = typer.Option(False, help="A few hundred items instead of thousands.")) -> None:
     """Reasoning tasks: items generated and solved per second, per task."""

@@ -26,6 +26,7 @@ from undertow.bench.runner.checkpoint import (
     write_json,
 )
 from undertow.bench.runner.config import RunSpec, load_config
+from undertow.bench.runner.llm_label import llm_label
 from undertow.bench.runner.metered import build_llms, spend
 from undertow.bench.runner.records import StepRecord, dump_jsonl
 from undertow.bench.runner.tasks import TaskContext
@@ -74,7 +75,8 @@ class _Run:
         self.task = get_task_entry(spec.task)
         self.opt_entry = get_optimizer_entry(spec.optimizer)
         self.uses_llm = self.task.uses_llm or self.opt_entry.uses_llm
-        self.llm_name = config.llm if self.uses_llm else "none"
+        # `sim` also when the spec points at a sim-server (results made with it are llm=sim)
+        self.llm_name = llm_label(config.llm) if self.uses_llm else "none"
         self.budget = parse_budget(config.budget)
         llm = eval_llm = None
         if self.uses_llm:

@@ -62,6 +62,57 @@ def strip_insights(text: str) -> str:
     return _INSIGHT.sub(" ", text)
 
 
+#: What each operation the sim writes means: words that name it, and its fields' meanings.
+OP_MEANINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "add": (("ADD", "NEW", "CREATE", "INSERT"), ("explanation", "condition", "taxonomy", "example")),
+    "upvote": (("UPVOTE", "SUPPORT", "CONFIRM", "ENDORSE", "VOTE_UP"), ("id",)),
+    "refine": (("REFINE", "NARROW", "CONDITION"), ("id", "condition")),
+}
+_FIELD_WORDS = {"explanation": ("explanation", "text", "insight", "content", "rule", "lesson"),
+                "condition": ("condition", "when", "applies", "applicability", "scope"),
+                "taxonomy": ("taxonomy", "tags", "category", "categories", "labels"),
+                "example": ("example", "demo", "illustration"),
+                "id": ("id", "insight_id", "target")}
+_OP_DEF = re.compile(r"\b([A-Z][A-Z_]{2,})\b(?:\s*\(with\s+([^)]*)\))?")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """How the request names one operation and its fields (read off the request)."""
+
+    name: str
+    fields: dict[str, str]
+
+
+def op_vocabulary(instructions: str) -> dict[str, OpSpec]:
+    """The operation names and field names a curator request defines (`ADD (with
+    "explanation", ...)`), by meaning; a meaning the request does not define keeps its
+    plain name (`ADD`, `UPVOTE`, `REFINE_CONDITION`) and field names."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for m in _OP_DEF.finditer(instructions):
+        name, listed = m.group(1), re.findall(r"[\"'`](\w+)[\"'`]", m.group(2) or "")
+        for meaning, (words, _) in OP_MEANINGS.items():
+            if meaning not in found and any(w in name for w in words):
+                if meaning == "upvote" and "DOWN" in name:
+                    continue
+                found[meaning] = (name, listed)
+    plain = {"add": "ADD", "upvote": "UPVOTE", "refine": "REFINE_CONDITION"}
+    out = {}
+    for meaning, (_, wanted) in OP_MEANINGS.items():
+        name, listed = found.get(meaning, (plain[meaning], []))
+        fields = {}
+        for f in wanted:
+            match = next((k for k in listed if any(w == k.lower() or w in k.lower().split("_")
+                                                   for w in _FIELD_WORDS[f])), None)
+            fields[f] = match or f
+        out[meaning] = OpSpec(name, fields)
+    return out
+
+
+def _op(spec: OpSpec, **values: object) -> dict[str, object]:
+    return {"op": spec.name, **{spec.fields[k]: v for k, v in values.items()}}
+
+
 def is_curate_request(instructions: str, fmt: Format) -> bool:
     """A curator request asks for JSON with an "operations" key and talks about insights."""
     return (fmt.kind == "json" and any(k.lower() == "operations" for k in fmt.keys)
@@ -75,10 +126,11 @@ def curate(text: str, variables: Sequence[Variable], fmt: Format, profiles: Sequ
     body = strip_insights(text)
     refine = [(m.group(1).lower(), m.group(2)) for m in _OUTCOME_EXAMPLE.finditer(body)]
     playing = profiles_in_play(body, profiles)
+    vocab = op_vocabulary(strip_insights(text))
     if refine:
-        why, ops, new_value = _refine(refine, insights, playing)
+        why, ops, new_value = _refine(refine, insights, playing, vocab)
     else:
-        why, ops, new_value = _extract(body, variables, insights, playing, rng)
+        why, ops, new_value = _extract(body, variables, insights, playing, rng, vocab)
     target = dg.choose_target(variables)
     obj: dict[str, object] = {}
     for k in fmt.keys:
@@ -96,7 +148,7 @@ def curate(text: str, variables: Sequence[Variable], fmt: Format, profiles: Sequ
 
 # -- extract: failures versus successes -> ADD / UPVOTE --------------------------------------
 def _extract(body: str, variables: Sequence[Variable], insights: list[ShownInsight],
-             profiles: Sequence[TaskProfile], rng: random.Random
+             profiles: Sequence[TaskProfile], rng: random.Random, vocab: dict[str, OpSpec]
              ) -> tuple[str, list[dict[str, object]], str | None]:
     target = dg.choose_target(variables)
     prompt = target.value if target else ""
@@ -129,13 +181,14 @@ def _extract(body: str, variables: Sequence[Variable], insights: list[ShownInsig
     for profile, skill in chosen:
         teacher = next((i for i in insights if skill.taught_by(i.text)), None)
         if teacher is not None:
-            ops.append({"op": "UPVOTE", "id": teacher.id})
+            ops.append(_op(vocab["upvote"], id=teacher.id))
             why.append(f"Insight {teacher.id} already says that {skill.description}; it still "
                        "applies.")
             continue
-        ops.append({"op": "ADD", "explanation": skill.fix, "condition": condition_for(profile, [skill]),
-                    "taxonomy": [profile.name, skill.name],
-                    "example": _example_for(blocks, profile, skill)})
+        ops.append(_op(vocab["add"], explanation=skill.fix,
+                       condition=condition_for(profile, [skill]),
+                       taxonomy=[profile.name, skill.name],
+                       example=_example_for(blocks, profile, skill)))
         added.append(skill.fix)
         why.append(f"The model {skill.error or 'lacks this'}, and no insight says that "
                    f"{skill.description}.")
@@ -170,7 +223,8 @@ def _example_for(blocks: Sequence[Block], profile: TaskProfile, skill: Skill) ->
 
 # -- refine: helped / hurt / missed -> REFINE_CONDITION ----------------------------------------
 def _refine(examples: list[tuple[str, str]], insights: list[ShownInsight],
-            profiles: Sequence[TaskProfile]) -> tuple[str, list[dict[str, object]], None]:
+            profiles: Sequence[TaskProfile], vocab: dict[str, OpSpec]
+            ) -> tuple[str, list[dict[str, object]], None]:
     if not insights:
         return "No insight is shown, so there is no condition to refine.", [], None
     target = insights[0]
@@ -208,4 +262,4 @@ def _refine(examples: list[tuple[str, str]], insights: list[ShownInsight],
            + "; ".join(s.description for s in skills) + "."
            + (" Where it hurt, they needed only: " + "; ".join(s.description for s in out) + "."
               if out else ""))
-    return why, [{"op": "REFINE_CONDITION", "id": target.id, "condition": cond}], None
+    return why, [_op(vocab["refine"], id=target.id, condition=cond)], None

@@ -21,6 +21,9 @@ from undertow.bench.sim.request import Block, Variable
 MISDIAGNOSE = 0.1
 #: With no evidence, this share of guesses is a generic edit that teaches nothing.
 USELESS_GUESS = 0.5
+#: Evidence weight of each skill an input/expected demonstration needs (a shown
+#: failure gives 1 point, shared among the skills that explain it).
+DEMO_WEIGHT = 0.25
 #: At most this many skills are fixed by one proposal.
 MAX_FIXES = 2
 GENERIC_EDITS = ("Read the question carefully before answering.",
@@ -37,6 +40,8 @@ class Diagnosis:
     generic: str = ""
     guessed: bool = True
     notes: list[str] = field(default_factory=list)
+    #: What the evidence points at, before any random misreading.
+    intended: list[tuple[TaskProfile, Skill]] = field(default_factory=list)
 
 
 def _expected(profile: TaskProfile, item: str, block: Block) -> str:
@@ -55,6 +60,16 @@ def gather_evidence(blocks: Sequence[Block], profiles: Sequence[TaskProfile]
         found = last_item(block.fields.get("input") or block.raw, profiles)
         targets = [found[0]] if found else list(profiles)
         output = block.fields.get("output")
+        if found and not output and block.fields.get("expected"):
+            # a demonstration (item and expected answer, no model output): the skills
+            # its answer needs are visible, at a lower weight than a shown failure
+            profile, item = found
+            for s in sorted(profile.needed_skills(item.text)):
+                evidence[profile.name, s] += DEMO_WEIGHT
+            if profile.needed_skills(item.text):
+                notes.append(f"{item.text!r} -> {_expected(profile, item.text, block)} needs "
+                             + ", ".join(profile.skill(s).description
+                                         for s in sorted(profile.needed_skills(item.text))))
         if found and output:
             profile, item = found
             expected = _expected(profile, item.text, block)
@@ -82,24 +97,31 @@ def gather_evidence(blocks: Sequence[Block], profiles: Sequence[TaskProfile]
 
 
 def diagnose(text: str, blocks: Sequence[Block], prompt: str,
-             profiles: Sequence[TaskProfile], rng: random.Random) -> Diagnosis:
-    """Choose the skills to teach from the evidence in a request, or guess."""
+             profiles: Sequence[TaskProfile], rng: random.Random | None) -> Diagnosis:
+    """Choose the skills to teach from the evidence in a request, or guess.
+
+    `intended` is what the evidence points at (deterministic: ties broken by name);
+    with `rng` None nothing random is drawn (`fixes` = `intended`, no guess made).
+    """
     playing = profiles_in_play(text, profiles)
     by_name = {p.name: p for p in playing}
     evidence, notes = gather_evidence(blocks, playing)
     untaught = [(p, s) for p in playing for s in p.all_skills() if not s.taught_by(prompt)]
-    ranked = sorted(((w, rng.random(), pn, sn) for (pn, sn), w in evidence.items()
+    ranked = sorted(((w, pn, sn) for (pn, sn), w in evidence.items()
                      if w > 0 and pn in by_name and not by_name[pn].skill(sn).taught_by(prompt)),
-                    reverse=True)
+                    key=lambda t: (-t[0], t[1], t[2]))
     diag = Diagnosis(notes=notes)
     if ranked:
         diag.guessed = False
-        if rng.random() < MISDIAGNOSE and untaught:
+        top = ranked[0][0]
+        diag.intended = [(by_name[pn], by_name[pn].skill(sn))
+                         for w, pn, sn in ranked if w >= top / 2][:MAX_FIXES]
+        if rng is not None and rng.random() < MISDIAGNOSE and untaught:
             diag.fixes = [rng.choice(untaught)]
         else:
-            top = ranked[0][0]
-            diag.fixes = [(by_name[pn], by_name[pn].skill(sn))
-                          for w, _, pn, sn in ranked if w >= top / 2][:MAX_FIXES]
+            diag.fixes = list(diag.intended)
+        return diag
+    if rng is None:
         return diag
     if untaught and rng.random() >= USELESS_GUESS:
         diag.fixes = [rng.choice(untaught)]

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from undertow.bench.sim.profile import ItemMatch, TaskProfile
+
+
+@lru_cache(maxsize=16384)
+def items_in(profile: TaskProfile, text: str) -> tuple[ItemMatch, ...]:
+    """`profile.find_items(text)`, remembered: the same texts are read many times."""
+    return tuple(profile.find_items(text))
 
 
 def last_item(text: str, profiles: Sequence[TaskProfile]) -> tuple[TaskProfile, ItemMatch] | None:
@@ -13,7 +20,7 @@ def last_item(text: str, profiles: Sequence[TaskProfile]) -> tuple[TaskProfile, 
     which other profiles are loaded unless they find an item that ends later)."""
     best: tuple[tuple[int, int, str], TaskProfile, ItemMatch] | None = None
     for p in profiles:
-        for m in p.find_items(text):
+        for m in items_in(p, text):
             key = (m.end, m.end - m.start, _neg(p.name))
             if best is None or key > best[0]:
                 best = (key, p, m)
@@ -25,10 +32,11 @@ def _neg(name: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in name)
 
 
+@lru_cache(maxsize=4096)
 def without_items(text: str, profile: TaskProfile, placeholder: str = " [item] ") -> str:
     """`text` with every item of `profile` replaced by a placeholder (so that an item's
     own words never count as a prompt's cue or a feedback keyword)."""
-    items = profile.find_items(text)
+    items = items_in(profile, text)
     for m in reversed(items):
         text = text[: m.start] + placeholder + text[m.end:]
     return text
@@ -37,10 +45,11 @@ def without_items(text: str, profile: TaskProfile, placeholder: str = " [item] "
 def profiles_in_play(text: str, profiles: Sequence[TaskProfile]) -> list[TaskProfile]:
     """The profiles a request is about: those with items in it, else those whose keywords
     it mentions, else all."""
-    with_items = [p for p in profiles if p.find_items(text)]
+    with_items = [p for p in profiles if items_in(p, text)]
     if with_items:
         return with_items
     from undertow.bench.sim.profile import cue_in
 
     named = [p for p in profiles if any(cue_in(k, text) for k in p.keywords)]
-    return named or list(profiles)
+    # profiles without items or skills (a numeric rule only) teach nothing to guess at
+    return named or [p for p in profiles if p.skills or p.item_pattern is not None]

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
-from undertow.bench.sim import allocation as alloc
+from undertow.bench.sim.profile import TaskProfile
 from undertow.bench.sim.request import Block, Variable
 
 NUMERIC_KINDS = ("float", "int", "number")
@@ -37,23 +37,19 @@ SHRINK, GROW = 0.5, 1.5
 #: Each proposed step is scaled by a factor drawn from [1 - JITTER, 1 + JITTER].
 JITTER = 0.2
 
-OPS: dict[str, Callable[..., float]] = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "truediv": lambda a, b: a / b,
-    "neg": lambda a: -a,
-    "sin": math.sin,
-    "cos": math.cos,
-    "tanh": math.tanh,
-    "exp": math.exp,
-    "square": lambda a: a * a,
-    "pow": lambda a, b: a**b,
-    "abs": abs,
-    "scale": lambda a, c: a * c,
-    "identity": lambda a: a,
-}
+def _engine_ops() -> dict[str, Callable[..., float]]:
+    """The forward functions of the engine's own operators (`builtin_ops`), by name: the
+    sim evaluates a shown call with the very rule that recorded it."""
+    from undertow.engine import builtin_ops
+    from undertow.engine.op import Op
+
+    ops = {op.name: op.forward for op in vars(builtin_ops).values() if isinstance(op, Op)}
+    ops.setdefault("truediv", ops["div"])  # Python's name for "/"
+    return ops
+
+
+#: Operators the sim can evaluate in a shown computation (the engine's `builtin_ops`).
+OPS: dict[str, Callable[..., float]] = _engine_ops()
 
 _NAME = r"[A-Za-z_][\w.:]*"
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -130,7 +126,7 @@ def _bounds(v: Variable, text: str) -> tuple[float | None, float | None]:
     if low is not None or high is not None:
         return low, high
     shown = re.search(rf"bounds?\s*[:=]?\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]",
-                      alloc.trailer(v.name, text))
+                      trailer(v.name, text))
     if shown:  # OPTO style: "constraints: bounds [5, 90]" under the variable's tag
         a, b = float(shown.group(1)), float(shown.group(2))
         return min(a, b), max(a, b)
@@ -204,7 +200,7 @@ _HISTORY_FEEDBACK = re.compile(r"(?:feedback|result)\W{0,3}\s*[:=]\s*\W{0,2}([^\
 
 class PastTry(tuple):
     """One history entry: the pair (values, direction), with the feedback text kept as
-    `.feedback` for rules that read more than a direction (`allocation`)."""
+    `.feedback` for task rules that read more than a direction (`numeric_plan`)."""
 
     feedback: str
 
@@ -277,7 +273,7 @@ def evaluate(calls: Sequence[Call], env: dict[str, float]) -> dict[str, float]:
             continue
         try:
             out = fn(*args)
-        except (ArithmeticError, ValueError, TypeError):
+        except (ArithmeticError, ValueError, TypeError, AttributeError, KeyError, IndexError):
             continue
         if isinstance(out, (int, float)) and math.isfinite(out):
             vals[c.out] = float(out)
@@ -322,12 +318,13 @@ def sensitivities(f: Callable[[dict[str, float]], float | None], xs: Sequence[Nu
 
 # --- the proposal ----------------------------------------------------------------------
 def propose(xs: Sequence[NumericVar], blocks: Sequence[Block], text: str,
-            history: Sequence[tuple[dict[str, float], int]], rng: random.Random) -> Plan:
+            history: Sequence[tuple[dict[str, float], int]], rng: random.Random,
+            profiles: Sequence[TaskProfile] = ()) -> Plan:
     """New values for numeric variables: direction from the feedback and the shown graph
     (or a guess), step size from the history."""
     plan = Plan()
     d = feedback_direction(blocks)
-    shares = _shares(xs, blocks, text, history, rng) if d == 0 else None
+    shares = _shares(xs, blocks, text, history, rng, profiles) if d == 0 else None
     if shares is not None:
         return shares
     if d == 0:
@@ -375,23 +372,35 @@ _TITLED_HISTORY = re.compile(r"^#\s*(?:Memory|History)\b[^\n]*\n(.*?)(?=^#\s*\w|
 
 
 def _shares(xs: Sequence[NumericVar], blocks: Sequence[Block], text: str,
-            history: Sequence[tuple[dict[str, float], int]], rng: random.Random) -> Plan | None:
-    """The shared-resource rule (`allocation`) when the feedback is about waiting and
-    queues rather than larger/smaller; None when it is not."""
+            history: Sequence[tuple[dict[str, float], int]], rng: random.Random,
+            profiles: Sequence[TaskProfile]) -> Plan | None:
+    """A task profile's own numeric rule (`TaskProfile.numeric_plan`, e.g. the traffic
+    task's shared-resource rule) when the feedback gives no direction; None if none applies."""
     feedback = " ".join(b.fields.get("feedback", "") for b in blocks)
-    if len(xs) < 2 or not alloc.is_allocation_feedback(feedback):
-        return None
-    sides = {}
+    descriptions = {}
     for x in xs:
-        m = re.search(r"description\s*:\s*([^\n]*)", alloc.trailer(x.name, text), re.IGNORECASE)
-        sides[x.name] = alloc.Side(x.name, m.group(1) if m else "")
+        m = re.search(r"description\s*:\s*([^\n]*)", trailer(x.name, text), re.IGNORECASE)
+        descriptions[x.name] = m.group(1) if m else ""
     widths = {x.name: x.high - x.low for x in xs if x.low is not None and x.high is not None}
     if not history:  # a titled section ("#Memory (earlier values ...)") the splitter left in
         history = parse_history(_TITLED_HISTORY.findall(text), [x.name for x in xs])
     past = [(e[0], getattr(e, "feedback", "")) for e in history]
-    new, notes = alloc.plan_shares({x.name: x.value for x in xs}, sides, widths, feedback, past, rng)
-    plan = Plan(notes=notes)
-    return _write(plan, [x for x in xs if x.name in new], new)
+    for profile in profiles:
+        got = profile.numeric_plan({x.name: x.value for x in xs}, descriptions, widths, feedback,
+                                   past, rng)
+        if got is not None:
+            new, notes = got
+            return _write(Plan(notes=notes), [x for x in xs if x.name in new], new)
+    return None
+
+
+def trailer(name: str, text: str) -> str:
+    """The lines a request shows right after a variable's tag (description, constraints),
+    up to the next variable or section."""
+    m = re.search(rf"<variable\b[^>]*name=[\"']?{re.escape(name)}[\"'\s>][^>]*>.*?</variable\s*>"
+                  r"((?:[ \t]*\n(?![ \t]*(?:<variable|#|<example|\n))[^\n]*)*)",
+                  text, re.IGNORECASE | re.DOTALL)
+    return m.group(1) if m else ""
 
 
 def _write(plan: Plan, xs: Sequence[NumericVar], new: dict[str, float]) -> Plan:

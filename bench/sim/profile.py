@@ -251,6 +251,16 @@ class TaskProfile(ABC):
         Default: none."""
         return []
 
+    def numeric_plan(self, values: dict[str, float], descriptions: dict[str, str],
+                     widths: dict[str, float], feedback: str,
+                     history: Sequence[tuple[dict[str, float], str]], rng: random.Random
+                     ) -> tuple[dict[str, float], list[str]] | None:
+        """A task's own rule for numeric variables when the feedback gives no larger /
+        smaller direction: new (unclipped) values and reasoning notes, or None when the
+        feedback is not this task's (default). `descriptions` are the variables' shown
+        descriptions, `widths` their bounds' widths, `history` earlier (values, feedback)."""
+        return None
+
     def explain(self, item: str, answer: str) -> str:
         """Reasoning text a step-by-step reply shows before its answer (default: short)."""
         return f"Let me work through {item!r} step by step."

@@ -45,7 +45,24 @@ def render_proposal(fmt: Format, variables: Sequence[Variable], new_values: dict
         return json.dumps(obj, indent=1)
     if fmt.kind == "tag":
         return f"{why}\n<{fmt.tag}>\n{main}\n</{fmt.tag}>"
+    if fmt.kind == "fields":
+        return render_fields(fmt, {k: (new_values.get(k, current[k]) if k in current else
+                                       why if k.lower() in REASON_KEYS else
+                                       dict(new_values) if k.lower() in MAP_KEYS else
+                                       "Answer:" if "prefix" in k.lower() else main)
+                                   for k in fmt.keys})
     return str(main)
+
+
+def render_fields(fmt: Format, values: dict[str, object]) -> str:
+    """A `[[ ## field ## ]]` reply: each output field in order, then the end marker."""
+    parts = []
+    for k in fmt.keys:
+        v = values.get(k, "")
+        parts.append(f"[[ ## {k} ## ]]\n{v if isinstance(v, str) else json.dumps(v)}")
+    if fmt.end_marker:
+        parts.append(fmt.end_marker)
+    return "\n\n".join(parts)
 
 
 def render_critique(fmt: Format, text: str) -> str:
@@ -56,4 +73,6 @@ def render_critique(fmt: Format, text: str) -> str:
                            else "" for k in keys})
     if fmt.kind == "tag":
         return f"<{fmt.tag}>\n{text}\n</{fmt.tag}>"
+    if fmt.kind == "fields":
+        return render_fields(fmt, {k: text for k in fmt.keys})
     return text

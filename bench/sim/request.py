@@ -57,9 +57,13 @@ _INPUT_START = re.compile(r"^[ \t#*-]*(?:<(?:lm_)?input>|(?:lm_input|input|quest
 _NEW_VALUE = ("improved variable", "improved version", "improved prompt", "new value",
               "new prompt", "revised prompt", "revised version", "updated prompt", "rewrite",
               "rewritten", "suggestion", "propose ... new", "suggest ... new", "revise",
-              "better prompt", "new version")
-_CRITIQUE = ("critique", "criticize", "criticise", "give feedback", "provide feedback",
-             "feedback on", "what is wrong", "how ... could be improved", "how ... can be improved")
+              "better prompt", "new version", "change ... value", "suggest ... change",
+              "new instruction", "propose ... instruction", "improved instruction")
+_CRITIQUE = ("critique", "criticize", "criticise", "criticism", "give feedback", "provide feedback",
+             "feedback on", "feedback to", "what is wrong", "how ... could be improved",
+             "how ... can be improved")
+_NEGATED = re.compile(r"\b(?:do not|don't|never|must not|should not|shouldn't|not to)\b",
+                      re.IGNORECASE)
 _IMPROVE = ("improve", "optimize", "optimise", "fix", "better")
 
 
@@ -86,9 +90,11 @@ class Block:
 class Format:
     """How the reply must be written: JSON with `keys`, text inside `tag`, or plain."""
 
-    kind: Literal["json", "tag", "plain"] = "plain"
+    kind: Literal["json", "tag", "plain", "fields"] = "plain"
     keys: list[str] = field(default_factory=list)
     tag: str = ""
+    #: For kind "fields": the marker that closes the reply (`[[ ## completed ## ]]`).
+    end_marker: str = ""
 
 
 def _kind(raw: str) -> str:
@@ -159,7 +165,10 @@ def parse_blocks(text: str) -> list[Block]:
 
 
 def classify(text: str, has_variables: bool) -> Role:
-    """What the request asks: a new parameter value, a critique, or a plain answer."""
+    """What the request asks: a new parameter value, a critique, or a plain answer.
+
+    Sentences that forbid something ("DO NOT propose a new version") are not requests."""
+    text = " ".join(x for x in re.split(r"(?<=[.!?\n])\s+", text) if not _NEGATED.search(x))
     asks_new = any(cue_in(c, text) for c in _NEW_VALUE)
     asks_critique = any(cue_in(c, text) for c in _CRITIQUE)
     if has_variables and asks_new:
@@ -179,16 +188,54 @@ _NOT_OUTPUT_TAGS = {"variable", "example", "input", "output", "expected", "feedb
                     "lm_input", "lm_output", "lm_system_prompt", "q", "a"}
 
 
+_FIELD_MARK = re.compile(r"\[\[ ## ([\w.\-]+) ## \]\]")
+_OUTPUT_FIELDS = re.compile(r"output fields? (?:are|is)\s*:?\s*\n((?:[ \t]*(?:\d+[.)]|[-*])[^\n]*\n?)+)",
+                            re.IGNORECASE)
+_ASKED_TAG = re.compile(r"(?:between|within|inside|wrap\w*|enclos\w*|surround\w*)\s+(?:the\s+)?"
+                        r"(?:following\s+)?(?:tags?\s+)?<(\w+)>", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"\.\.\.|\{|your|here|new|improved|revised|answer|text", re.IGNORECASE)
+
+
+def schema_format(response_format: object) -> Format | None:
+    """The format a `response_format` asks for (OpenAI style), or None."""
+    if not isinstance(response_format, dict):
+        return None
+    kind = response_format.get("type")
+    if kind == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema") or {}
+        props = schema.get("properties") if isinstance(schema, dict) else None
+        return Format("json", list(props) if isinstance(props, dict) else [])
+    if kind == "json_object":
+        return Format("json", [])
+    return None
+
+
 def parse_format(instructions: str) -> Format:
     """The reply format `instructions` ask for (variables and examples already removed)."""
+    marks = _FIELD_MARK.findall(instructions)
+    if marks:
+        listed = _OUTPUT_FIELDS.search(instructions)
+        outs = re.findall(r"`([\w.\-]+)`", listed.group(1)) if listed else []
+        if not outs:  # "starting with the field `[[ ## a ## ]]`, then ..."
+            asked = re.search(r"(?:respond|reply|output)[^\n]*?(\[\[ ## .*)", instructions,
+                              re.IGNORECASE)
+            outs = _FIELD_MARK.findall(asked.group(1)) if asked else []
+        outs = [o for o in dict.fromkeys(outs) if o != "completed"]
+        if outs:
+            return Format("fields", outs, end_marker="[[ ## completed ## ]]"
+                          if "completed" in marks else "")
     if re.search(r"\bjson\b", instructions, re.IGNORECASE):
         keys = _JSON_KEY.findall(instructions)
         if not keys:
             for m in _KEY_LIST.finditer(instructions):
-                keys += _QUOTED.findall(m.group(0))
+                # values listed in parentheses ("better" ("A" or "B")) are not keys
+                keys += _QUOTED.findall(re.sub(r"\([^)]*\)", " ", m.group(0)))
         return Format("json", list(dict.fromkeys(keys)))
+    asked = [t for t in _ASKED_TAG.findall(instructions) if t.lower() not in _NOT_OUTPUT_TAGS]
+    if asked:
+        return Format("tag", tag=asked[-1])
     tags = [m.group(1) for m in _TAG_TEMPLATE.finditer(instructions)
-            if m.group(1).lower() not in _NOT_OUTPUT_TAGS]
+            if m.group(1).lower() not in _NOT_OUTPUT_TAGS and _PLACEHOLDER.search(m.group(2))]
     if tags:
         return Format("tag", tag=tags[-1])
     return Format("plain")

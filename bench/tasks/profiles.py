@@ -15,12 +15,14 @@ REASONING_TASKS = ("boolean_expressions", "word_sorting", "object_counting",
                    "multistep_arithmetic", "dyck_languages", "navigation", "date_arithmetic")
 #: Other task modules with a `PROFILE` (code tasks: the profile offers code fixes).
 CODE_TASKS = ("battleship", "code_repair")
+#: Task modules whose `PROFILE` carries a numeric rule (`TaskProfile.numeric_plan`).
+NUMERIC_TASKS = ("traffic_profile",)
 
 
 def all_profiles() -> list[TaskProfile]:
     """The profile of every bundled task whose module exists, sorted by name."""
     profiles = []
-    names = [f"reasoning.{n}" for n in REASONING_TASKS] + list(CODE_TASKS)
+    names = [f"reasoning.{n}" for n in REASONING_TASKS] + list(CODE_TASKS) + list(NUMERIC_TASKS)
     for name in names:
         module_name = f"undertow.bench.tasks.{name}"
         try:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from undertow.engine.convention import variable_tag
 from undertow.engine.graph import children_index, reachable, topological
 from undertow.engine.node import Node
 from undertow.engine.params import Parameter
@@ -61,7 +62,7 @@ def critique_request(parent: Node, child: Node, feedback: list[str], max_chars: 
     op = child.op
     desc = f"{op.name}: {op.doc}" if op is not None and op.doc else (op.name if op is not None else "?")
     body = (
-        f'<variable name="{name}" kind="{kind}">{short(parent.value, max_chars)}</variable>\n'
+        f"{variable_tag(name, kind, short(parent.value, max_chars))}\n"
         f"The variable {name} was an input of the operation `{desc}`.\n"
         f"<example>\n<input>{inputs}</input>\n<output>{short(child.value, max_chars)}</output>\n"
         f"<feedback>{' '.join(feedback)}</feedback>\n</example>\n"

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from undertow.engine.convention import variable_tag
 from undertow.engine.llm import extract_json
 from undertow.optimizers.experience.feedback import Example
 from undertow.optimizers.experience.records import RecordBase
@@ -55,7 +56,7 @@ def render_request(base_prompt: str, known: Sequence[RecordBase], failures: Sequ
     current = "\n".join([base_prompt.strip(), *(r.render() for r in known)]).strip()
     listing = "\n".join(render_insight(r) for r in known) or "(none yet)"
     shown = "\n".join([_example(e) for e in failures] + [_example(e) for e in successes])
-    return (f'<variable name="{SLOT}" kind="text">{current}</variable>\n'
+    return (f"{variable_tag(SLOT, 'text', current)}\n"
             + INSTRUCTIONS.format(known=listing, examples=shown))
 
 

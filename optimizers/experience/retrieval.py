@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from undertow.engine.tokens import count_tokens
 from undertow.optimizers.experience.embed import Embedder
 from undertow.optimizers.experience.records import RecordBase, RecordStats
 from undertow.optimizers.experience.store import ExperienceStore
@@ -39,11 +40,6 @@ def fts_query(text: str, max_terms: int = 64) -> str:
     """An FTS5 MATCH expression: the distinct words of `text`, quoted, joined by OR."""
     words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))[:max_terms]
     return " OR ".join(f'"{w}"' for w in words)
-
-
-def count_tokens(text: str) -> int:
-    """Approximate tokens: words and punctuation marks (long words count one per 4 chars)."""
-    return sum(max(1, len(t) // 4) if t[0].isalnum() else 1 for t in _TOKEN.findall(text))
 
 
 @dataclass

@@ -9,23 +9,24 @@ in one sentence, what was wrong; nothing here touches a parameter. Three steps:
    map from variable name to new value). Linear time, bounded nesting.
 2. `match_name(key, names)` maps a suggested key to a variable: case, spaces, a `#`
    or `(kind)` prefix, quotes, and a trailing index (`x` for `x0`) are tolerated.
-3. `coerce(param, raw)` turns the raw value into one of the parameter's kind:
+3. `coerce(param, raw)` (from `undertow.engine.convention`) turns the raw value into one of the parameter's kind:
    "3" -> 3 for an int, "[1, 2]" -> [1, 2] for json, never a list of characters, and
    never a silent float -> int truncation ("2.5" for an int is refused, with why).
 """
 
 from __future__ import annotations
 
-import ast
 import json
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from undertow.engine import InvalidValueError, Parameter
+from undertow.engine.convention import CoerceError, coerce
 from undertow.optimizers.opto.lenient import LenientError, read_value, scan_objects
+
+__all__ = ["ParsedReply", "SuggestionError", "coerce", "find_json_object", "match_name",
+           "normalize_name", "parse_reply"]
 
 #: Keys that hold the map of new values (compared case-insensitively).
 SUGGESTION_KEYS = ("suggestion", "suggestions", "update", "updates", "new_values", "changes",
@@ -37,11 +38,11 @@ REASONING_KEYS = ("reasoning", "reason", "rationale", "analysis", "thoughts", "t
 #: Fenced blocks tried as candidates (a reply has one or two; more is noise).
 MAX_FENCES = 16
 _FENCE = re.compile(r"```[a-zA-Z0-9_+-]*[ \t]*\n(.*?)```", re.DOTALL)
-_INT = re.compile(r"[+-]?\d+")
 
 
-class SuggestionError(ValueError):
-    """A suggested value or name that cannot be used; the message says why."""
+#: A suggested value or name that cannot be used; the message says why (the same error
+#: as `coerce`, which lives with the request convention in `undertow.engine.convention`).
+SuggestionError = CoerceError
 
 
 @dataclass
@@ -168,94 +169,3 @@ def match_name(key: str, names: Iterable[str]) -> str:
         raise SuggestionError(f"the key {key!r} matches several variables ({', '.join(same)}); "
                               "use the exact name")
     raise SuggestionError(f"the key {key!r} names no variable; use one of: {', '.join(names)}")
-
-
-def _strip_fence(text: str) -> str:
-    m = _FENCE.search(text)
-    return m.group(1) if m and not text[:m.start()].strip() and not text[m.end():].strip() else text
-
-
-def _literal(text: str) -> tuple[bool, Any]:
-    """(True, value) when `text` is a JSON or Python literal, else (False, None)."""
-    try:
-        return True, json.loads(text)
-    except (ValueError, RecursionError):
-        pass
-    try:
-        return True, ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False, None
-
-
-def _number(param: Parameter, raw: Any) -> float | int:
-    if isinstance(raw, bool):
-        raise SuggestionError(f"{param.kind} parameter: got a boolean {raw!r}, expected a number")
-    if isinstance(raw, str):
-        s = raw.strip().replace("_", "")
-        if param.kind == "int" and _INT.fullmatch(s):
-            return int(s)
-        try:
-            raw = float(s)
-        except ValueError:
-            raise SuggestionError(f"{param.kind} parameter: {raw[:60]!r} is not a number") from None
-    if not isinstance(raw, (int, float)):
-        raise SuggestionError(f"{param.kind} parameter: got a {type(raw).__name__}, expected a number")
-    if not math.isfinite(raw):
-        raise SuggestionError(f"{param.kind} parameter: {raw!r} is not finite")
-    if param.kind == "int":
-        if isinstance(raw, float) and not raw.is_integer():
-            raise SuggestionError(f"int parameter: {raw!r} is not a whole number; it is not "
-                                  "rounded, suggest an integer")
-        return int(raw)
-    return float(raw)
-
-
-def _choice(param: Parameter, raw: Any) -> Any:
-    choices = param.choices or []
-    for c in choices:
-        if c == raw and type(c) is type(raw):
-            return c
-    if isinstance(raw, str):
-        s = raw.strip().strip("\"'")
-        for c in choices:
-            if isinstance(c, str) and c.strip().lower() == s.lower():
-                return c
-        ok, lit = _literal(s)
-        if not ok and s.lower() in ("true", "false", "none", "null"):
-            ok, lit = True, {"true": True, "false": False}.get(s.lower())
-        if ok:
-            for c in choices:
-                if c == lit and type(c) is type(lit):
-                    return c
-    raise SuggestionError(f"choice parameter: {str(raw)[:60]!r} is not one of {choices!r}")
-
-
-def coerce(param: Parameter, raw: Any) -> Any:
-    """`raw` as a value of `param`'s kind, validated by the parameter; `SuggestionError` if not.
-
-    Strings are parsed only where the kind asks for a number, a choice or JSON data; a
-    string is never split into characters, and a fractional number is never rounded.
-    """
-    kind = param.kind
-    if kind in ("text", "code"):
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and kind == "text":
-            raw = str(raw)
-        if not isinstance(raw, str):
-            raise SuggestionError(f"{kind} parameter: got a {type(raw).__name__}, expected a string")
-        value: Any = _strip_fence(raw) if kind == "code" else raw
-    elif kind in ("int", "float"):
-        value = _number(param, raw)
-    elif kind == "choice":
-        value = _choice(param, raw)
-    else:  # json
-        value = raw
-        if isinstance(raw, str) and not isinstance(param.value, str):
-            ok, lit = _literal(raw.strip())
-            if not ok:
-                raise SuggestionError(f"json parameter: the string {raw[:60]!r} is not JSON data; "
-                                      "give the value itself (a list, a map, a number...)")
-            value = lit
-    try:
-        return param.validate(value)
-    except (InvalidValueError, ValueError, TypeError) as exc:  # a schema may raise its own
-        raise SuggestionError(str(exc)) from None

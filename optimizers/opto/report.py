@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from undertow.engine import Node, Parameter
+from undertow.engine.convention import variable_tag
+from undertow.engine.tokens import estimate_tokens
 from undertow.optimizers.opto.graph import GraphView, is_error
 
 #: Report sections that can be masked; all are shown by default.
@@ -61,11 +63,6 @@ REPLY = ("#Reply\n"
          '"suggestion": {"<variable name>": <new value>}}\n'
          "Leave out the variables that should stay as they are; an empty suggestion means "
          "nothing should change.")
-
-
-def estimate_tokens(text: str) -> int:
-    """A provider-neutral token estimate: one token per 4 characters, rounded up."""
-    return (len(text) + 3) // 4
 
 
 def check_sections(sections: Mapping[str, bool] | None) -> dict[str, bool]:
@@ -225,7 +222,7 @@ class _Renderer:
     def variables(self) -> str:
         out = ["#Variables"]
         for p in self.view.variables:
-            out.append(f'<variable name="{self.view.name(p)}" kind="{p.kind}">{p.value}</variable>')
+            out.append(variable_tag(self.view.name(p), p.kind, p.value))
             if p.description:
                 out.append(f"description: {' '.join(p.description.split())}")
             cons = p.constraints() if self.shown["constraints"] else {}

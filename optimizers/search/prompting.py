@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from undertow.engine.convention import variable_tag
 from undertow.engine.llm import LLM
 from undertow.engine.llm.structured import StructuredOutputError, extract_json
 
@@ -87,7 +88,7 @@ def _esc(text: str) -> str:
 
 def variable_block(name: str, value: str) -> str:
     """The prompt being edited, as a ``<variable>`` block."""
-    return f'<variable name="{_esc(name)}" kind="text">{_esc(value)}</variable>'
+    return variable_tag(name, "text", value, safe=True)
 
 
 def example_blocks(failures: Sequence[Outcome], feedback: str = "") -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from undertow.bench.tasks.reasoning import boolean_expressions as boolexpr
 from undertow.bench.sim import SimLLM, Skill, TaskProfile
+from undertow.bench.tasks.reasoning import boolean_expressions as boolexpr
 
 
 class ParityProfile(TaskProfile):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from undertow.bench.tasks.reasoning import boolean_expressions as be
 from undertow.bench.sim import SimLLM, SimReply
+from undertow.bench.tasks.reasoning import boolean_expressions as be
 
 from .conftest import fixes
 

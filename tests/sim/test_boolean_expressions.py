@@ -8,8 +8,8 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from undertow.bench.tasks.reasoning import boolean_expressions as be
 from undertow.bench.sim import check_profile
+from undertow.bench.tasks.reasoning import boolean_expressions as be
 
 atoms = st.sampled_from(["True", "False"])
 exprs = st.recursive(

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from undertow.agents.battleship import SIGNATURE, BattleshipPlayer
+from undertow.bench.sim import SimLLM
+from undertow.bench.sim import numeric as num
+from undertow.bench.sim.request import Block
 from undertow.bench.tasks import battleship as bs
 from undertow.bench.tasks.numeric_dag import generate
 from undertow.engine import backward
 from undertow.engine.code import check_code
-from undertow.bench.sim import SimLLM
-from undertow.bench.sim import numeric as num
-from undertow.bench.sim.request import Block
 
 ASK = 'Propose new values. Reply in JSON with keys "reasoning" and "suggestion".'
 

@@ -6,8 +6,8 @@ import json
 import random
 
 import pytest
-from undertow.bench.tasks.reasoning import boolean_expressions as be
 from undertow.bench.sim import SimLLM
+from undertow.bench.tasks.reasoning import boolean_expressions as be
 
 from .conftest import fixes
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from undertow.bench.tasks.reasoning import boolean_expressions as be
 from undertow.bench.sim import SimLLM, Skill, cue_in, load_profiles, normalize
+from undertow.bench.tasks.reasoning import boolean_expressions as be
 
 words = st.text(alphabet="abcdefghij ", min_size=1, max_size=30)
 

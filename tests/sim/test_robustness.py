@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-from undertow.bench.tasks.reasoning import boolean_expressions as be
 from undertow.bench.sim import SimLLM, SimReply
 from undertow.bench.sim.request import parse_blocks, parse_format, parse_variables
 from undertow.bench.sim.tokens import count_tokens, truncate
+from undertow.bench.tasks.reasoning import boolean_expressions as be
 
 SIM = SimLLM([be.PROFILE])
 # Text biased towards the sim's own vocabulary, so that parsers meet near-valid requests.
@@ -45,7 +45,7 @@ def test_request_parsers_accept_any_text(text: str) -> None:
     for v in parse_variables(text):
         assert isinstance(v.value, str) and v.name
     assert parse_blocks(text)
-    assert parse_format(text).kind in ("json", "tag", "plain")
+    assert parse_format(text).kind in ("json", "tag", "plain", "fields")
 
 
 @given(st.text(max_size=300), st.integers(0, 80))

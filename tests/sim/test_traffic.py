@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from undertow.agents import SignalController
+from undertow.bench.sim import numeric as num
 from undertow.bench.tasks import traffic
+from undertow.bench.tasks import traffic_profile as alloc
 from undertow.engine import Feedback, backward
 from undertow.engine.llm import make_llm
-from undertow.bench.sim import allocation as alloc
-from undertow.bench.sim import numeric as num
 from undertow.optimizers.opto import OptoPrime
 
 SEEDS = range(4)
@@ -121,7 +121,7 @@ def test_proposals_are_bounded_ints(a, b, side, ns, ew, seed):
     xs = num.numeric_variables(parse_variables(text), text)
     assert [(x.low, x.high) for x in xs] == [(5.0, 90.0), (5.0, 90.0)]
     plan = num.propose(xs, parse_blocks(text), text, num.parse_history(history, ["green_ns", "green_ew"]),
-                       random.Random(seed))
+                       random.Random(seed), [alloc.PROFILE])
     assert plan.values and all(isinstance(v, int) and 5 <= v <= 90 for v in plan.values.values())
 
 

@@ -18,6 +18,7 @@ Routes:
 
 from __future__ import annotations
 
+import inspect
 import json
 import select
 import socket
@@ -45,6 +46,8 @@ from .schemas import ChatRequest, Message, MessagesRequest, RequestError, parse_
 from .stats import Stats
 
 MAX_BODY = 32 * 2**20
+#: Header on every response: the server is the simulated LLM (results are `llm=sim`).
+LLM_HEADER = "x-undertow-llm"
 Responder = Any  # an object with `.complete(messages, *, model, temperature, seed, sample_index, max_tokens)`, or that callable
 
 
@@ -75,6 +78,12 @@ class SimServer(ThreadingHTTPServer):
         self._complete: Callable[..., Any] = getattr(self.responder, "complete", self.responder)
         if not callable(self._complete):
             raise TypeError("responder must have a .complete(messages, ...) method or be callable")
+        try:
+            params = inspect.signature(self._complete).parameters
+            self.takes_response_format = "response_format" in params or any(
+                p.kind is p.VAR_KEYWORD for p in params.values())
+        except (TypeError, ValueError):
+            self.takes_response_format = False
         self.schedule = FaultSchedule(faults)
         self.stats = Stats()
         self.models = tuple(models)
@@ -94,10 +103,11 @@ class SimServer(ThreadingHTTPServer):
         self.schedule.replace(plan)
 
     def complete(self, messages: list[Message], *, model: str, temperature: float | None,
-                 seed: int | None, sample_index: int, max_tokens: int | None) -> Sample:
+                 seed: int | None, sample_index: int, max_tokens: int | None,
+                 **extra: Any) -> Sample:
         """Ask the responder for one sample and check what it returned."""
         reply = self._complete(messages, model=model, temperature=temperature, seed=seed,
-                               sample_index=sample_index, max_tokens=max_tokens)
+                               sample_index=sample_index, max_tokens=max_tokens, **extra)
         try:
             sample = Sample(str(reply.text), int(reply.prompt_tokens), int(reply.completion_tokens),
                             str(reply.finish_reason))
@@ -186,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
               headers: dict[str, str] | None = None, length: int | None = None) -> None:
         lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('Error',))[0]}",
                  f"Content-Type: {content_type}", f"Content-Length: {len(body) if length is None else length}",
-                 f"Server: {self.server_version}"]
+                 f"Server: {self.server_version}", f"{LLM_HEADER}: sim"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         if self.close_connection:
             lines.append("Connection: close")
@@ -328,9 +338,16 @@ class _Handler(BaseHTTPRequestHandler):
         if (method, path) == ("GET", "/_undertow/health"):
             return self._json(200, {"ok": True})
         if (method, path) == ("GET", "/_undertow/stats"):
-            return self._json(200, server.stats.to_dict())
+            out = server.stats.to_dict()
+            sim_stats = getattr(server.responder, "stats", None)
+            if sim_stats is not None and hasattr(sim_stats, "to_dict"):
+                out["sim"] = sim_stats.to_dict()
+            return self._json(200, out)
         if (method, path) == ("POST", "/_undertow/stats/reset"):
             server.stats.reset()
+            sim_stats = getattr(server.responder, "stats", None)
+            if sim_stats is not None and hasattr(sim_stats, "reset"):
+                sim_stats.reset()
             return self._json(200, {"ok": True})
         if (method, path) == ("GET", "/_undertow/faults"):
             return self._json(200, server.schedule.snapshot())
@@ -371,10 +388,15 @@ class _Handler(BaseHTTPRequestHandler):
             n, cap, seed = request.n, request.token_cap, request.seed
         else:
             n, cap, seed = 1, request.max_tokens, None
-        # Both APIs default to temperature 1.0 when the request leaves it out.
-        temperature = 1.0 if request.temperature is None else request.temperature
-        return [self.server.complete(messages, model=request.model, temperature=temperature,
-                                     seed=seed, sample_index=i, max_tokens=cap) for i in range(n)]
+        # A request without a temperature gets the responder's own default (the sim's
+        # in-process default), so that the sim over HTTP answers as it does in process.
+        extra = {}
+        fmt = getattr(request, "response_format", None)
+        if fmt is not None and self.server.takes_response_format:
+            extra["response_format"] = fmt
+        return [self.server.complete(messages, model=request.model, temperature=request.temperature,
+                                     seed=seed, sample_index=i, max_tokens=cap, **extra)
+                for i in range(n)]
 
     def _status_fault(self, api: str, rule: FaultRule) -> None:
         headers = {}
@@ -410,7 +432,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if api == "anthropic" else b'data: {"id":"chatcmpl-broken","choices":[{<<not json\n\n'
             frames = frames[:1] + [broken] + frames[1:]
         head = (f"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
-                f"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\nServer: {self.server_version}\r\n\r\n")
+                f"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\nServer: {self.server_version}\r\n"
+                f"{LLM_HEADER}: sim\r\n\r\n")
         self.log_request(200)
         self.server.stats.count("by_status", 200)
         write = self.wfile.write

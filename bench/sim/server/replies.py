@@ -160,6 +160,6 @@ def models_list(models: tuple[str, ...]) -> dict:
 
 
 def model_info(model: str) -> dict:
-    return {"id": model, "object": "model", "created": 0, "owned_by": "undertow",
+    return {"id": model, "object": "model", "created": 0, "owned_by": "undertow-sim",
             "type": "model", "display_name": f"{model} (undertow simulated LLM)",
             "created_at": "1970-01-01T00:00:00Z"}

@@ -91,6 +91,8 @@ class ChatRequest(_Lenient):
     seed: int | None = Field(None, ge=-_INT64 - 1, le=_INT64)
     max_tokens: int | None = Field(None, ge=1, le=_MAX_TOKENS)
     max_completion_tokens: int | None = Field(None, ge=1, le=_MAX_TOKENS)
+    #: OpenAI `response_format` ({"type": "json_schema", "json_schema": {...}} ...), passed on.
+    response_format: dict[str, Any] | None = None
 
     def to_messages(self) -> list[Message]:
         # `developer` is the newer name of `system`; the simulator knows the classic roles.

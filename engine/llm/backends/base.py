@@ -13,6 +13,11 @@ from typing import Protocol, runtime_checkable
 from undertow.engine.llm.errors import MissingAPIKeyError
 from undertow.engine.llm.types import LLMRequest, Reply
 
+# The rough estimate for servers that report no usage and for rate-limit reservations.
+from undertow.engine.tokens import estimate_tokens
+
+__all__ = ["Backend", "estimate_tokens", "resolve_key"]
+
 
 @runtime_checkable
 class Backend(Protocol):
@@ -35,12 +40,6 @@ class Backend(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
-
-
-def estimate_tokens(text: str) -> int:
-    """A rough token count (about 4 characters a token) for servers that report none
-    and for rate-limit reservations."""
-    return max(1, (len(text) + 3) // 4)
 
 
 def resolve_key(api_key: str | None, env_var: str, provider: str) -> str:

@@ -37,12 +37,12 @@ def test_64_concurrent_requests_with_50ms_latency_overlap():
         asyncio.run(burst(srv.openai_base_url, 64, 64))  # open the connections, warm imports
         srv.set_faults(latency_s=0.05)
         srv.reset_stats()
-        wall = asyncio.run(burst(srv.openai_base_url, 64, 64))
+        asyncio.run(burst(srv.openai_base_url, 64, 64))
         stats = srv.stats()
     assert stats["by_status"] == {"200": 64}
-    assert stats["max_in_flight"] >= 32  # the 50 ms waits overlapped
-    # Serial would take 3.2 s; the bound leaves room for a loaded 2-core machine.
-    assert wall < 64 * 0.05 / 2, f"64 calls took {wall:.2f}s; one after another they take 3.2s"
+    # The 50 ms waits overlapped: the server held many requests at once. (No wall-clock
+    # bound: on a loaded machine the time says nothing; `undertow perf llm` measures it.)
+    assert stats["max_in_flight"] >= 32
 
 
 def test_subprocess_server_serves_and_takes_faults(responder):

@@ -1,4 +1,8 @@
-"""The optimizer role for numeric variables that share a resource (green times, budgets).
+"""The traffic task's profile for the simulated LLM: the shared-resource rule.
+
+The sim core knows numbers move "larger" or "smaller"; how to read feedback about who
+waits at a shared resource is task knowledge, so it lives here, with the traffic task,
+and reaches the sim through `TrafficProfile.numeric_plan` (a `TaskProfile` hook).
 
 Some feedback does not say "larger" or "smaller" about one output; it says who is
 short of a shared resource: "peak queue 7 cars north-south and 100 east-west; the
@@ -30,6 +34,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from undertow.bench.sim.profile import TaskProfile
+
 #: Step change after the starved side changes / stays the same.
 SHRINK, GROW = 0.5, 1.5
 #: First step as a fraction of the bounds' width (times 0.5 + imbalance).
@@ -54,15 +60,6 @@ class Side:
 
     name: str
     description: str
-
-
-def trailer(name: str, text: str) -> str:
-    """The lines a request shows right after a variable's tag (description, constraints),
-    up to the next variable or section."""
-    m = re.search(rf"<variable\b[^>]*name=[\"']?{re.escape(name)}[\"'\s>][^>]*>.*?</variable\s*>"
-                  r"((?:[ \t]*\n(?![ \t]*(?:<variable|#|<example|\n))[^\n]*)*)",
-                  text, re.IGNORECASE | re.DOTALL)
-    return m.group(1) if m else ""
 
 
 def starved_side(feedback: str) -> str | None:
@@ -138,3 +135,30 @@ def plan_shares(values: dict[str, float], sides: dict[str, Side], widths: dict[s
     step *= factor
     new = {n: values[n] + step if n in owners else values[n] - TAKE * step for n in sides}
     return new, notes
+
+
+class TrafficProfile(TaskProfile):
+    """The traffic task for the sim: no items to answer, one numeric rule (shares)."""
+
+    name = "traffic"
+    description = "green times of a signalized intersection, judged by the delay per car"
+    keywords = ("green time", "intersection", "approach", "delay")
+
+    def solve(self, item: str) -> str:
+        raise ValueError("the traffic task has no question items")
+
+    def answer_without(self, item: str, missing: frozenset[str]) -> str:
+        raise ValueError("the traffic task has no question items")
+
+    def numeric_plan(self, values: dict[str, float], descriptions: dict[str, str],
+                     widths: dict[str, float], feedback: str,
+                     history: Sequence[tuple[dict[str, float], str]], rng: random.Random
+                     ) -> tuple[dict[str, float], list[str]] | None:
+        """New values when the feedback is about waiting and queues (else None)."""
+        if len(values) < 2 or not is_allocation_feedback(feedback):
+            return None
+        sides = {n: Side(n, descriptions.get(n, "")) for n in values}
+        return plan_shares(values, sides, widths, feedback, history, rng)
+
+
+PROFILE = TrafficProfile()
