@@ -50,15 +50,15 @@ PACKAGES: dict[str, PeerPackage] = {p.name: p for p in (
 
 OPTIMIZERS: dict[str, PeerOptimizer] = {o.name: o for o in (
     PeerOptimizer("trace:optoprime", "trace-opt", "trace_optoprime.py",
-                  "peer: Trace's own OptoPrime (trace-opt 0.1.3.8, stock prompts, own venv)"),
+                  "Trace's own OptoPrime, stock prompts (peer, own venv)"),
     PeerOptimizer("textgrad:tgd", "textgrad", "textgrad_tgd.py",
-                  "peer: TextGrad's own TextualGradientDescent (textgrad 0.1.8, own venv)"),
+                  "TextGrad's own TGD, stock prompts (peer, own venv)"),
     PeerOptimizer("dspy:copro", "dspy", "dspy_copro.py",
-                  "peer: DSPy's own COPRO instruction search (dspy 3.4.1, own venv)"),
+                  "DSPy's own COPRO instruction search (peer, own venv)"),
     PeerOptimizer("dspy:miprov2", "dspy", "dspy_miprov2.py",
-                  "peer: DSPy's own MIPROv2, instructions and demos (dspy 3.4.1, own venv)"),
+                  "DSPy's own MIPROv2: instructions and demos (peer, own venv)"),
     PeerOptimizer("gepa:optimize", "gepa", "gepa_optimize.py",
-                  "peer: the GEPA package's own gepa.optimize (gepa 0.1.4, own venv)"),
+                  "the GEPA package's own gepa.optimize (peer, own venv)"),
 )}
 
 #: Task families whose trainable parameter a peer can optimize: the reasoning tasks,
