@@ -38,6 +38,7 @@ class Upstream:
     base_url: str            # e.g. http://127.0.0.1:8765/v1
     model: str
     api_key: str = "undertow-local"
+    stats: Callable[[], dict[str, Any]] | None = None  # a sim-server's counters, when it is one
 
 
 @dataclass

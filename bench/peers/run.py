@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +52,7 @@ def upstream_for(spec: str, seed: int) -> Iterator[Upstream]:
         from undertow.bench.sim.server import start_in_subprocess
 
         with start_in_subprocess(sim_seed=seed) as srv:
-            yield Upstream(srv.openai_base_url, "sim")
+            yield Upstream(srv.openai_base_url, "sim", stats=srv.stats)
         return
     if parsed.provider == "openai":
         key = os.environ.get("OPENAI_API_KEY")
@@ -71,7 +72,8 @@ def peer_env(gateway_url: str, model: str, workdir: Path) -> dict[str, str]:
     inside the run's folder (so no reply is reused across runs without being counted)."""
     base = f"{gateway_url}/v1"
     cache = workdir / "cache"
-    cache.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(cache, ignore_errors=True)  # a peer's disk cache would serve replies no one counts
+    cache.mkdir(parents=True)
     keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "TZ") if k in os.environ}
     return {
         **keep, "HOME": str(workdir), "XDG_CACHE_HOME": str(cache), "DSPY_CACHEDIR": str(cache / "dspy"),
@@ -111,11 +113,25 @@ def run_peer(optimizer: str, *, llm: str, seed: int, budget: Budget, job: dict[s
             except subprocess.TimeoutExpired:
                 rc = None
         spent = meter.to_dict()
+        sim_stats = _sim_stats(upstream)
     if not result_path.is_file():
         why = "timed out" if rc is None else f"exited {rc} without a result"
         return PeerResult(optimizer, package_of(optimizer).label, job["initial_prompt"], "error",
                           f"driver {why}; see {workdir / 'peer.log'}", spent=spent)
     got = json.loads(result_path.read_text(encoding="utf-8"))
+    notes = dict(got.get("notes", {}))
+    if sim_stats is not None:
+        notes["sim"] = sim_stats
     return PeerResult(optimizer, package_of(optimizer).label, str(got["prompt"]), str(got["stopped"]),
-                      str(got.get("error", "")), int(got.get("steps_done", 0)), spent,
-                      dict(got.get("notes", {})))
+                      str(got.get("error", "")), int(got.get("steps_done", 0)), spent, notes)
+
+
+def _sim_stats(upstream: Upstream) -> dict[str, Any] | None:
+    """The simulator's own counters (roles, answered from evidence) when the upstream is a
+    sim-server that reports them (`GET /_undertow/stats` -> "sim")."""
+    if upstream.stats is None:
+        return None
+    try:
+        return upstream.stats().get("sim")
+    except (OSError, RuntimeError, ValueError):
+        return None
