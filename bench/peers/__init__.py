@@ -9,8 +9,7 @@ Docs: docs/peers.md.
 """
 
 from undertow.bench.peers.catalog import OPTIMIZERS, PACKAGES, PeerOptimizer, PeerPackage
-from undertow.bench.peers.install import install, is_installed, list_peers, peers_root
+from undertow.bench.peers.install import is_installed, list_peers, peers_root
 from undertow.bench.peers.run import PeerResult, run_peer
 
-__all__ = ["OPTIMIZERS", "PACKAGES", "PeerOptimizer", "PeerPackage", "PeerResult", "install",
-           "is_installed", "list_peers", "peers_root", "run_peer"]
+__all__ = ["OPTIMIZERS", "PACKAGES", "PeerOptimizer", "PeerPackage", "PeerResult", "is_installed", "list_peers", "peers_root", "run_peer"]

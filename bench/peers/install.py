@@ -134,7 +134,11 @@ def install(name: str, *, python: str | None = None, log: Path | None = None) ->
         for cmd in steps:
             out.write("+ " + " ".join(cmd) + "\n")
             out.flush()
-            rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode
+            try:
+                rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode
+            except OSError as exc:  # no such interpreter, not executable
+                out.write(f"{exc}\n")
+                rc = 127
             if rc != 0 and "--upgrade" not in cmd:  # a pip self-upgrade that fails is harmless
                 out.write(f"exit {rc}\n")
                 out.close()
