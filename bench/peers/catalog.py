@@ -43,7 +43,8 @@ class PeerOptimizer:
 PACKAGES: dict[str, PeerPackage] = {p.name: p for p in (
     PeerPackage("trace-opt", "0.1.3.8", "opto"),
     PeerPackage("textgrad", "0.1.8", "textgrad"),
-    PeerPackage("dspy", "3.4.1", "dspy"),
+    # MIPROv2 needs optuna, an optional dependency of dspy.
+    PeerPackage("dspy", "3.4.1", "dspy, optuna", extras=("optuna==5.1.0",)),
     # gepa's default adapter and reflection LM call LiteLLM, which gepa does not require.
     PeerPackage("gepa", "0.1.4", "gepa, litellm", extras=("litellm==1.110.2",)),
 )}

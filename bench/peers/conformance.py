@@ -152,11 +152,15 @@ def _comparable(diagnosis: Any) -> Any:
 
 
 def _normalized(key: Any) -> Any:
-    """Order-free: lists (items in a batch, skills) compared as sorted lists."""
+    """The key with the order of a batch left out: its parts keep their place, and a part
+    that is a list (items, skills) is compared as a sorted list."""
+    def sort(v: Any) -> Any:
+        return sorted(v, key=lambda x: json.dumps(x, sort_keys=True)) if isinstance(v, list) else v
+
     if isinstance(key, dict):
-        return {k: _normalized(v) for k, v in key.items()}
+        return {k: sort(v) for k, v in key.items()}
     if isinstance(key, list):
-        return sorted((_normalized(v) for v in key), key=lambda v: json.dumps(v, sort_keys=True))
+        return [sort(v) for v in key]
     return key
 
 

@@ -67,7 +67,18 @@ def _imports(python: Path, module: str) -> tuple[bool, str]:
 def _write_marker(name: str, how: str) -> None:
     p = package(name)
     (venv_dir(name) / MARKER).write_text(json.dumps(
-        {"package": p.name, "version": p.version, "how": how}) + "\n", encoding="utf-8")
+        {"package": p.name, "version": p.version, "requirements": p.requirements, "how": how}) + "\n",
+        encoding="utf-8")
+
+
+def _marker_matches(name: str) -> bool:
+    """A marker counts only for the requirements it was written for (a new pin or a new
+    companion package means the venv must be completed)."""
+    path = venv_dir(name) / MARKER
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("requirements") == package(name).requirements
+    except (OSError, ValueError):
+        return False
 
 
 def _log_says_done(name: str) -> bool:
@@ -81,7 +92,7 @@ def _log_says_done(name: str) -> bool:
 def is_installed(name: str) -> bool:
     """True when the venv carries the marker (adopting a finished hand-made install first)."""
     folder = venv_dir(name)
-    if (folder / MARKER).is_file():
+    if _marker_matches(name):
         return True
     if folder.is_dir() and _log_says_done(name):
         ok, _ = _imports(python_of(name), package(name).module)
@@ -96,7 +107,7 @@ def status(name: str) -> PeerStatus:
     folder = venv_dir(name)
     if is_installed(name):
         return PeerStatus(p.name, p.version, folder, True)
-    note = "not installed" if not folder.exists() else "incomplete (no marker): run `undertow peers install`"
+    note = "not installed" if not folder.exists() else "incomplete or outdated: run `undertow peers install`"
     return PeerStatus(p.name, p.version, folder, False, note)
 
 
