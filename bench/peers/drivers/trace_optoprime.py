@@ -13,29 +13,30 @@ from __future__ import annotations
 import random
 
 from _peer import Run
+from opto import trace
+from opto.optimizers import OptoPrime
+from opto.utils.llm import LLM
+
+llm = LLM()
+
+
+@trace.bundle()
+def answer(system_prompt, question):
+    """Send the system prompt and the question to the LLM; return its reply."""
+    reply = llm(messages=[{"role": "system", "content": system_prompt},
+                          {"role": "user", "content": question}])
+    return reply.choices[0].message.content
+
+
+@trace.bundle()
+def join_outputs(*outputs):
+    """Join the outputs of a minibatch, one `ID [i]: output` line each."""
+    return "\n".join(f"ID [{k}]: {o}" for k, o in enumerate(outputs))
 
 
 def main(run: Run) -> None:
-    from opto import trace
-    from opto.optimizers import OptoPrime
-    from opto.utils.llm import LLM
-
-    llm = LLM()
-    prompt = trace.node(run.prompt, trainable=True,
+    prompt = trace.node(run.prompt, name="system_prompt", trainable=True,
                         description="the system prompt of an agent that answers the question")
-
-    @trace.bundle()
-    def answer(system_prompt, question):
-        """Send the system prompt and the question to the LLM; return its reply."""
-        reply = llm(messages=[{"role": "system", "content": system_prompt},
-                              {"role": "user", "content": question}])
-        return reply.choices[0].message.content
-
-    @trace.bundle()
-    def join_outputs(*outputs):
-        """Join the outputs of a minibatch, one `ID [i]: output` line each."""
-        return "\n".join(f"ID [{k}]: {o}" for k, o in enumerate(outputs))
-
     optimizer = OptoPrime([prompt], llm=llm)
     rng = random.Random(run.job["seed"])
     for _ in range(run.job["steps"]):
@@ -45,13 +46,12 @@ def main(run: Run) -> None:
         optimizer.zero_feedback()
         outputs, sentences = [], []
         for i in batch:
-            question = trace.node(run.train[i]["input"], trainable=False, description="the question")
+            question = trace.node(run.train[i]["input"], name="question", trainable=False)
             output = answer(prompt, question)
             outputs.append(output)
             sentences.append(run.feedback("train", i, str(output.data))[1])
         joined = join_outputs(*outputs)
-        feedback = "\n".join(f"ID [{k}]: {s}" for k, s in enumerate(sentences))
-        optimizer.backward(joined, feedback)
+        optimizer.backward(joined, "\n".join(f"ID [{k}]: {s}" for k, s in enumerate(sentences)))
         optimizer.step()
         run.prompt = str(prompt.data)
         run.steps_done += 1
