@@ -59,9 +59,15 @@ def test_undertow_requests_carry_the_scenario(scenario, ours):
     assert all(f in text for f in scenario.feedback if f.startswith("Wrong"))
 
 
-@pytest.mark.parametrize(("peer", "role"), [("trace:optoprime", "optimize"), ("textgrad:tgd", "optimize"),
-                                            ("textgrad:tgd", "critique"), ("gepa:optimize", "optimize")])
+@pytest.mark.parametrize(("peer", "role"), [
+    ("trace:optoprime", "optimize"),
+    pytest.param("gepa:optimize", "optimize", marks=pytest.mark.xfail(
+        strict=True, reason="the simulator reads GEPA's reflection request (asks for a new instruction) "
+                            "as a critique; see the simulator findings of issue #11")),
+])
 def test_same_information_gets_the_same_diagnosis(peer, role, scenario, ours, tmp_path):
+    """OptoPrime-like requests (items, outputs, feedback, the variable to rewrite): the
+    simulator's whole reading must match its reading of undertow's OptoPrime request."""
     why = sim_can_diagnose()
     if why:
         pytest.skip(why)
@@ -74,6 +80,26 @@ def test_same_information_gets_the_same_diagnosis(peer, role, scenario, ours, tm
     assert theirs is not None, f"no {role} request from {peer}"
     assert mine is not None, f"no {role} request from undertow's {COUNTERPART[peer]}"
     assert _normalized(_comparable(theirs[1])) == _normalized(_comparable(mine[1]))
+
+
+@pytest.mark.parametrize("role", ["critique", "optimize"])
+def test_textgrad_requests_are_read_from_their_evidence(role, scenario, tmp_path):
+    """TextGrad's gradient and update requests show a different slice of the same data than
+    undertow's (its update quotes the question and answer, ours the critiques), so the
+    check is that the simulator reads them: scenario items only, and from evidence."""
+    why = sim_can_diagnose()
+    if why:
+        pytest.skip(why)
+    need("textgrad")
+    from undertow.bench.sim import SimLLM
+
+    got = capture_peer("textgrad:tgd", scenario, tmp_path).first(SimLLM(seed=0), role)
+    assert got is not None, f"no {role} request from textgrad:tgd"
+    diagnosis = got[1]
+    assert diagnosis.evidence is True
+    inputs = {x.input for x in scenario.items}
+    read = [v.item for v in diagnosis.items if v.item]  # blocks without an item: critiques quoted
+    assert read and set(read) <= inputs
 
 
 def test_copro_request_shows_no_outputs_so_it_is_a_guess(scenario, tmp_path):
