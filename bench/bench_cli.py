@@ -34,8 +34,8 @@ def _guard(fn: Callable[[], T]) -> T:
 
 def _names(values: list[str] | None, known: Any, option: str = "--task") -> list[str]:
     """Repeatable and comma-separated options; `all` (or no option at all) means every
-    registered name. An option given with no name in it (`--task ''`) is an error, never
-    a silent "all"."""
+    registered name (`known` may be a list of what `all` means). An option given with no
+    name in it (`--task ''`) is an error, never a silent "all"."""
     from undertow.bench.runner.errors import BenchError
 
     names = [n.strip() for v in values or [] for n in v.split(",") if n.strip()]
@@ -51,10 +51,10 @@ def print_leaderboard(console: Console, records: list[Any]) -> None:
     rows = leaderboard(records)
     tags = ", ".join(sorted({r.tag for r in rows}))
     table = Table(title=f"Leaderboard: test score, mean ± sd over seeds ({tags})")
-    for col in ("task", "optimizer", "test score", "seeds", "calls", "cost USD", "llm"):
-        table.add_column(col, justify="left" if col in ("task", "optimizer", "llm") else "right")
+    for col in ("task", "optimizer", "framework", "test score", "seeds", "calls", "cost USD", "llm"):
+        table.add_column(col, justify="left" if col in ("task", "optimizer", "framework", "llm") else "right")
     for r in rows:
-        table.add_row(r.task, r.optimizer, f"{r.mean:.3f} ± {r.sd:.3f}", str(r.seeds),
+        table.add_row(r.task, r.optimizer, r.framework, f"{r.mean:.3f} ± {r.sd:.3f}", str(r.seeds),
                       f"{r.calls:.0f}", f"{r.cost_usd:.4f}", r.tag)
     console.print(table)
 
@@ -68,7 +68,7 @@ def _finish(console: Console, outcome: Any) -> None:
 @bench_app.command("run")
 def run_cmd(
     task: Annotated[list[str] | None, typer.Option("--task", "-t", help="Task name(s), repeatable or comma-separated; 'all'.")] = None,
-    optimizer: Annotated[list[str] | None, typer.Option("--optimizer", "-o", help="Optimizer name(s); 'all'.")] = None,
+    optimizer: Annotated[list[str] | None, typer.Option("--optimizer", "-o", help="Optimizer name(s); 'all' (undertow's own; peers such as dspy:copro run when named).")] = None,
     llm: Annotated[str, typer.Option(help="LLM spec: sim, openai:MODEL, anthropic:MODEL, openai-compatible:URL#MODEL.")] = "sim",
     seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 per task x optimizer.")] = 1,
     budget: Annotated[str, typer.Option(help="Per run: calls=N, tokens=N, usd=X (comma-joined).")] = "calls=200",
@@ -81,7 +81,7 @@ def run_cmd(
     batch_size: Annotated[int, typer.Option(help="Training items per optimizer step.")] = 4,
 ) -> None:
     """Run tasks x optimizers x seeds at a matched budget, checkpointing every step."""
-    from undertow.bench.registry import OPTIMIZERS, TASKS
+    from undertow.bench.registry import TASKS, default_optimizers
     from undertow.bench.runner.errors import BenchError
     from undertow.bench.runner.runner import make_config, start
 
@@ -95,7 +95,8 @@ def run_cmd(
                             ("--batch-size", batch_size)):
             if value < 1:
                 raise BenchError(f"{name} must be at least 1, got {value}")
-        config = make_config(_names(task, TASKS), _names(optimizer, OPTIMIZERS, "--optimizer"), llm=llm, seeds=seeds,
+        config = make_config(_names(task, TASKS), _names(optimizer, default_optimizers(), "--optimizer"),
+                             llm=llm, seeds=seeds,
                              budget=budget, steps=steps, workers=workers, n_train=n_train,
                              n_val=n_val, n_test=n_test, batch_size=batch_size)
         folder = out or Path("bench-runs") / time.strftime("%Y%m%d-%H%M%S")
@@ -148,9 +149,9 @@ def list_cmd() -> None:
                       t.description)
     console.print(tasks)
     opts = Table(title="Optimizers")
-    for col in ("optimizer", "changes", "feedback", "LLM", "description"):
+    for col in ("optimizer", "changes", "feedback", "LLM", "framework", "description"):
         opts.add_column(col)
     for o in OPTIMIZERS.values():
-        opts.add_row(o.name, "/".join(sorted(o.kinds)), o.propagator, "yes" if o.uses_llm else "no",
-                     o.description)
+        opts.add_row(o.name, "/".join(sorted(o.kinds)), o.propagator if not o.peer else "its own",
+                     "yes" if o.uses_llm else "no", o.peer or "undertow", o.description)
     console.print(opts)

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from undertow import __version__
 from undertow.bench.bench_cli import bench_app
+from undertow.bench.peers.cli import peers_app
 from undertow.bench.perf.cli import perf_app
 from undertow.bench.sandbox_cli import sandbox_app
 from undertow.optimizers.experience.cli import experience_app
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(perf_app, name="perf")
 app.add_typer(bench_app, name="bench")
+app.add_typer(peers_app, name="peers")
 app.add_typer(experience_app, name="experience")
 app.add_typer(sandbox_app, name="sandbox")
 

@@ -73,6 +73,7 @@ class OptimizerEntry:
     uses_llm: bool
     factory: Callable[[list[Parameter], LLM | None, TaskEntry, Any], Optimizer]  # (..., the TaskRun)
     propagator: str = "subgraph"                           # feedback it reads: subgraph/numeric/textual
+    peer: str = ""                                         # another framework's optimizer: "dspy 3.4.1"
 
 
 TASKS: dict[str, TaskEntry] = {}
@@ -269,3 +270,25 @@ def _tpe(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) 
 register_optimizer(OptimizerEntry(
     name="tpe", description="Optuna TPE black-box search over int/float/choice parameters (no LLM)",
     kinds=frozenset({"int", "float", "choice"}), uses_llm=False, factory=_tpe))
+
+
+# -- the peers: other frameworks' own optimizers, each run in a venv of its own ------------
+def _register_peers() -> None:
+    from undertow.bench.peers.catalog import OPTIMIZERS as PEERS
+    from undertow.bench.peers.catalog import package_of
+
+    for peer in PEERS.values():
+        # The runner drives a peer as a whole (bench/peers/run.py); `_keep` only holds the
+        # agent's parameter for checkpoints. Peers train the reasoning tasks' prompt.
+        register_optimizer(OptimizerEntry(
+            name=peer.name, description=peer.description, kinds=_REASONING, uses_llm=True,
+            factory=_keep, peer=package_of(peer.name).label))
+
+
+_register_peers()
+
+
+def default_optimizers() -> list[str]:
+    """What `-o all` means: undertow's own optimizers (peers need `undertow peers install`,
+    so they run only when named)."""
+    return [name for name, entry in OPTIMIZERS.items() if not entry.peer]

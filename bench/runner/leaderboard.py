@@ -26,6 +26,7 @@ class Row:
     tokens: float
     cost_usd: float
     steps: float
+    framework: str = ""   # whose optimizer: "undertow 0.1.0", "dspy 3.4.1", ...
 
     @property
     def tag(self) -> str:
@@ -54,7 +55,8 @@ def leaderboard(records: Iterable[StepRecord]) -> list[Row]:
             sd=statistics.stdev(scores) if len(scores) > 1 else 0.0,
             best_val=_mean([max(vals[(task, opt, llm, r.seed)], default=0.0) for r in rs]),
             calls=_mean([r.calls for r in rs]), tokens=_mean([r.tokens for r in rs]),
-            cost_usd=_mean([r.cost_usd for r in rs]), steps=_mean([r.step for r in rs])))
+            cost_usd=_mean([r.cost_usd for r in rs]), steps=_mean([r.step for r in rs]),
+            framework=", ".join(sorted({r.framework for r in rs if r.framework}))))
     return sorted(rows, key=lambda row: (row.task, -row.mean, row.optimizer))
 
 

@@ -46,6 +46,7 @@ class StepRecord(BaseModel):
     eval_calls: int = Field(ge=0)
     wall_s: float = Field(ge=0)
     stopped: str = Field("", description="why the run ended here (test records): steps, budget")
+    framework: str = Field("", description="whose optimizer ran: 'undertow 0.1.0', 'dspy 3.4.1', ...")
 
     @field_validator("score", "cost_usd", "wall_s")
     @classmethod

@@ -93,20 +93,21 @@ def _graph(out: Path, row_task: str, best: StepRecord, folder: Path, notes: list
 
 
 def _md_table(rows: list[Row]) -> str:
-    head = "| # | optimizer | test score (mean ± sd) | seeds | best val | calls | tokens | cost USD | steps | llm |\n"
-    head += "|---|---|---|---|---|---|---|---|---|---|\n"
+    head = ("| # | optimizer | framework | test score (mean ± sd) | seeds | best val | calls | tokens | "
+            "cost USD | steps | llm |\n")
+    head += "|---|---|---|---|---|---|---|---|---|---|---|\n"
     return head + "".join(
-        f"| {i} | {r.optimizer} | {_fmt(r.mean)} ± {_fmt(r.sd)} | {r.seeds} | {_fmt(r.best_val)} | "
+        f"| {i} | {r.optimizer} | {r.framework} | {_fmt(r.mean)} ± {_fmt(r.sd)} | {r.seeds} | {_fmt(r.best_val)} | "
         f"{_fmt(r.calls)} | {_fmt(r.tokens)} | {r.cost_usd:.4f} | {_fmt(r.steps)} | {r.tag} |\n"
         for i, r in enumerate(rows, 1))
 
 
 def _html_table(rows: list[Row]) -> str:
-    cols = ["#", "optimizer", "test score (mean ± sd)", "seeds", "best val", "calls", "tokens",
+    cols = ["#", "optimizer", "framework", "test score (mean ± sd)", "seeds", "best val", "calls", "tokens",
             "cost USD", "steps", "llm"]
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
-            i, r.optimizer, f"{_fmt(r.mean)} ± {_fmt(r.sd)}", r.seeds, _fmt(r.best_val), _fmt(r.calls),
+            i, r.optimizer, r.framework, f"{_fmt(r.mean)} ± {_fmt(r.sd)}", r.seeds, _fmt(r.best_val), _fmt(r.calls),
             _fmt(r.tokens), f"{r.cost_usd:.4f}", _fmt(r.steps), r.tag)) + "</tr>\n"
         for i, r in enumerate(rows, 1))
     return ("<table><thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols)

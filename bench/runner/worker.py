@@ -34,6 +34,12 @@ from undertow.engine import GraphvizNotFoundError, render, to_dot
 from undertow.engine.llm import BudgetExceeded
 
 CHECKPOINT = "checkpoint.json"
+
+
+def _version() -> str:
+    from undertow import __version__
+
+    return __version__
 RECORDS = "records.jsonl"
 
 
@@ -92,6 +98,8 @@ class _Run:
         self.step = 0
         self.wall_before = 0.0
         self.started = time.perf_counter()
+        self.framework = self.opt_entry.peer or f"undertow {_version()}"
+        self.peer_spent: dict[str, Any] | None = None  # peers: what the gateway counted
 
     # state ------------------------------------------------------------------------
     def _wall(self) -> float:
@@ -124,11 +132,14 @@ class _Run:
 
     def _record(self, split: str, score: float, stopped: str = "") -> None:
         used = spend(self.llm) if self.llm is not None else {"calls": 0, "tokens": 0, "cost_usd": 0.0}
+        if self.peer_spent is not None:
+            used = {"calls": self.peer_spent["calls"], "tokens": self.peer_spent["tokens"], "cost_usd": 0.0}
         evals = spend(self.eval_llm)["calls"] if self.eval_llm is not None else 0
         self.records.append(StepRecord(
             task=self.spec.task, optimizer=self.spec.optimizer, llm=self.llm_name,
             budget=self.config.budget, seed=self.spec.seed, step=self.step, split=split,
-            score=score, eval_calls=evals, wall_s=round(self._wall(), 4), stopped=stopped, **used))
+            score=score, eval_calls=evals, wall_s=round(self._wall(), 4), stopped=stopped,
+            framework=self.framework, **used))
 
     # the loop -----------------------------------------------------------------------
     def go(self, saved: dict[str, Any] | None) -> dict[str, Any]:
@@ -143,6 +154,8 @@ class _Run:
                     llm.close()
 
     def _go(self, saved: dict[str, Any] | None) -> dict[str, Any]:
+        if self.opt_entry.peer:
+            return self._go_peer()
         if saved is not None:
             self._restore(saved)
         else:
@@ -167,6 +180,39 @@ class _Run:
         self._record("test", self.agent.evaluate("test"), stopped=stopped)
         self._write_graph()
         state = self._state("done", stopped=stopped)
+        self._save(state)
+        return _summary(state)
+
+    def _go_peer(self) -> dict[str, Any]:
+        """A peer optimizer runs as one subprocess (bench/peers/run.py), so a killed peer run
+        starts again from step 0; its val record at the end carries what the gateway counted."""
+        from undertow.bench.peers.run import run_peer
+        from undertow.bench.peers.tasks import check_supported, reasoning_feedback_fn, reasoning_job
+
+        name = self.spec.optimizer
+        check_supported(name, self.task.name, self.task.family)
+        self.records, self.step = [], 0
+        self._record("val", self.agent.evaluate("val"))
+        self._save(self._state("running"))
+        options = {"max_metric_calls": self.budget.max_calls or 10 * self.config.steps * self.config.batch_size}
+        job = reasoning_job(self.agent, steps=self.config.steps, batch_size=self.config.batch_size,
+                            options=options)
+        result = run_peer(name, llm=self.config.llm, seed=self.spec.seed, budget=self.budget, job=job,
+                          feedback=reasoning_feedback_fn(self.agent), workdir=self.folder / "peer")
+        write_json(self.folder / "peer" / "summary.json", {
+            "framework": result.framework, "stopped": result.stopped, "error": result.error,
+            "steps_done": result.steps_done, "spent": result.spent, "notes": result.notes,
+            "prompt": result.prompt})
+        self.peer_spent = result.spent
+        if result.stopped == "error":
+            raise RuntimeError(f"peer {name} ({result.framework}) failed: {result.error[:500]} "
+                               f"(log: {self.folder / 'peer' / 'peer.log'})")
+        self.agent.prompt.value = result.prompt
+        self.step = max(1, result.steps_done)
+        self._record("val", self.agent.evaluate("val"))
+        self._record("test", self.agent.evaluate("test"), stopped=result.stopped)
+        self._write_graph()
+        state = self._state("done", stopped=result.stopped)
         self._save(state)
         return _summary(state)
 

@@ -1,0 +1,1 @@
+"""Driver scripts run with a peer venv's python (not imported by undertow itself)."""

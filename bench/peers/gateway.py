@@ -1,0 +1,219 @@
+"""The local HTTP gateway a peer talks to: an OpenAI-compatible counting proxy, plus
+the feedback endpoint through which a peer's driver asks undertow to score an output.
+
+Every chat completion the peer sends goes through here, so the run's budget is
+matched where it is spent: a call slot is reserved before forwarding (parallel
+requests cannot overshoot `max_calls`), tokens are booked from the reply's `usage`,
+and once a cap is reached the request is refused with HTTP 400
+(`undertow_budget_spent`, which SDKs do not retry) and the driver stops. The `model`
+field is rewritten to the upstream's model, so a peer may name any model it likes.
+Each forwarded exchange is appended to `requests.jsonl` (messages and reply text),
+which is what the conformance report diagnoses.
+
+Routes: `POST /v1/chat/completions` (also `/chat/completions`), `GET /v1/models`,
+`POST /_undertow/feedback` `{"split", "index", "output"}` -> `{"score", "feedback"}`,
+`GET /_undertow/budget` -> the counters.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+FeedbackFn = Callable[[str, int, str], tuple[float, str]]  # (split, index, output) -> score, sentence
+
+
+@dataclass
+class Upstream:
+    """Where completions really go: an OpenAI-compatible base URL, its key and model."""
+
+    base_url: str            # e.g. http://127.0.0.1:8765/v1
+    model: str
+    api_key: str = "undertow-local"
+    stats: Callable[[], dict[str, Any]] | None = None  # a sim-server's counters, when it is one
+
+
+@dataclass
+class Meter:
+    """Calls and tokens spent through the gateway, against optional caps."""
+
+    max_calls: int | None = None
+    max_tokens: int | None = None
+    calls: int = 0
+    tokens: int = 0
+    prompt_tokens: int = 0
+    refused: int = 0
+    errors: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def reserve(self) -> bool:
+        with self.lock:
+            if self.spent():
+                self.refused += 1
+                return False
+            self.calls += 1
+            return True
+
+    def spent(self) -> bool:
+        return ((self.max_calls is not None and self.calls >= self.max_calls)
+                or (self.max_tokens is not None and self.tokens >= self.max_tokens))
+
+    def book(self, usage: dict[str, Any] | None, fallback: int) -> None:
+        usage = usage or {}
+        total = usage.get("total_tokens") or (usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0))
+        with self.lock:
+            self.tokens += int(total or fallback)
+            self.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        with self.lock:
+            return {"calls": self.calls, "tokens": self.tokens, "prompt_tokens": self.prompt_tokens,
+                    "refused": self.refused, "errors": self.errors, "max_calls": self.max_calls,
+                    "max_tokens": self.max_tokens, "spent": self.spent()}
+
+
+class Gateway(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, upstream: Upstream, meter: Meter, feedback: FeedbackFn | None,
+                 log_path: Path | None) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.upstream, self.meter, self.feedback = upstream, meter, feedback
+        self.log_path = log_path
+        self.log_lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def log(self, entry: dict[str, Any]) -> None:
+        if self.log_path is None:
+            return
+        with self.log_lock, self.log_path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Gateway
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _json(self, status: int, obj: Any) -> None:
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _body(self) -> bytes:
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/_undertow/budget":
+            return self._json(200, self.server.meter.to_dict())
+        if path in ("/v1/models", "/models"):
+            model = self.server.upstream.model
+            return self._json(200, {"object": "list", "data": [{"id": model, "object": "model",
+                                                                 "owned_by": "undertow"}]})
+        self._json(404, {"error": {"message": f"no route GET {path}"}})
+
+    def do_POST(self) -> None:
+        path = self.path.split("?", 1)[0]
+        try:
+            payload = json.loads(self._body() or b"{}")
+        except ValueError:
+            return self._json(400, {"error": {"message": "body is not JSON"}})
+        if path == "/_undertow/feedback":
+            return self._feedback(payload)
+        if path in ("/v1/chat/completions", "/chat/completions"):
+            return self._chat(payload)
+        self._json(404, {"error": {"message": f"no route POST {path}"}})
+
+    def _feedback(self, payload: dict[str, Any]) -> None:
+        if self.server.feedback is None:
+            return self._json(404, {"error": {"message": "this gateway scores nothing"}})
+        try:
+            score, sentence = self.server.feedback(str(payload["split"]), int(payload["index"]),
+                                                   str(payload.get("output") or ""))
+        except (KeyError, IndexError, ValueError) as exc:
+            return self._json(400, {"error": {"message": f"bad feedback request: {exc}"}})
+        self._json(200, {"score": score, "feedback": sentence})
+
+    def _chat(self, payload: dict[str, Any]) -> None:
+        meter, up = self.server.meter, self.server.upstream
+        if payload.get("stream"):
+            return self._json(400, {"error": {"message": "the undertow gateway does not stream; "
+                                              "call without stream=true", "type": "invalid_request_error"}})
+        if not meter.reserve():
+            return self._json(400, {"error": {
+                "message": "undertow_budget_spent: this run's LLM budget is used up",
+                "type": "invalid_request_error", "code": "undertow_budget_spent"}})
+        asked_model = payload.get("model")
+        payload = {**payload, "model": up.model}
+        req = urllib.request.Request(up.base_url.rstrip("/") + "/chat/completions",
+                                     data=json.dumps(payload).encode(), method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {up.api_key}"})
+        try:
+            with urllib.request.urlopen(req, timeout=600) as resp:
+                status, body = resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            status, body = exc.code, exc.read()
+        except OSError as exc:
+            with meter.lock:
+                meter.errors += 1
+            return self._json(502, {"error": {"message": f"upstream unreachable: {exc}"}})
+        try:
+            reply = json.loads(body)
+        except ValueError:
+            reply = None
+        if status != 200 or not isinstance(reply, dict):
+            with meter.lock:
+                meter.errors += 1
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        text = ""
+        try:
+            text = reply["choices"][0]["message"]["content"] or ""
+        except (KeyError, IndexError, TypeError):
+            pass
+        size = sum(len(str(m.get("content", ""))) for m in payload.get("messages", [])) + len(text)
+        meter.book(reply.get("usage"), fallback=max(1, size // 4))
+        if asked_model:
+            reply["model"] = asked_model
+        self.server.log({"messages": payload.get("messages", []), "reply": text,
+                         "temperature": payload.get("temperature")})
+        self._json(200, reply)
+
+
+@contextmanager
+def serve(upstream: Upstream, meter: Meter | None = None, feedback: FeedbackFn | None = None,
+          log_path: Path | None = None) -> Iterator[Gateway]:
+    """Run a gateway in a background thread for the duration of the block."""
+    gw = Gateway(upstream, meter or Meter(), feedback, log_path)
+    thread = threading.Thread(target=gw.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="undertow-peer-gateway", daemon=True)
+    thread.start()
+    try:
+        yield gw
+    finally:
+        gw.shutdown()
+        gw.server_close()
+        thread.join(timeout=5)
