@@ -24,9 +24,13 @@ T = TypeVar("T")
 def _guard(fn: Callable[[], T]) -> T:
     """Run `fn`; a user error becomes one line on stderr and exit status 2."""
     from undertow.bench.runner.errors import BenchError
+    from undertow.bench.runner.runner import Interrupted
 
     try:
         return fn()
+    except Interrupted as exc:
+        typer.echo(f"{exc}", err=True)
+        raise typer.Exit(code=130) from None
     except BenchError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None

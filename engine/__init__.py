@@ -14,6 +14,7 @@
 """
 
 from undertow.engine.backward import backward
+from undertow.engine.callbacks import Callback, CallbackList, LLMCallEvent, ProposalEvent, RunEvent, StepEvent
 from undertow.engine.builtin_ops import cos, exp, log, sigmoid, sin, sqrt, square, tanh
 from undertow.engine.context import Recorder, is_tracing, no_trace, record
 from undertow.engine.errors import (
@@ -43,6 +44,7 @@ from undertow.engine.tracing import TracedFunction, capture, op
 from undertow.engine.views import render, render_dot, to_dot, to_mermaid, to_networkx
 
 __all__ = [
+    "Callback", "CallbackList", "LLMCallEvent", "ProposalEvent", "RunEvent", "StepEvent",
     "KINDS", "ErrorNode", "ExecutionError", "Feedback", "GraphError", "GraphvizNotFoundError", "InvalidValueError",
     "Module", "Node", "NumericPropagator", "Op", "Parameter", "Propagator", "Recorder", "SandboxError",
     "SandboxPool", "StateError",
