@@ -130,6 +130,25 @@ def report_cmd(
         console.print(f"note: {note}")
 
 
+@bench_app.command("show")
+def show_cmd(
+    directory: Annotated[Path, typer.Argument(help="A run folder (DIR/runs/<run id>) or a bench --out folder.")],
+    run: Annotated[str | None, typer.Option(help="With a bench folder: show only this run id.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (parameters, proposals, steps, tree).")] = False,
+) -> None:
+    """Show what a run learned: initial and final values (with diffs), proposals per step, the tree."""
+    import json
+
+    from undertow.bench.runner.show import describe
+    from undertow.bench.runner.show_text import print_description
+
+    data = _guard(lambda: describe(directory, run))
+    if as_json:
+        typer.echo(json.dumps(data, indent=1, default=repr))
+        return
+    print_description(Console(), data)
+
+
 @bench_app.command("list")
 def list_cmd() -> None:
     """Show the registered tasks and optimizers, and which pairs can run."""

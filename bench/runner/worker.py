@@ -101,8 +101,13 @@ class _Run:
             for client in (llm, eval_llm):
                 if client is not None:
                     client.add_callback(cb)
+        # what the run started from, for `bench show` and the report (before any resume restores)
+        self.initial = {
+            self.optimizer.names[id(p)]: {"kind": p.kind, "description": p.description, "value": p.value}
+            for p in self.optimizer.parameters}
         self.rng = random.Random(f"undertow-bench/{spec.run_id}")
         self.records: list[StepRecord] = []
+        self.log_marks: list[int] = []  # len(optimizer.log) at each val record: proposals per step
         self.step = 0
         self.wall_before = 0.0
         self.started = time.perf_counter()
@@ -119,7 +124,9 @@ class _Run:
             "accounting": self.llm.accounting.state_dict() if self.llm else None,
             "eval_accounting": self.eval_llm.accounting.state_dict() if self.eval_llm else None,
             "records": [r.model_dump(mode="json") for r in self.records],
-            "wall_s": self._wall(), "error": "", "stopped": "", **extra,
+            "wall_s": self._wall(), "error": "", "stopped": "", "initial": self.initial, "log_marks": self.log_marks,
+            "task": self.spec.task, "optimizer_name": self.spec.optimizer, "seed": self.spec.seed,
+            "llm": self.llm_name, **extra,
         }
 
     def _restore(self, saved: dict[str, Any]) -> None:
@@ -129,6 +136,7 @@ class _Run:
             self.llm.accounting.load_state_dict(saved["accounting"])
             self.eval_llm.accounting.load_state_dict(saved["eval_accounting"])
         self.records = [StepRecord.model_validate(r) for r in saved["records"]]
+        self.log_marks = [int(m) for m in saved.get("log_marks", [])]
         self.step = int(saved["step"])
         self.wall_before = float(saved.get("wall_s", 0.0))
 
@@ -139,6 +147,8 @@ class _Run:
     def _record(self, split: str, score: float, stopped: str = "") -> None:
         used = spend(self.llm) if self.llm is not None else {"calls": 0, "tokens": 0, "cost_usd": 0.0}
         evals = spend(self.eval_llm)["calls"] if self.eval_llm is not None else 0
+        if split == "val":
+            self.log_marks.append(len(self.optimizer.log))
         self.records.append(StepRecord(
             task=self.spec.task, optimizer=self.spec.optimizer, llm=self.llm_name,
             budget=self.config.budget, seed=self.spec.seed, step=self.step, split=split,
