@@ -10,6 +10,7 @@ records go to `out/results.jsonl`.
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from undertow.bench.runner.config import (
     save_config,
 )
 from undertow.bench.runner.errors import BenchError
-from undertow.bench.runner.executor import make_executor, stop_now
+from undertow.bench.runner.executor import InlineExecutor, make_executor, stop_now
 from undertow.bench.runner.progress import LiveProgress, run_status
 from undertow.bench.runner.records import StepRecord, dump_jsonl, load_jsonl
 from undertow.bench.runner.worker import RECORDS, run_dir, run_one
@@ -54,8 +55,12 @@ class Outcome:
 
 
 def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "sim", seeds: int = 1,
-                budget: str = "calls=200", steps: int = 5, workers: int = 1, **sizes: int) -> RunConfig:
-    """A checked config for the compatible pairs of `tasks` x `optimizers` over seeds 0..seeds-1."""
+                budget: str = "calls=200", steps: int = 5, workers: int = 1, check_key: bool = True,
+                **sizes: int) -> RunConfig:
+    """A checked config for the compatible pairs of `tasks` x `optimizers` over seeds 0..seeds-1.
+
+    `check_key=False` checks the LLM spec but not the API key (a dry run sends nothing).
+    """
     if seeds < 1:
         raise BenchError(f"--seeds must be at least 1, got {seeds}")
     grid = pairs(tasks, optimizers)
@@ -63,15 +68,15 @@ def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "
     config = RunConfig(runs=runs, llm=llm.strip(), budget=budget, steps=steps, workers=workers, **sizes)
     config.check()
     if any(get_task_entry(r.task).uses_llm or get_optimizer_entry(r.optimizer).uses_llm for r in runs):
-        check_llm(config.llm)
+        check_llm(config.llm, check_key=check_key)
     return config
 
 
-def check_llm(spec: str) -> None:
+def check_llm(spec: str, *, check_key: bool = True) -> None:
     """Fail early, in one line, on a bad spec or a missing API key."""
     try:
         parsed = parse_spec(spec)
-        if parsed.provider != "sim":
+        if parsed.provider != "sim" and check_key:
             make_backend(parsed)
     except MissingAPIKeyError as exc:
         raise BenchError(f"missing API key: {exc}") from None
@@ -133,6 +138,12 @@ def _execute(out: Path, config: RunConfig, *, console: Console | None,
                   f"{config.steps} steps, budget {config.budget}, {label} -> {out}")
     log.info("bench %s: %d runs, %d to do, workers=%d", out, len(config.runs), len(todo), config.workers)
     pool = executor or make_executor(min(config.workers, max(1, len(todo))))
+    if callbacks and not isinstance(pool, InlineExecutor):
+        try:  # worker processes get a copy of each callback
+            pickle.dumps(callbacks)
+        except Exception as exc:  # noqa: BLE001 - any pickling failure
+            raise BenchError(f"a callback cannot be sent to worker processes ({exc}); "
+                             "run with --workers 1") from None
     with LiveProgress(out, config, console):
         # the watcher is already running: with the inline executor the runs execute
         # right here, inside submit(), while the bars move
