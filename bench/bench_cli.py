@@ -142,7 +142,7 @@ def _dry_run(console: Console, config: Any, as_json: bool) -> None:
     table = Table(title=f"Dry run: {len(rows)} planned runs, {config.steps} steps, budget {config.budget} "
                         f"(llm={config.llm}; estimates, nothing was run or written)")
     for col in ("run", "calls", "tokens", "eval calls", "eval tokens", "USD", "limited by"):
-        table.add_column(col, justify="left" if col in ("run", "limited by") else "right", no_wrap=col == "run")
+        table.add_column(col, justify="left" if col in ("run", "limited by") else "right", no_wrap=col in ("run", "USD"))
     for r in rows:
         table.add_row(r.run_id, f"{r.calls:,}", f"{r.tokens:,}", f"{r.eval_calls:,}", f"{r.eval_tokens:,}",
                       money(r.usd), r.capped_by)
