@@ -28,7 +28,7 @@ def test_report_files_and_numbers_match_the_jsonl(tmp_path, quiet):
         assert len(scores) == 3
         row = next(r for r in report.rows if (r.task, r.optimizer) == (task, opt))
         assert row.mean == statistics.fmean(scores) and row.sd == statistics.stdev(scores)
-        shown = f"{row.mean:.4g} ± {row.sd:.4g}"
+        shown = f"{row.mean:.3f} ± {row.sd:.3f}"  # one number format everywhere
         assert shown in md and shown in page
     # the simulator's results say so everywhere
     assert "llm=sim" in md.splitlines()[0] and "## word_sorting (llm=sim)" in md
@@ -53,4 +53,5 @@ def test_plot_titles_say_llm_sim(tmp_path, quiet, monkeypatch):
     config = make_config(["word_sorting"], ["none"], seeds=1, steps=1, **SMALL)
     start(config, tmp_path / "r", console=quiet, executor=InlineExecutor())
     write_report(tmp_path / "r")
-    assert len(titles) == 2 and all("llm=sim" in t for t in titles)
+    # the simulator costs nothing: one panel (score vs calls), no cost panel repeating it
+    assert len(titles) == 1 and all("llm=sim" in t for t in titles) and "LLM calls" in titles[0]
