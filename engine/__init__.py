@@ -26,7 +26,7 @@ from undertow.engine.errors import (
     UndertowError,
 )
 from undertow.engine.feedback import Feedback
-from undertow.engine.graph import topological
+from undertow.engine.graph import graph_labels, topological
 from undertow.engine.module import Module
 from undertow.engine.node import ErrorNode, Node, unwrap
 from undertow.engine.op import Op
@@ -49,6 +49,6 @@ __all__ = [
     "Module", "Node", "NumericPropagator", "Op", "Parameter", "Propagator", "Recorder", "SandboxError",
     "SandboxPool", "StateError",
     "SubgraphFeedback", "SubgraphPropagator", "TextualFeedback", "TextualPropagator", "TracedFunction", "UndertowError", "backward", "capture",
-    "cos", "exp", "is_tracing", "log", "no_trace", "op", "record", "render", "render_dot", "sigmoid", "sin", "sqrt",
+    "cos", "exp", "graph_labels", "is_tracing", "log", "no_trace", "op", "record", "render", "render_dot", "sigmoid", "sin", "sqrt",
     "square", "tanh", "to_dot", "to_mermaid", "to_networkx", "topological", "unwrap",
 ]
