@@ -42,7 +42,7 @@ def run_status(out: Path, spec: RunSpec) -> dict[str, Any]:
 class LiveProgress:
     """The overall bar plus the active runs; `start()`/`stop()` run the watcher thread."""
 
-    def __init__(self, out: Path, config: RunConfig, console: Console, interval: float = 0.25) -> None:
+    def __init__(self, out: Path, config: RunConfig, console: Console, interval: float = 0.4) -> None:
         self.out, self.config, self.interval = out, config, interval
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -51,6 +51,7 @@ class LiveProgress:
         total = len(config.runs) * config.steps
         self.overall = self.progress.add_task("all runs (steps)", total=max(total, 1), info="")
         self.active: dict[str, Any] = {}
+        self._final: dict[str, dict[str, Any]] = {}  # finished runs: read once, never again
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="undertow-progress", daemon=True)
 
@@ -76,7 +77,10 @@ class LiveProgress:
         cost = 0.0
         finished = failed = 0
         for spec in self.config.runs:
-            st = run_status(self.out, spec)
+            st = self._final.get(spec.run_id) or run_status(self.out, spec)
+            if st.get("status") == "done" and spec.run_id not in self._final:
+                self._final[spec.run_id] = {"status": "done", "step": st.get("step", 0),
+                                            "records": (st.get("records") or [])[-1:]}
             status, step = st.get("status"), int(st.get("step", 0))
             records = st.get("records") or []
             if records:
