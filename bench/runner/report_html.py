@@ -35,8 +35,9 @@ section.cell{border:1px solid #e4e4e4;border-radius:6px;padding:.4em 1em .8em;ma
 .ok{color:#0a6b1f;font-weight:600}.no{color:#a11;font-weight:600}.dim{color:#666}
 ul.tree{list-style:none;padding-left:1.1em;margin:.2em 0;border-left:1px dotted #bbb}
 ul.tree li{margin:.15em 0}.best{background:#fff3bf}.node-stats{font-variant-numeric:tabular-nums;color:#444}
-@media print{body{max-width:none;margin:0;font-size:10pt}section.cell,table,pre,img{break-inside:avoid}
- a{color:inherit;text-decoration:none}details>summary{display:none}}
+@media print{body{max-width:none;margin:0;font-size:10pt}tr,img,ul.tree li{break-inside:avoid}
+ h2,h3,h4,p:has(+pre){break-after:avoid}section.cell{border:none;padding:0}details>summary{list-style:none}
+ a{color:inherit;text-decoration:none}}
 """
 
 
