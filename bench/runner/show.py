@@ -27,8 +27,9 @@ from undertow.bench.runner.config import CONFIG_FILE, load_config
 from undertow.bench.runner.errors import BenchError
 from undertow.bench.runner.worker import CHECKPOINT, run_dir
 
-#: proposal meta fields that hold a score the optimizer measured for that proposal
-_SCORE_KEYS = ("val_score", "observed_score", "mean_minibatch_score", "score")
+#: proposal meta fields that hold a score the optimizer measured for that proposal (TPE's
+#: `observed_score` is not one: it scores the values the proposal replaces)
+_SCORE_KEYS = ("val_score", "mean_minibatch_score", "score")
 
 
 def _text(value: Any) -> str:
@@ -116,8 +117,8 @@ def _tree(state: dict[str, Any]) -> list[dict[str, Any]] | None:
             prompt = payload.get("prompt") if isinstance(payload, dict) else payload
             entry = {"tree": b, "node": i, "parent": int(nodes["parent"][b][i]),
                      "depth": int(nodes["depth"][b][i]), "visits": visits,
-                     "value": (float(nodes["value_sum"][b][i]) / visits) if visits else None,
-                     "reward": float(nodes["reward"][b][i]), "prompt": prompt}
+                     "value": round(float(nodes["value_sum"][b][i]) / visits, 6) if visits else None,
+                     "reward": round(float(nodes["reward"][b][i]), 6), "prompt": prompt}
             if best and prompt == best[1]:
                 entry["best"] = True
             if i in chosen:
