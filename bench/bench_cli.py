@@ -108,14 +108,7 @@ def run_cmd(
                              batch_size=o["batch_size"], check_key=not dry_run)
         if dry_run:
             return _dry_run(console, config, as_json)
-        callbacks = []
-        if o["otel"]:
-            from undertow.engine.otel import otel_callback
-
-            try:
-                callbacks.append(otel_callback(o["otel"]))
-            except (ImportError, ValueError) as exc:
-                raise BenchError(str(exc)) from None
+        callbacks = _otel_callbacks(o["otel"])
         folder = Path(o["out"]) if o["out"] else Path("bench-runs") / time.strftime("%Y%m%d-%H%M%S")
         try:
             return start(config, folder, console=console, callbacks=callbacks)
@@ -157,12 +150,36 @@ def _dry_run(console: Console, config: Any, as_json: bool) -> None:
 def resume_cmd(
     directory: Annotated[Path, typer.Argument(help="The --out folder of a run.")],
     workers: Annotated[int | None, typer.Option(help="Parallel processes (default: as the run was started).")] = None,
+    otel: Annotated[str | None, typer.Option(help="Export OpenTelemetry spans: console or otlp (extra [otel]; --workers 1).")] = None,
 ) -> None:
     """Continue a stopped or killed run: no step lost, none done twice."""
     from undertow.bench.runner.runner import resume
 
     console = Console()
-    _finish(console, _guard(lambda: resume(directory, workers=workers, console=console)))
+
+    def go() -> Any:
+        callbacks = _otel_callbacks(otel)
+        try:
+            return resume(directory, workers=workers, console=console, callbacks=callbacks)
+        finally:
+            for cb in callbacks:
+                cb.provider.shutdown()  # flush the exporter
+
+    _finish(console, _guard(go))
+
+
+def _otel_callbacks(kind: str | None) -> list[Any]:
+    """`[otel_callback(kind)]`, or [] without --otel; a missing SDK is a one-line error."""
+    from undertow.bench.runner.errors import BenchError
+
+    if not kind:
+        return []
+    from undertow.engine.otel import otel_callback
+
+    try:
+        return [otel_callback(kind)]
+    except (ImportError, ValueError) as exc:
+        raise BenchError(str(exc)) from None
 
 
 @bench_app.command("report")

@@ -61,3 +61,18 @@ def test_an_otel_callback_is_refused_with_worker_processes(tmp_path, quiet):
     with pytest.raises(BenchError, match="--workers 1"):
         start(config.model_copy(update={"workers": 2}), tmp_path / "p", console=quiet, executor=make_executor(2),
               callbacks=[OpenTelemetryCallback(TracerProvider())])
+
+
+def test_cli_otel_console_prints_spans_and_a_bad_exporter_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+    from undertow.bench.bench_cli import bench_app
+
+    runner = CliRunner()
+    args = ["run", "-t", "word_sorting", "-o", "none", "--steps", "1", "--n-train", "4", "--n-val", "2",
+            "--n-test", "2"]
+    result = runner.invoke(bench_app, [*args, "--out", str(tmp_path / "c"), "--otel", "console"])
+    assert result.exit_code == 0, result.output
+    assert '"name": "undertow.run word_sorting__none__s0"' in result.stdout
+    assert '"gen_ai.request.model": "sim"' in result.stdout
+    bad = runner.invoke(bench_app, [*args, "--out", str(tmp_path / "x"), "--otel", "jaeger"])
+    assert bad.exit_code == 2 and "use console or otlp" in bad.stderr and not (tmp_path / "x").exists()
