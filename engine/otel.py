@@ -162,7 +162,9 @@ def otel_callback(exporter: str) -> OpenTelemetryCallback:
         raise _sdk_missing(exc) from None
     provider = TracerProvider(resource=Resource.create({"service.name": "undertow"}))
     if exporter == "console":
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        import sys
+
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stdout)))  # today's stdout
     elif exporter == "otlp":
         try:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
