@@ -20,6 +20,7 @@ exporter that sends them somewhere (OTLP), not an in-memory one.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Any
@@ -162,8 +163,6 @@ def otel_callback(exporter: str) -> OpenTelemetryCallback:
         raise _sdk_missing(exc) from None
     provider = TracerProvider(resource=Resource.create({"service.name": "undertow"}))
     if exporter == "console":
-        import sys
-
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stdout)))  # today's stdout
     elif exporter == "otlp":
         try:
