@@ -24,9 +24,13 @@ T = TypeVar("T")
 def _guard(fn: Callable[[], T]) -> T:
     """Run `fn`; a user error becomes one line on stderr and exit status 2."""
     from undertow.bench.runner.errors import BenchError
+    from undertow.bench.runner.runner import Interrupted
 
     try:
         return fn()
+    except Interrupted as exc:
+        typer.echo(f"{exc}", err=True)
+        raise typer.Exit(code=130) from None
     except BenchError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
@@ -67,6 +71,7 @@ def _finish(console: Console, outcome: Any) -> None:
 
 @bench_app.command("run")
 def run_cmd(
+    ctx: typer.Context,
     task: Annotated[list[str] | None, typer.Option("--task", "-t", help="Task name(s), repeatable or comma-separated; 'all'.")] = None,
     optimizer: Annotated[list[str] | None, typer.Option("--optimizer", "-o", help="Optimizer name(s); 'all' (undertow's own; peers such as dspy:copro run when named).")] = None,
     llm: Annotated[str, typer.Option(help="LLM spec: sim, openai:MODEL, anthropic:MODEL, openai-compatible:URL#MODEL.")] = "sim",
@@ -79,43 +84,109 @@ def run_cmd(
     n_val: Annotated[int, typer.Option(help="Validation items, scored after every step.")] = 20,
     n_test: Annotated[int, typer.Option(help="Test items, scored at the end.")] = 50,
     batch_size: Annotated[int, typer.Option(help="Training items per optimizer step.")] = 4,
+    config_file: Annotated[Path | None, typer.Option("--config", help="A TOML file setting any of these options (the command line wins).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the planned runs with estimated calls, tokens and dollars; run and write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: print JSON.")] = False,
+    otel: Annotated[str | None, typer.Option(help="Export OpenTelemetry spans: console or otlp (extra [otel]; --workers 1).")] = None,
 ) -> None:
     """Run tasks x optimizers x seeds at a matched budget, checkpointing every step."""
     from undertow.bench.registry import TASKS, default_optimizers
     from undertow.bench.runner.errors import BenchError
+    from undertow.bench.runner.runfile import load_run_file
     from undertow.bench.runner.runner import make_config, start
 
-    if optimizer is None:
-        optimizer = ["all"]
-    if task is None:
-        task = ["all"]
-    def go() -> Any:
-        for name, value in (("--seeds", seeds), ("--steps", steps), ("--workers", workers),
-                            ("--n-train", n_train), ("--n-val", n_val), ("--n-test", n_test),
-                            ("--batch-size", batch_size)):
-            if value < 1:
-                raise BenchError(f"{name} must be at least 1, got {value}")
-        config = make_config(_names(task, TASKS), _names(optimizer, default_optimizers(), "--optimizer"),
-                             llm=llm, seeds=seeds,
-                             budget=budget, steps=steps, workers=workers, n_train=n_train,
-                             n_val=n_val, n_test=n_test, batch_size=batch_size)
-        folder = out or Path("bench-runs") / time.strftime("%Y%m%d-%H%M%S")
-        return start(config, folder, console=console)
-
     console = Console()
-    _finish(console, _guard(go))
+    opts: dict[str, Any] = {"task": task, "optimizer": optimizer, "llm": llm, "seeds": seeds, "budget": budget,
+                            "steps": steps, "out": out, "workers": workers, "n_train": n_train, "n_val": n_val,
+                            "n_test": n_test, "batch_size": batch_size, "otel": otel}
+
+    def go() -> Any:
+        if config_file is not None:
+            for key, value in load_run_file(config_file).items():
+                if getattr(ctx.get_parameter_source(key), "name", "") != "COMMANDLINE":  # the command line wins
+                    opts[key] = value
+        o = opts
+        for name in ("seeds", "steps", "workers", "n_train", "n_val", "n_test", "batch_size"):
+            if o[name] < 1:
+                raise BenchError(f"--{name.replace('_', '-')} must be at least 1, got {o[name]}")
+        config = make_config(_names(o["task"] or ["all"], TASKS), _names(o["optimizer"] or ["all"], default_optimizers(), "--optimizer"),
+                             llm=o["llm"], seeds=o["seeds"], budget=o["budget"], steps=o["steps"],
+                             workers=o["workers"], n_train=o["n_train"], n_val=o["n_val"], n_test=o["n_test"],
+                             batch_size=o["batch_size"], check_key=not dry_run)
+        if dry_run:
+            return _dry_run(console, config, as_json)
+        callbacks = _otel_callbacks(o["otel"])
+        folder = Path(o["out"]) if o["out"] else Path("bench-runs") / time.strftime("%Y%m%d-%H%M%S")
+        try:
+            return start(config, folder, console=console, callbacks=callbacks)
+        finally:
+            for cb in callbacks:
+                cb.provider.shutdown()  # flush the exporter
+
+    outcome = _guard(go)
+    if outcome is not None:
+        _finish(console, outcome)
+
+
+def _dry_run(console: Console, config: Any, as_json: bool) -> None:
+    import json
+
+    from undertow.bench.runner.estimate import as_json as estimate_json
+    from undertow.bench.runner.estimate import estimate, totals
+
+    rows = estimate(config)
+    if as_json:
+        typer.echo(json.dumps(estimate_json(config, rows), indent=1))
+        return None
+    money = lambda usd: "unknown price" if usd is None else f"{usd:.4f}"  # noqa: E731
+    table = Table(title=f"Dry run: {len(rows)} planned runs, {config.steps} steps, budget {config.budget} "
+                        f"(llm={config.llm}; estimates, nothing was run or written)")
+    for col in ("run", "calls", "tokens", "eval calls", "eval tokens", "USD", "limited by"):
+        table.add_column(col, justify="left" if col in ("run", "limited by") else "right", no_wrap=col in ("run", "USD"))
+    for r in rows:
+        table.add_row(r.run_id, f"{r.calls:,}", f"{r.tokens:,}", f"{r.eval_calls:,}", f"{r.eval_tokens:,}",
+                      money(r.usd), r.capped_by)
+    t = totals(rows)
+    table.add_row("[bold]total[/bold]", f"{t['calls']:,}", f"{t['tokens']:,}", f"{t['eval_calls']:,}",
+                  f"{t['eval_tokens']:,}", money(t["usd"]), "")
+    console.print(table)
+    return None
 
 
 @bench_app.command("resume")
 def resume_cmd(
     directory: Annotated[Path, typer.Argument(help="The --out folder of a run.")],
     workers: Annotated[int | None, typer.Option(help="Parallel processes (default: as the run was started).")] = None,
+    otel: Annotated[str | None, typer.Option(help="Export OpenTelemetry spans: console or otlp (extra [otel]; --workers 1).")] = None,
 ) -> None:
     """Continue a stopped or killed run: no step lost, none done twice."""
     from undertow.bench.runner.runner import resume
 
     console = Console()
-    _finish(console, _guard(lambda: resume(directory, workers=workers, console=console)))
+
+    def go() -> Any:
+        callbacks = _otel_callbacks(otel)
+        try:
+            return resume(directory, workers=workers, console=console, callbacks=callbacks)
+        finally:
+            for cb in callbacks:
+                cb.provider.shutdown()  # flush the exporter
+
+    _finish(console, _guard(go))
+
+
+def _otel_callbacks(kind: str | None) -> list[Any]:
+    """`[otel_callback(kind)]`, or [] without --otel; a missing SDK is a one-line error."""
+    from undertow.bench.runner.errors import BenchError
+
+    if not kind:
+        return []
+    from undertow.engine.otel import otel_callback
+
+    try:
+        return [otel_callback(kind)]
+    except (ImportError, ValueError) as exc:
+        raise BenchError(str(exc)) from None
 
 
 @bench_app.command("report")
@@ -134,11 +205,45 @@ def report_cmd(
         console.print(f"note: {note}")
 
 
+@bench_app.command("show")
+def show_cmd(
+    directory: Annotated[Path, typer.Argument(help="A run folder (DIR/runs/<run id>) or a bench --out folder.")],
+    run: Annotated[str | None, typer.Option(help="With a bench folder: show only this run id.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (parameters, proposals, steps, tree).")] = False,
+) -> None:
+    """Show what a run learned: initial and final values (with diffs), proposals per step, the tree."""
+    import json
+
+    from undertow.bench.runner.show import describe
+    from undertow.bench.runner.show_text import print_description
+
+    data = _guard(lambda: describe(directory, run))
+    if as_json:
+        typer.echo(json.dumps(data, indent=1, default=repr))
+        return
+    print_description(Console(), data)
+
+
 @bench_app.command("list")
-def list_cmd() -> None:
+def list_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: tasks, optimizers, compatible pairs.")] = False,
+) -> None:
     """Show the registered tasks and optimizers, and which pairs can run."""
     from undertow.bench.registry import OPTIMIZERS, TASKS, compatible
 
+    if as_json:
+        import json
+
+        data = {
+            "tasks": [{"name": t.name, "family": t.family, "trains": sorted(t.kinds), "metric": t.metric,
+                       "uses_llm": t.uses_llm, "description": t.description,
+                       "optimizers": [o.name for o in OPTIMIZERS.values() if compatible(t, o)]}
+                      for t in TASKS.values()],
+            "optimizers": [{"name": o.name, "changes": sorted(o.kinds), "feedback": o.propagator,
+                            "uses_llm": o.uses_llm, "description": o.description} for o in OPTIMIZERS.values()],
+        }
+        typer.echo(json.dumps(data, indent=1))
+        return
     console = Console()
     tasks = Table(title="Tasks")
     for col in ("task", "trains", "metric", "LLM", "optimizers", "description"):

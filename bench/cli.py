@@ -41,8 +41,17 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    log_level: str = typer.Option(
+        "warning", "--log-level", help="Log undertow.* records at this level and above to stderr: "
+        "debug, info, warning, error.", case_sensitive=False),
 ) -> None:
     """undertow: optimize LLM agents from feedback."""
+    from undertow.engine.logs import configure_logging
+
+    try:
+        configure_logging(log_level)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--log-level") from None
 
 
 @app.command("sim-server")

@@ -14,6 +14,7 @@
 """
 
 from undertow.engine.backward import backward
+from undertow.engine.callbacks import Callback, CallbackList, LLMCallEvent, ProposalEvent, RunEvent, StepEvent
 from undertow.engine.builtin_ops import cos, exp, log, sigmoid, sin, sqrt, square, tanh
 from undertow.engine.context import Recorder, is_tracing, no_trace, record
 from undertow.engine.errors import (
@@ -26,7 +27,7 @@ from undertow.engine.errors import (
     UndertowError,
 )
 from undertow.engine.feedback import Feedback
-from undertow.engine.graph import topological
+from undertow.engine.graph import graph_labels, topological
 from undertow.engine.module import Module
 from undertow.engine.node import ErrorNode, Node, unwrap
 from undertow.engine.op import Op
@@ -44,11 +45,12 @@ from undertow.engine.tracing import TracedFunction, capture, op
 from undertow.engine.views import render, render_dot, to_dot, to_mermaid, to_networkx
 
 __all__ = [
+    "Callback", "CallbackList", "LLMCallEvent", "ProposalEvent", "RunEvent", "StepEvent",
     "KINDS", "ErrorNode", "ExecutionError", "Feedback", "GraphError", "GraphvizNotFoundError", "HiddenDependencyError",
     "InvalidValueError",
     "Module", "Node", "NumericPropagator", "Op", "Parameter", "Propagator", "Recorder", "SandboxError",
     "SandboxPool", "StateError",
     "SubgraphFeedback", "SubgraphPropagator", "TextualFeedback", "TextualPropagator", "TracedFunction", "UndertowError", "backward", "capture",
-    "cos", "exp", "is_tracing", "log", "no_trace", "op", "record", "render", "render_dot", "sigmoid", "sin", "sqrt",
+    "cos", "exp", "graph_labels", "is_tracing", "log", "no_trace", "op", "record", "render", "render_dot", "sigmoid", "sin", "sqrt",
     "square", "tanh", "to_dot", "to_mermaid", "to_networkx", "topological", "unwrap",
 ]

@@ -61,3 +61,44 @@ def reachable(start: Node, children: dict[int, list[Node]]) -> set[int]:
                 seen.add(id(c))
                 stack.append(c)
     return seen
+
+
+def graph_labels(order: Iterable[Node]) -> dict[int, str]:
+    """Readable, unique labels for the nodes of one graph, keyed by `id(node)`.
+
+    A named node keeps its name; an unnamed one is `<op>:<k>` (`param:<k>` for a
+    parameter, `const:<k>` for a constant), `k` counting the unnamed nodes of that
+    kind in `order`. The labels depend only on the graph (pass `topological(outputs)`),
+    never on how many nodes the process made before, so the requests built from them
+    (TextGrad critiques, reports, DOT) are the same in every process and after a resume.
+    A name used twice gets `#2`, `#3`... for the later ones.
+    """
+    labels: dict[int, str] = {}
+    counts: dict[str, int] = {}
+    taken: set[str] = set()
+    for node in order:
+        if id(node) in labels:
+            continue
+        if node.name is not None:
+            base = node.name
+            label, k = base, 1
+            while label in taken:
+                k += 1
+                label = f"{base}#{k}"
+        else:
+            kind = node.op.name if node.op is not None else ("param" if _is_param(node) else "const")
+            k = counts.get(kind, 0)
+            label = f"{kind}:{k}"
+            while label in taken:
+                k += 1
+                label = f"{kind}:{k}"
+            counts[kind] = k + 1
+        taken.add(label)
+        labels[id(node)] = label
+    return labels
+
+
+def _is_param(node: Node) -> bool:
+    from undertow.engine.params import Parameter
+
+    return isinstance(node, Parameter)

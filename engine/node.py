@@ -86,7 +86,12 @@ class Node:
     # -- identity and display -------------------------------------------------
     @property
     def label(self) -> str:
-        """A readable, unique name: the given name, else `<op>:<id>` or `const:<id>`."""
+        """A readable name for debugging: the given name, else `<op>:<id>` or `const:<id>`.
+
+        `id` counts every node this process made, so an unnamed node's label depends
+        on what ran before: nothing sent to an LLM or written to a file uses it.
+        Those use `undertow.engine.graph.graph_labels`, numbered within one graph.
+        """
         if self.name is not None:
             return self.name
         return f"{self.op.name if self.op is not None else 'const'}:{self.id}"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from undertow.engine.errors import GraphvizNotFoundError
-from undertow.engine.graph import topological
+from undertow.engine.graph import graph_labels, topological
 from undertow.engine.node import ErrorNode, Node
 from undertow.engine.params import Parameter
 
@@ -108,10 +108,12 @@ def to_networkx(outputs: Node | Sequence[Node]) -> nx.DiGraph:
     import networkx as nx  # imported on use: it is slow to import
 
     g = nx.DiGraph()
-    for n in topological(_outputs(outputs)):
-        g.add_node(n.label, value=n.value, kind=_kind(n), op=n.op.name if n.op is not None else None)
+    order = topological(_outputs(outputs))
+    labels = graph_labels(order)
+    for n in order:
+        g.add_node(labels[id(n)], value=n.value, kind=_kind(n), op=n.op.name if n.op is not None else None)
         for p in n.parents:
-            g.add_edge(p.label, n.label)
+            g.add_edge(labels[id(p)], labels[id(n)])
     return g
 
 
@@ -131,12 +133,13 @@ def to_dot(outputs: Node | Sequence[Node], *, value_chars: int = 40) -> str:
     """Graphviz DOT text of the graph (parameters boxed, errors red)."""
     lines = ["digraph undertow {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=10];']
     order = topological(_outputs(outputs))
+    labels, key = graph_labels(order), {id(n): i for i, n in enumerate(order)}
     for n in order:
-        label = _dot_escape(f"{n.label}\n{short(n.value, value_chars)}")
-        lines.append(f'  n{n.id} [label="{label}", {_DOT_STYLE[_kind(n)]}];')
+        label = _dot_escape(f"{labels[id(n)]}\n{short(n.value, value_chars)}")
+        lines.append(f'  n{key[id(n)]} [label="{label}", {_DOT_STYLE[_kind(n)]}];')
     for n in order:
         for p in n.parents:
-            lines.append(f"  n{p.id} -> n{n.id};")
+            lines.append(f"  n{key[id(p)]} -> n{key[id(n)]};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -153,13 +156,14 @@ def to_mermaid(outputs: Node | Sequence[Node], *, value_chars: int = 40) -> str:
     """Mermaid flowchart text of the graph (renders in GitHub Markdown)."""
     lines = ["flowchart TD"]
     order = topological(_outputs(outputs))
+    labels, key = graph_labels(order), {id(n): i for i, n in enumerate(order)}
     for n in order:
         left, right = _MERMAID_SHAPE[_kind(n)]
-        label = _mermaid_escape(f"{n.label}: {short(n.value, value_chars)}")
-        lines.append(f"  n{n.id}{left}{label}{right}")
+        label = _mermaid_escape(f"{labels[id(n)]}: {short(n.value, value_chars)}")
+        lines.append(f"  n{key[id(n)]}{left}{label}{right}")
     for n in order:
         for p in n.parents:
-            lines.append(f"  n{p.id} --> n{n.id}")
+            lines.append(f"  n{key[id(p)]} --> n{key[id(n)]}")
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ optimizer and the parameter values as JSON data, so a run can resume exactly.
 from __future__ import annotations
 
 import copy
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +19,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from undertow.engine import InvalidValueError, Module, Parameter, StateError
+from undertow.engine.callbacks import Callback, CallbackList, ProposalEvent
+
+log = logging.getLogger("undertow.optimizers")
 
 
 class Proposal(BaseModel):
@@ -35,7 +39,8 @@ class Proposal(BaseModel):
 class Optimizer(ABC):
     """Base class: turns the feedback parameters received into new values."""
 
-    def __init__(self, parameters: Iterable[Parameter] | Module) -> None:
+    def __init__(self, parameters: Iterable[Parameter] | Module, *,
+                 callbacks: Iterable[Callback] = ()) -> None:
         params = parameters.parameters() if isinstance(parameters, Module) else list(parameters)
         if not params:
             raise ValueError("an optimizer needs at least one Parameter to optimize")
@@ -46,6 +51,23 @@ class Optimizer(ABC):
         self.names = _unique_names(params)
         self.steps = 0
         self.log: list[Proposal] = []
+        self.callbacks = CallbackList(callbacks)
+
+    def add_callback(self, callback: Callback) -> None:
+        """Call `callback.on_proposal` for every proposal this optimizer logs."""
+        self.callbacks.add(callback)
+
+    def record(self, proposal: Proposal) -> Proposal:
+        """Append `proposal` to `log` and tell the callbacks (every proposal goes through here)."""
+        self.log.append(proposal)
+        log.debug("%s step %d %s %s: %s", type(self).__name__, proposal.step, proposal.parameter,
+                  "accepted" if proposal.accepted else "refused", proposal.reason or "-")
+        if self.callbacks:
+            self.callbacks.emit("on_proposal", ProposalEvent(
+                optimizer=type(self).__name__, step=proposal.step, parameter=proposal.parameter,
+                value=proposal.new, accepted=proposal.accepted, reason=proposal.reason,
+                meta=dict(proposal.meta)))
+        return proposal
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Optimizer:
         """An independent copy (over copies of the parameters, unless they are copied in the
@@ -98,8 +120,7 @@ class Optimizer(ABC):
         else:
             proposal = Proposal(step=self.steps, parameter=self.names[id(param)], old=old, new=param.value,
                                 accepted=True, reason=reason, meta=meta or {})
-        self.log.append(proposal)
-        return proposal
+        return self.record(proposal)
 
     # -- resumable state --------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:
@@ -146,10 +167,13 @@ class Optimizer(ABC):
 
 
 def _unique_names(params: list[Parameter]) -> dict[int, str]:
+    """Each parameter's name in logs and `state_dict()`: its own name, else `param:<i>`
+    with `i` its position in this optimizer (never the process-wide node id, so a
+    state saved in one process loads in another)."""
     names: dict[int, str] = {}
     used: dict[str, int] = {}
-    for p in params:
-        base = p.label
+    for i, p in enumerate(params):
+        base = p.name if p.name is not None else f"param:{i}"
         n = used.get(base, 0)
         used[base] = n + 1
         names[id(p)] = base if n == 0 else f"{base}#{n}"

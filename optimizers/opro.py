@@ -194,8 +194,7 @@ class OPRO(Optimizer):
         proposal = Proposal(step=self.steps, parameter=self.name, old=self.param.value,
                             new=value if isinstance(value, (str, int, float, list, dict)) else pr.show(value),
                             accepted=False, reason=reason, meta=meta)
-        self.log.append(proposal)
-        return proposal
+        return self.record(proposal)
 
     # -- resumable state ----------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:

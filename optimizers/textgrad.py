@@ -143,8 +143,7 @@ class TextGrad(Optimizer):
         proposal = Proposal(step=self.steps, parameter=self.names[id(param)], old=param.value,
                             new=pr.show(value) if not isinstance(value, (str, int, float)) else value,
                             accepted=False, reason=reason, meta=meta)
-        self.log.append(proposal)
-        return proposal
+        return self.record(proposal)
 
     # -- resumable state ----------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:

@@ -5,7 +5,11 @@ propagation, LLM clients), `undertow.optimizers`, `undertow.agents` and
 `undertow.bench`.
 """
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
+
+# a library leaves log output to the application (`undertow --log-level ...` or its own setup)
+logging.getLogger("undertow").addHandler(logging.NullHandler())
 
 try:
     __version__ = version("undertow")

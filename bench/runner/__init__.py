@@ -26,9 +26,14 @@ _WHERE = {
     "Report": "report", "write_report": "report",
     "Outcome": "runner", "collect": "runner", "make_config": "runner", "resume": "runner", "start": "runner",
     "run_one": "worker",
+    "Interrupted": "runner", "describe": "show", "describe_run": "show", "estimate": "estimate",
 }
 __all__ = [
     "BenchError",
+    "Interrupted",
+    "describe",
+    "describe_run",
+    "estimate",
     "Curve",
     "InlineExecutor",
     "Outcome",

@@ -48,3 +48,18 @@ def make_executor(workers: int) -> Executor:
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
                                initargs=(os.getpid(),))
+
+
+def stop_now(pool: Executor) -> None:
+    """Cancel the jobs not started and end the worker processes of a local pool now.
+
+    Used on SIGINT: every run keeps its last atomic checkpoint, so a job cut short
+    loses at most its unfinished step, which `resume` redoes.
+    """
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=5)

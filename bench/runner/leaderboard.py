@@ -73,6 +73,7 @@ class Curve:
     cost: list[float]
     mean: list[float]
     sd: list[float]
+    seeds: int = 1
 
 
 def curves(records: Iterable[StepRecord]) -> list[Curve]:
@@ -92,5 +93,5 @@ def curves(records: Iterable[StepRecord]) -> list[Curve]:
             *key, steps=kept, calls=[_mean([r.calls for r in p]) for p in pts],
             cost=[_mean([r.cost_usd for r in p]) for p in pts],
             mean=[_mean([r.score for r in p]) for p in pts],
-            sd=[statistics.stdev([r.score for r in p]) if len(p) > 1 else 0.0 for p in pts]))
+            sd=[statistics.stdev([r.score for r in p]) if len(p) > 1 else 0.0 for p in pts], seeds=n))
     return out

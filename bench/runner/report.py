@@ -1,6 +1,11 @@
 """`undertow bench report DIR`: Markdown and HTML with the leaderboard, plots of the
-score against LLM calls and against cost (spread over seeds), and the traced graph
-of each task's best run (SVG where graphviz `dot` is installed).
+score against LLM calls and against cost (spread over seeds), what the best run of
+each cell (task x optimizer) learned (final values in full, diffs, the proposal
+timeline, the search tree), and the traced graph of each task's best run (SVG where
+graphviz `dot` is installed). The HTML page is one self-contained file.
+
+Numbers are written one way everywhere: scores with 3 decimals, counts as whole
+numbers, dollars with 4 decimals.
 
 Every table row, plot title and page heading says which LLM made the numbers
 (`llm=sim` for the simulator).
@@ -13,13 +18,17 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from undertow.bench.runner.checkpoint import write_atomic
 from undertow.bench.runner.config import load_config
 from undertow.bench.runner.errors import BenchError
-from undertow.bench.runner.leaderboard import Curve, Row, curves, leaderboard
+from undertow.bench.runner.leaderboard import Row, curves, leaderboard
 from undertow.bench.runner.records import StepRecord
+from undertow.bench.runner.report_html import STYLE, cell_html, data_uri, inline
+from undertow.bench.runner.report_plots import plot_task
 from undertow.bench.runner.runner import collect
+from undertow.bench.runner.show import describe_run
 from undertow.bench.runner.worker import run_dir
 from undertow.engine import GraphvizNotFoundError, render_dot
 
@@ -37,41 +46,20 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.4g}"
+def _score(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _count(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _usd(x: float) -> str:
+    return f"{x:.4f}"
 
 
 def _llms(rows: list[Row]) -> str:
     return ", ".join(sorted({r.tag for r in rows}))
-
-
-def _plot(task: str, cs: list[Curve], folder: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    tags = ", ".join(sorted({f"llm={c.llm}" for c in cs}))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for ax, xname, label in ((axes[0], "calls", "LLM calls"), (axes[1], "cost", "cost (USD)")):
-        for c in cs:
-            xs = getattr(c, xname)
-            if not any(xs):  # no LLM spend at all: show the steps instead
-                xs, label_used = [float(s) for s in c.steps], f"{label} (none spent; x = step)"
-            else:
-                label_used = label
-            lo = [m - s for m, s in zip(c.mean, c.sd)]
-            hi = [m + s for m, s in zip(c.mean, c.sd)]
-            ax.plot(xs, c.mean, marker="o", label=c.optimizer)
-            ax.fill_between(xs, lo, hi, alpha=0.2)
-            ax.set_xlabel(label_used)
-        ax.set_ylabel("validation score (mean ± sd over seeds)")
-        ax.set_title(f"{task}: score vs {label} ({tags})", fontsize=9)
-        ax.legend(fontsize=8)
-    path = folder / f"{task}.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
 
 
 def _graph(out: Path, row_task: str, best: StepRecord, folder: Path, notes: list[str]) -> Path | None:
@@ -92,26 +80,66 @@ def _graph(out: Path, row_task: str, best: StepRecord, folder: Path, notes: list
     return None
 
 
+COLUMNS = ["#", "optimizer", "framework", "test score (mean ± sd)", "seeds", "best val", "calls", "tokens", "cost USD",
+           "steps", "llm"]
+NUMERIC = {"#", "seeds", "best val", "calls", "tokens", "cost USD", "steps"}
+
+
+def _cells(i: int, r: Row) -> list[str]:
+    return [str(i), r.optimizer, r.framework, f"{_score(r.mean)} ± {_score(r.sd)}", str(r.seeds), _score(r.best_val),
+            _count(r.calls), _count(r.tokens), _usd(r.cost_usd), _count(r.steps), r.tag]
+
+
 def _md_table(rows: list[Row]) -> str:
-    head = ("| # | optimizer | framework | test score (mean ± sd) | seeds | best val | calls | tokens | "
-            "cost USD | steps | llm |\n")
-    head += "|---|---|---|---|---|---|---|---|---|---|---|\n"
-    return head + "".join(
-        f"| {i} | {r.optimizer} | {r.framework} | {_fmt(r.mean)} ± {_fmt(r.sd)} | {r.seeds} | {_fmt(r.best_val)} | "
-        f"{_fmt(r.calls)} | {_fmt(r.tokens)} | {r.cost_usd:.4f} | {_fmt(r.steps)} | {r.tag} |\n"
-        for i, r in enumerate(rows, 1))
+    head = "| " + " | ".join(COLUMNS) + " |\n|" + "|".join("---:" if c in NUMERIC else "---" for c in COLUMNS) + "|\n"
+    return head + "".join("| " + " | ".join(_cells(i, r)) + " |\n" for i, r in enumerate(rows, 1))
 
 
 def _html_table(rows: list[Row]) -> str:
-    cols = ["#", "optimizer", "framework", "test score (mean ± sd)", "seeds", "best val", "calls", "tokens",
-            "cost USD", "steps", "llm"]
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
-            i, r.optimizer, r.framework, f"{_fmt(r.mean)} ± {_fmt(r.sd)}", r.seeds, _fmt(r.best_val), _fmt(r.calls),
-            _fmt(r.tokens), f"{r.cost_usd:.4f}", _fmt(r.steps), r.tag)) + "</tr>\n"
-        for i, r in enumerate(rows, 1))
-    return ("<table><thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-            + f"</tr></thead><tbody>\n{body}</tbody></table>")
+    def td(col: str, v: str) -> str:
+        return f'<td class="num">{html.escape(v)}</td>' if col in NUMERIC else f"<td>{html.escape(v)}</td>"
+
+    body = "".join("<tr>" + "".join(td(c, v) for c, v in zip(COLUMNS, _cells(i, r))) + "</tr>\n"
+                   for i, r in enumerate(rows, 1))
+    head = "".join(f'<th class="num">{html.escape(c)}</th>' if c in NUMERIC else f"<th>{html.escape(c)}</th>"
+                   for c in COLUMNS)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
+
+
+def _best_runs(out: Path, rows: list[Row], records: list[StepRecord]) -> dict[tuple[str, str], dict[str, Any]]:
+    """For each cell (task, optimizer): `describe_run` of its best seed (test score, then lowest seed)."""
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        tests = [r for r in records if (r.task, r.optimizer, r.llm, r.split) == (row.task, row.optimizer, row.llm, "test")]
+        if not tests:
+            continue
+        top = max(tests, key=lambda r: (r.score, -r.seed))
+        folder = run_dir(out, f"{top.task}__{top.optimizer}__s{top.seed}")
+        try:
+            best[(row.task, row.optimizer)] = describe_run(folder)
+        except BenchError:
+            continue
+    return best
+
+
+def _md_cell(d: dict[str, Any]) -> str:
+    lines = [f"### {d['task']} · {d['optimizer']}: best run, seed {d['seed']} "
+             f"(test score {_score(d['test_score'] or 0.0)}, {d['tag']})\n"]
+    for p in d["parameters"]:
+        state = "changed" if p["changed"] else "unchanged"
+        kind = f" [{p['kind']}]" if p["kind"] else ""
+        final = p["final"] if isinstance(p["final"], str) else repr(p["final"])
+        lines += [f"**{p['name']}**{kind}, {state}; final value:\n", "```text", final, "```\n"]
+        if p["diff"]:
+            lines += ["Diff from the initial value:\n", "```diff", p["diff"].rstrip("\n"), "```\n"]
+    props = d["proposals"]
+    if props:
+        ok = sum(p["accepted"] for p in props)
+        lines.append(f"{len(props)} proposals, {ok} accepted; the timeline: `undertow bench show` on the run "
+                     f"folder `runs/{d['run_id']}`.\n")
+    if d.get("tree"):
+        lines.append(f"Search tree: {len(d['tree'])} nodes (in the HTML report and `undertow bench show`).\n")
+    return "\n".join(lines)
 
 
 def write_report(out: str | Path, folder: str | Path | None = None) -> Report:
@@ -139,34 +167,41 @@ def write_report(out: str | Path, folder: str | Path | None = None) -> Report:
     if any(r.llm == "sim" for r in rows):
         md.append("Results marked `llm=sim` come from the simulated LLM: they measure how well an "
                   "optimizer passes information, not how a real model behaves.\n")
-    page = [f"<h1>Bench report ({html.escape(tags)})</h1>", f"<p>{html.escape(md[1])}</p>"]
+    page = [f"<h1>Bench report ({html.escape(tags)})</h1>", f"<p>{inline(md[1])}</p>"]
     if len(md) > 2:
-        page.append(f"<p>{html.escape(md[2])}</p>")
+        page.append(f"<p>{inline(md[2])}</p>")
+    best_runs = _best_runs(out, rows, records)
     for task in tasks:
         task_rows = [r for r in rows if r.task == task]
-        plot = _plot(task, [c for c in all_curves if c.task == task], folder)
+        plot = plot_task(task, [c for c in all_curves if c.task == task], folder)
         report.plots.append(plot)
-        best = max((r for r in records if r.task == task and r.split == "test"), key=lambda r: r.score)
+        best = max((r for r in records if r.task == task and r.split == "test"), key=lambda r: (r.score, -r.seed))
         graph = _graph(out, task, best, folder, report.notes)
         md += [f"## {task} ({_llms(task_rows)})\n", _md_table(task_rows),
                f"\n![{task}: score vs calls and cost]({plot.name})\n"]
         page += [f"<h2>{html.escape(task)} ({html.escape(_llms(task_rows))})</h2>", _html_table(task_rows),
-                 f'<p><img src="{html.escape(plot.name)}" alt="{html.escape(task)} plots"></p>']
-        best_txt = f"Best run: {best.optimizer}, seed {best.seed}, test score {_fmt(best.score)} (llm={best.llm})."
+                 f'<p><img class="plot" src="{data_uri(plot)}" alt="{html.escape(task)}: score vs calls and cost"></p>']
+        for r in task_rows:
+            d = best_runs.get((task, r.optimizer))
+            if d is not None:
+                md.append(_md_cell(d))
+                page.append(cell_html(d))
+        best_txt = (f"Best run of the task: {best.optimizer}, seed {best.seed}, test score {_score(best.score)} "
+                    f"(llm={best.llm}).")
         if graph is not None:
             report.graphs[task] = graph
             md.append(f"{best_txt} Its traced graph:\n\n![graph of the best run]({graph.name})\n")
-            page.append(f"<p>{html.escape(best_txt)}</p><p><img src=\"{html.escape(graph.name)}\"></p>")
+            page.append(f"<h4>Traced graph of the task's best run</h4><p>{html.escape(best_txt)}</p>"
+                        f'<p><img class="graph" src="{data_uri(graph)}" alt="traced graph"></p>')
         else:
             md.append(f"{best_txt}\n")
             page.append(f"<p>{html.escape(best_txt)}</p>")
     if report.notes:
         md += ["## Notes\n", *[f"- {n}" for n in report.notes], ""]
-        page += ["<h2>Notes</h2><ul>", *[f"<li>{html.escape(n)}</li>" for n in report.notes], "</ul>"]
+        page += ["<h2>Notes</h2><ul>", *[f"<li>{inline(n)}</li>" for n in report.notes], "</ul>"]
     write_atomic(report.markdown, "\n".join(md) + "\n")
-    style = "body{font-family:sans-serif;max-width:70em;margin:auto}table{border-collapse:collapse}" \
-            "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}"
-    write_atomic(report.html, f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Bench report "
-                 f"({html.escape(tags)})</title><style>{style}</style></head><body>\n"
+    write_atomic(report.html, f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                 f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                 f"<title>Bench report ({html.escape(tags)})</title><style>{STYLE}</style></head><body>\n"
                  + "\n".join(page) + "\n</body></html>\n")
     return report

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
-import threading
+import pickle
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
@@ -21,16 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from undertow.bench.registry import get_optimizer_entry, get_task_entry, pairs
 from undertow.bench.runner.budget import parse_budget
-from undertow.bench.runner.checkpoint import read_json
 from undertow.bench.runner.config import (
     CONFIG_FILE,
     RunConfig,
@@ -39,9 +32,11 @@ from undertow.bench.runner.config import (
     save_config,
 )
 from undertow.bench.runner.errors import BenchError
-from undertow.bench.runner.executor import make_executor
+from undertow.bench.runner.executor import InlineExecutor, make_executor, stop_now
+from undertow.bench.runner.progress import LiveProgress, run_status
 from undertow.bench.runner.records import StepRecord, dump_jsonl, load_jsonl
-from undertow.bench.runner.worker import CHECKPOINT, RECORDS, run_dir, run_one
+from undertow.bench.runner.worker import RECORDS, run_dir, run_one
+from undertow.engine.callbacks import Callback
 from undertow.engine.llm import (
     LLMConfigError,
     MissingAPIKeyError,
@@ -50,6 +45,7 @@ from undertow.engine.llm import (
 )
 
 RESULTS = "results.jsonl"
+log = logging.getLogger("undertow.bench.runner")
 
 
 @dataclass
@@ -63,8 +59,12 @@ class Outcome:
 
 
 def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "sim", seeds: int = 1,
-                budget: str = "calls=200", steps: int = 5, workers: int = 1, **sizes: int) -> RunConfig:
-    """A checked config for the compatible pairs of `tasks` x `optimizers` over seeds 0..seeds-1."""
+                budget: str = "calls=200", steps: int = 5, workers: int = 1, check_key: bool = True,
+                **sizes: int) -> RunConfig:
+    """A checked config for the compatible pairs of `tasks` x `optimizers` over seeds 0..seeds-1.
+
+    `check_key=False` checks the LLM spec but not the API key (a dry run sends nothing).
+    """
     if seeds < 1:
         raise BenchError(f"--seeds must be at least 1, got {seeds}")
     grid = pairs(tasks, optimizers)
@@ -72,15 +72,15 @@ def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "
     config = RunConfig(runs=runs, llm=llm.strip(), budget=budget, steps=steps, workers=workers, **sizes)
     config.check()
     if any(get_task_entry(r.task).uses_llm or get_optimizer_entry(r.optimizer).uses_llm for r in runs):
-        check_llm(config.llm)
+        check_llm(config.llm, check_key=check_key)
     return config
 
 
-def check_llm(spec: str) -> None:
+def check_llm(spec: str, *, check_key: bool = True) -> None:
     """Fail early, in one line, on a bad spec or a missing API key."""
     try:
         parsed = parse_spec(spec)
-        if parsed.provider != "sim":
+        if parsed.provider != "sim" and check_key:
             make_backend(parsed)
     except MissingAPIKeyError as exc:
         raise BenchError(f"missing API key: {exc}") from None
@@ -103,39 +103,37 @@ def _prepare_out(out: Path) -> None:
 
 
 def start(config: RunConfig, out: str | Path, *, console: Console | None = None,
-          executor: Executor | None = None) -> Outcome:
-    """Save the config in `out` (a new folder) and run every run of it."""
+          executor: Executor | None = None, callbacks: Iterable[Callback] = ()) -> Outcome:
+    """Save the config in `out` (a new folder) and run every run of it.
+
+    `callbacks` (`undertow.engine.Callback`) see every run, step, proposal and LLM
+    call; with worker processes each process calls its own copy.
+    """
     out = Path(out)
     config.check()
     _prepare_out(out)
     save_config(out, config)
-    return _execute(out, config, console=console, executor=executor)
+    return _execute(out, config, console=console, executor=executor, callbacks=callbacks)
 
 
 def resume(out: str | Path, *, workers: int | None = None, console: Console | None = None,
-           executor: Executor | None = None) -> Outcome:
+           executor: Executor | None = None, callbacks: Iterable[Callback] = ()) -> Outcome:
     """Finish the runs of `out` that are not done, from their last checkpoints."""
     out = Path(out)
     config = load_config(out)
     if workers is not None:
         config = config.model_copy(update={"workers": workers})
-    return _execute(out, config, console=console, executor=executor)
+    return _execute(out, config, console=console, executor=executor, callbacks=callbacks)
 
 
-def _status(out: Path, spec: RunSpec) -> dict[str, Any]:
-    path = run_dir(out, spec.run_id) / CHECKPOINT
-    if not path.is_file():
-        return {"status": "pending", "step": 0}
-    try:
-        return read_json(path)
-    except BenchError:
-        return {"status": "pending", "step": 0}
+class Interrupted(BenchError):
+    """The user stopped the run (SIGINT / Ctrl-C); the runs resume from their checkpoints."""
 
 
 def _execute(out: Path, config: RunConfig, *, console: Console | None,
-             executor: Executor | None) -> Outcome:
+             executor: Executor | None, callbacks: Iterable[Callback] = ()) -> Outcome:
     with run_lock(out):
-        return _execute_locked(out, config, console=console, executor=executor)
+        return _execute_locked(out, config, console=console, executor=executor, callbacks=callbacks)
 
 
 LOCK_FILE = ".lock"
@@ -172,41 +170,45 @@ def run_lock(out: Path, wait_s: float = 5.0) -> Iterator[None]:
 
 
 def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
-                    executor: Executor | None) -> Outcome:
+                    executor: Executor | None, callbacks: Iterable[Callback] = ()) -> Outcome:
     console = console or Console()
+    callbacks = list(callbacks)
     outcome = Outcome(out)
-    todo = [r for r in config.runs if _status(out, r).get("status") != "done"]
+    todo = [r for r in config.runs if run_status(out, r).get("status") != "done"]
     outcome.done = [r.run_id for r in config.runs if r not in todo]
     label = f"llm={config.llm}" if config.llm else ""
     console.print(f"[bold]undertow bench[/bold] {len(config.runs)} runs ({len(todo)} to do), "
                   f"{config.steps} steps, budget {config.budget}, {label} -> {out}")
+    log.info("bench %s: %d runs, %d to do, workers=%d", out, len(config.runs), len(todo), config.workers)
     pool = executor or make_executor(min(config.workers, max(1, len(todo))))
-    stop = threading.Event()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
-        bars = {r.run_id: progress.add_task(r.run_id, total=config.steps, info="") for r in config.runs}
-        watcher = threading.Thread(target=_watch, args=(out, config, progress, bars, stop), daemon=True)
+    if callbacks and not isinstance(pool, InlineExecutor):
+        try:  # worker processes get a copy of each callback
+            pickle.dumps(callbacks)
+        except Exception as exc:  # noqa: BLE001 - any pickling failure
+            raise BenchError(f"a callback cannot be sent to worker processes ({exc}); "
+                             "run with --workers 1") from None
+    with LiveProgress(out, config, console):
+        # the watcher is already running: with the inline executor the runs execute
+        # right here, inside submit(), while the bars move
         try:
             futures: dict[Future[Any], RunSpec] = {}
             for r in todo:
-                futures[pool.submit(run_one, str(out), r.run_id)] = r
-            watcher.start()
+                futures[pool.submit(run_one, str(out), r.run_id, callbacks)] = r
             for fut, r in futures.items():
                 try:
                     fut.result()
                     outcome.done.append(r.run_id)
+                except KeyboardInterrupt:
+                    raise
                 except Exception as exc:  # noqa: BLE001 - reported per run, resume retries
                     outcome.failed[r.run_id] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise BenchError(f"interrupted; continue with `undertow bench resume {out}`") from None
-        finally:
-            stop.set()
-            if watcher.is_alive():
-                watcher.join()
-            _refresh(out, config, progress, bars)
-        pool.shutdown(wait=True)
+            stop_now(pool)
+            left = sum(run_status(out, r).get("status") != "done" for r in config.runs)
+            raise Interrupted(f"interrupted: {len(config.runs) - left} of {len(config.runs)} runs done, "
+                              f"{left} stopped at their last checkpoint; continue with "
+                              f"`undertow bench resume {out}`") from None
+    pool.shutdown(wait=True)
     for run_id, error in outcome.failed.items():
         console.print(f"[red]run {run_id} failed:[/red] {error} (fix it, then `undertow bench resume {out}`)")
     if not outcome.failed:
@@ -215,26 +217,6 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
         console.print(f"results: {out / RESULTS} ({len(outcome.records)} records); "
                       f"report: `undertow bench report {out}`")
     return outcome
-
-
-def _refresh(out: Path, config: RunConfig, progress: Progress, bars: dict[str, Any]) -> None:
-    for r in config.runs:
-        st = _status(out, r)
-        records = st.get("records") or []
-        info = ""
-        if records:
-            last = records[-1]
-            info = f"{last['split']} {last['score']:.3f}  calls {last['calls']}"
-        if st.get("status") in ("failed",):
-            info = "[red]failed[/red]"
-        total = config.steps if st.get("status") != "done" else int(st.get("step", 0))
-        progress.update(bars[r.run_id], completed=int(st.get("step", 0)), total=max(total, 1), info=info)
-
-
-def _watch(out: Path, config: RunConfig, progress: Progress, bars: dict[str, Any],
-           stop: threading.Event) -> None:
-    while not stop.wait(0.25):
-        _refresh(out, config, progress, bars)
 
 
 def collect(out: str | Path, config: RunConfig | None = None) -> list[StepRecord]:
@@ -249,4 +231,4 @@ def collect(out: str | Path, config: RunConfig | None = None) -> list[StepRecord
     return records
 
 
-__all__ = ["RESULTS", "Outcome", "check_llm", "collect", "make_config", "parse_budget", "resume", "start"]
+__all__ = ["RESULTS", "Interrupted", "Outcome", "check_llm", "collect", "make_config", "parse_budget", "resume", "start"]

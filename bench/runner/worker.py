@@ -11,8 +11,10 @@ cache, and are booked the same: see `metered.py`) and ends with the same results
 
 from __future__ import annotations
 
+import logging
 import random
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,10 @@ from undertow.bench.runner.metered import build_llms, spend
 from undertow.bench.runner.records import StepRecord, dump_jsonl
 from undertow.bench.runner.tasks import TaskContext
 from undertow.engine import GraphvizNotFoundError, render, to_dot
+from undertow.engine.callbacks import Callback, CallbackList, RunEvent, StepEvent
 from undertow.engine.llm import BudgetExceeded
+
+log = logging.getLogger("undertow.bench.runner")
 
 CHECKPOINT = "checkpoint.json"
 
@@ -56,8 +61,12 @@ def _budget_hit(exc: BaseException) -> bool:
     return False
 
 
-def run_one(out: str | Path, run_id: str) -> dict[str, Any]:
-    """Run (or finish) one run of the bench in `out`; return its checkpoint summary."""
+def run_one(out: str | Path, run_id: str, callbacks: Iterable[Callback] = ()) -> dict[str, Any]:
+    """Run (or finish) one run of the bench in `out`; return its checkpoint summary.
+
+    `callbacks` see the run, its steps, its optimizer's proposals and its LLM calls
+    (in the process that runs it: with worker processes, each gets a copy).
+    """
     out = Path(out)
     config = load_config(out)
     spec = next((r for r in config.runs if r.run_id == run_id), None)
@@ -68,7 +77,7 @@ def run_one(out: str | Path, run_id: str) -> dict[str, Any]:
     saved = read_json(path) if path.is_file() else None
     if saved is not None and saved.get("status") == "done":
         return _summary(saved)
-    return _Run(out, config, spec, folder).go(saved)
+    return _Run(out, config, spec, folder, CallbackList(callbacks)).go(saved)
 
 
 def _summary(state: dict[str, Any]) -> dict[str, Any]:
@@ -76,8 +85,10 @@ def _summary(state: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Run:
-    def __init__(self, out: Path, config: Any, spec: RunSpec, folder: Path) -> None:
+    def __init__(self, out: Path, config: Any, spec: RunSpec, folder: Path,
+                 callbacks: CallbackList | None = None) -> None:
         self.config, self.spec, self.folder = config, spec, folder
+        self.callbacks = callbacks or CallbackList()
         self.task = get_task_entry(spec.task)
         self.opt_entry = get_optimizer_entry(spec.optimizer)
         self.uses_llm = self.task.uses_llm or self.opt_entry.uses_llm
@@ -93,8 +104,18 @@ class _Run:
                           batch_size=config.batch_size, propagator=self.opt_entry.propagator)
         self.agent = self.task.build(ctx)
         self.optimizer = self.opt_entry.factory(self.agent.parameters, llm, self.task, self.agent)
+        for cb in self.callbacks:
+            self.optimizer.add_callback(cb)
+            for client in (llm, eval_llm):
+                if client is not None:
+                    client.add_callback(cb)
+        # what the run started from, for `bench show` and the report (before any resume restores)
+        self.initial = {
+            self.optimizer.names[id(p)]: {"kind": p.kind, "description": p.description, "value": p.value}
+            for p in self.optimizer.parameters}
         self.rng = random.Random(f"undertow-bench/{spec.run_id}")
         self.records: list[StepRecord] = []
+        self.log_marks: list[int] = []  # len(optimizer.log) at each val record: proposals per step
         self.step = 0
         self.wall_before = 0.0
         self.started = time.perf_counter()
@@ -113,7 +134,9 @@ class _Run:
             "accounting": self.llm.accounting.state_dict() if self.llm else None,
             "eval_accounting": self.eval_llm.accounting.state_dict() if self.eval_llm else None,
             "records": [r.model_dump(mode="json") for r in self.records],
-            "wall_s": self._wall(), "error": "", "stopped": "", **extra,
+            "wall_s": self._wall(), "error": "", "stopped": "", "initial": self.initial, "log_marks": self.log_marks,
+            "task": self.spec.task, "optimizer_name": self.spec.optimizer, "seed": self.spec.seed,
+            "llm": self.llm_name, **extra,
         }
 
     def _restore(self, saved: dict[str, Any]) -> None:
@@ -123,6 +146,7 @@ class _Run:
             self.llm.accounting.load_state_dict(saved["accounting"])
             self.eval_llm.accounting.load_state_dict(saved["eval_accounting"])
         self.records = [StepRecord.model_validate(r) for r in saved["records"]]
+        self.log_marks = [int(m) for m in saved.get("log_marks", [])]
         self.step = int(saved["step"])
         self.wall_before = float(saved.get("wall_s", 0.0))
 
@@ -135,6 +159,8 @@ class _Run:
         if self.peer_spent is not None:
             used = {"calls": self.peer_spent["calls"], "tokens": self.peer_spent["tokens"], "cost_usd": 0.0}
         evals = spend(self.eval_llm)["calls"] if self.eval_llm is not None else 0
+        if split == "val":
+            self.log_marks.append(len(self.optimizer.log))
         self.records.append(StepRecord(
             task=self.spec.task, optimizer=self.spec.optimizer, llm=self.llm_name,
             budget=self.config.budget, seed=self.spec.seed, step=self.step, split=split,
@@ -142,12 +168,34 @@ class _Run:
             framework=self.framework, **used))
 
     # the loop -----------------------------------------------------------------------
+    def _event(self, status: str, error: str = "") -> RunEvent:
+        return RunEvent(run_id=self.spec.run_id, task=self.spec.task, optimizer=self.spec.optimizer,
+                        seed=self.spec.seed, llm=self.llm_name, steps=self.config.steps, status=status,
+                        error=error, attrs={"budget": self.config.budget, "step": self.step})
+
+    def _step_event(self) -> StepEvent:
+        used = spend(self.llm) if self.llm is not None else {"calls": 0, "tokens": 0, "cost_usd": 0.0}
+        score = self.records[-1].score if self.records else None
+        return StepEvent(run_id=self.spec.run_id, step=self.step, score=score, **used)
+
     def go(self, saved: dict[str, Any] | None) -> dict[str, Any]:
+        self.callbacks.emit("on_run_start", self._event("running"))
+        log.info("run %s %s at step %d", self.spec.run_id, "resumes" if saved else "starts",
+                 int(saved["step"]) if saved else 0)
         try:
-            return self._go(saved)
-        except Exception as exc:
-            self._mark_failed(exc)
+            result = self._go(saved)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                self._mark_failed(exc)
+                log.error("run %s failed: %s: %s", self.spec.run_id, type(exc).__name__, exc)
+                self.callbacks.emit("on_error", exc, self.spec.run_id)
+            status = "failed" if isinstance(exc, Exception) else "interrupted"
+            self.callbacks.emit("on_run_end", self._event(status, f"{type(exc).__name__}: {exc}"))
             raise
+        else:
+            log.info("run %s done at step %d (%s)", self.spec.run_id, self.step, result.get("stopped"))
+            self.callbacks.emit("on_run_end", self._event("done"))
+            return result
         finally:
             for llm in (self.llm, self.eval_llm):
                 if llm is not None:
@@ -164,6 +212,7 @@ class _Run:
         last = self.optimizer.state_dict()
         stopped = "steps"
         while self.step < self.config.steps:
+            self.callbacks.emit("on_step_start", StepEvent(run_id=self.spec.run_id, step=self.step + 1))
             try:
                 self.agent.run_step(self.optimizer, self.rng)
             except Exception as exc:
@@ -171,11 +220,16 @@ class _Run:
                     raise
                 self.optimizer.load_state_dict(last)  # drop a half-done step
                 stopped = "budget"
+                log.info("run %s: budget %s reached at step %d", self.spec.run_id, self.config.budget,
+                         self.step + 1)
+                self.callbacks.emit("on_step", StepEvent(run_id=self.spec.run_id, step=self.step + 1))
                 break
             self.step += 1
             self._record("val", self.agent.evaluate("val"))
             self._save(self._state("running"))
             last = self.optimizer.state_dict()
+            log.debug("run %s step %d val %.4f", self.spec.run_id, self.step, self.records[-1].score)
+            self.callbacks.emit("on_step", self._step_event())
         self.optimizer.finalize()  # e.g. TPE: from the next trial back to the best one seen
         self._record("test", self.agent.evaluate("test"), stopped=stopped)
         self._write_graph()

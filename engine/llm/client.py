@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
+from undertow.engine.callbacks import Callback, CallbackList, LLMCallEvent
 from undertow.engine.llm.accounting import Accounting, BudgetExceeded, Reservation
 from undertow.engine.llm.aio import LoopLocal, run_sync
 from undertow.engine.llm.backends.base import Backend, estimate_tokens
@@ -36,6 +38,7 @@ from undertow.engine.llm.types import LLMRequest, LLMResponse, Message, Reply, U
 Prompt = str | Message | Mapping[str, Any] | Sequence[str | Message | Mapping[str, Any]]
 
 _UNSET: Any = object()
+log = logging.getLogger("undertow.engine.llm")
 
 
 def to_messages(prompt: Prompt) -> tuple[Message, ...]:
@@ -95,6 +98,33 @@ class LLM:
         self.stream = stream
         self.defaults = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
         self._semaphores = LoopLocal(lambda: asyncio.Semaphore(max_concurrency))
+        self.callbacks = CallbackList()
+
+    def add_callback(self, callback: Callback) -> None:
+        """Call `callback.on_llm_call` after every request (cache hits and failures too)."""
+        self.callbacks.add(callback)
+
+    def _observe(self, response: LLMResponse) -> LLMResponse:
+        log.debug("llm %s:%s purpose=%s tokens=%d+%d cost=%.6f cached=%s %.3fs", response.provider,
+                  response.model, response.purpose, response.usage.prompt_tokens,
+                  response.usage.completion_tokens, response.cost_usd, response.cached, response.latency_s)
+        if self.callbacks:
+            self.callbacks.emit("on_llm_call", LLMCallEvent(
+                provider=response.provider, model=response.model, purpose=response.purpose,
+                input_tokens=response.usage.prompt_tokens, output_tokens=response.usage.completion_tokens,
+                cost_usd=response.cost_usd, cached=response.cached, latency_s=response.latency_s,
+                key=response.key, finish_reason=response.finish_reason))
+        return response
+
+    def _observe_failure(self, request: LLMRequest, key: str, purpose: str, started: float,
+                         exc: BaseException) -> None:
+        log.info("llm %s:%s purpose=%s failed: %s: %s", request.provider, request.model, purpose,
+                 type(exc).__name__, exc)
+        if self.callbacks:
+            self.callbacks.emit("on_llm_call", LLMCallEvent(
+                provider=request.provider, model=request.model, purpose=purpose, input_tokens=0,
+                output_tokens=0, cost_usd=0.0, cached=False, latency_s=time.perf_counter() - started,
+                key=key, error=f"{type(exc).__name__}: {exc}"))
 
     def __repr__(self) -> str:
         return f"LLM({self.backend!r}, model={self.model!r})"
@@ -186,7 +216,7 @@ class LLM:
         purpose = purpose or self.purpose
         key, hit, held = self._lookup(request, purpose, started)
         if hit is not None:
-            return hit
+            return self._observe(hit)
         sent = _limited(request, held)
         estimate = 0
         try:
@@ -200,8 +230,9 @@ class LLM:
         except BaseException as exc:
             self.accounting.record_failure(purpose, error=not isinstance(exc, asyncio.CancelledError),
                                            reservation=held)
+            self._observe_failure(request, key, purpose, started, exc)
             raise
-        return self._book(reply, request, key, purpose, started, attempts, estimate, held)
+        return self._observe(self._book(reply, request, key, purpose, started, attempts, estimate, held))
 
     def complete(self, prompt: Prompt, *, purpose: str | None = None, schema: Any = None,
                  repair: bool = True, stream: bool | None = None, timeout: float | None = None,
@@ -260,7 +291,7 @@ class LLM:
         purpose = purpose or self.purpose
         key, hit, held = self._lookup(request, purpose, started)
         if hit is not None:
-            return hit
+            return self._observe(hit)
         sent = _limited(request, held)
         estimate = 0
         try:
@@ -280,8 +311,10 @@ class LLM:
             self.accounting.record_failure(
                 purpose, error=not isinstance(exc, (asyncio.CancelledError, CallSkipped)),
                 reservation=held)
+            if not isinstance(exc, (asyncio.CancelledError, CallSkipped)):
+                self._observe_failure(request, key, purpose, started, exc)
             raise
-        return self._book(reply, request, key, purpose, started, attempts, estimate, held)
+        return self._observe(self._book(reply, request, key, purpose, started, attempts, estimate, held))
 
     async def acomplete(self, prompt: Prompt, *, purpose: str | None = None, schema: Any = None,
                         repair: bool = True, stream: bool | None = None,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from undertow.engine.graph import children_index, reachable, topological
+from undertow.engine.graph import children_index, graph_labels, reachable, topological
 from undertow.engine.node import Node
 from undertow.engine.params import Parameter
 from undertow.engine.propagators.base import Propagator
@@ -43,13 +43,13 @@ class SubgraphFeedback:
         """The subgraph as a networkx DiGraph keyed by node labels."""
         import networkx as nx
 
-        ids = {id(n) for n in self.nodes}
+        labels = graph_labels(self.nodes)
         g = nx.DiGraph()
         for n in self.nodes:
-            g.add_node(n.label, value=n.value)
+            g.add_node(labels[id(n)], value=n.value)
             for p in n.parents:
-                if id(p) in ids:
-                    g.add_edge(p.label, n.label)
+                if id(p) in labels:
+                    g.add_edge(labels[id(p)], labels[id(n)])
         return g
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from undertow.engine.convention import variable_tag
-from undertow.engine.graph import children_index, reachable, topological
+from undertow.engine.graph import children_index, graph_labels, reachable, topological
 from undertow.engine.node import Node
 from undertow.engine.params import Parameter
 from undertow.engine.propagators.base import Propagator
@@ -48,15 +48,15 @@ class TextualFeedback:
     feedback: list[Any]
 
 
-def _describe(node: Node) -> tuple[str, str]:
-    if isinstance(node, Parameter):
-        return node.label, node.kind
-    return node.label, "intermediate"
+def critique_request(parent: Node, child: Node, feedback: list[str], max_chars: int,
+                     name: str | None = None) -> list[dict[str, str]]:
+    """The messages asking for feedback on `parent` given the feedback on `child`.
 
-
-def critique_request(parent: Node, child: Node, feedback: list[str], max_chars: int) -> list[dict[str, str]]:
-    """The messages asking for feedback on `parent` given the feedback on `child`."""
-    name, kind = _describe(parent)
+    `name` is the parent's label within its graph (`graph_labels`); it defaults to
+    `parent.label`, which for an unnamed node holds a process-wide id.
+    """
+    name = name if name is not None else parent.label
+    kind = parent.kind if isinstance(parent, Parameter) else "intermediate"
     others = [a for a in child.args if a is not parent and (isinstance(a, Node) or isinstance(a, str))]
     inputs = "\n".join(short(a.value if isinstance(a, Node) else a, max_chars) for a in others)
     op = child.op
@@ -91,6 +91,7 @@ class TextualPropagator(Propagator):
 
     def propagate(self, outputs: Sequence[Node], feedback: Sequence[Any]) -> list[Node]:
         order = topological(outputs)
+        labels = graph_labels(order)  # per-graph names: requests never depend on process history
         children = children_index(order)
         on_path: set[int] = set()
         for node in order:
@@ -114,7 +115,7 @@ class TextualPropagator(Propagator):
             edges = [(p, n) for n in by_level[lv] if id(n) in grads for p in n.parents if id(p) in on_path]
             if not edges:
                 continue
-            prompts = [critique_request(p, n, grads[id(n)], self.max_chars) for p, n in edges]
+            prompts = [critique_request(p, n, grads[id(n)], self.max_chars, labels[id(p)]) for p, n in edges]
             replies = self.llm.complete_many(prompts, purpose=self.purpose)
             self.levels.append(len(edges))
             for (p, _), reply in zip(edges, replies):

@@ -120,7 +120,7 @@ def _name_nodes(variables: list[Parameter], var_names: dict[int, str], inputs: l
         names[id(node)] = name
 
     for v in variables:
-        claim(v, var_names.get(id(v)) or ident(v.label), False)
+        claim(v, var_names.get(id(v)) or ident(v.name or "param"), False)
     for n in inputs:
         if n.name is not None:
             claim(n, ident(n.name), False)

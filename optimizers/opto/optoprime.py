@@ -276,8 +276,7 @@ class OptoPrime(Optimizer):
                                   accepted=False, reason=reason, meta=meta))
 
     def _log(self, proposal: Proposal) -> Proposal:
-        self.log.append(proposal)
-        return proposal
+        return self.record(proposal)
 
     def _remember(self, before: dict[str, Any], report: Report) -> None:
         feedback: list[str] = []

@@ -28,7 +28,7 @@ def test_report_files_and_numbers_match_the_jsonl(tmp_path, quiet):
         assert len(scores) == 3
         row = next(r for r in report.rows if (r.task, r.optimizer) == (task, opt))
         assert row.mean == statistics.fmean(scores) and row.sd == statistics.stdev(scores)
-        shown = f"{row.mean:.4g} ± {row.sd:.4g}"
+        shown = f"{row.mean:.3f} ± {row.sd:.3f}"  # one number format everywhere
         assert shown in md and shown in page
     # the simulator's results say so everywhere
     assert "llm=sim" in md.splitlines()[0] and "## word_sorting (llm=sim)" in md
@@ -53,4 +53,37 @@ def test_plot_titles_say_llm_sim(tmp_path, quiet, monkeypatch):
     config = make_config(["word_sorting"], ["none"], seeds=1, steps=1, **SMALL)
     start(config, tmp_path / "r", console=quiet, executor=InlineExecutor())
     write_report(tmp_path / "r")
-    assert len(titles) == 2 and all("llm=sim" in t for t in titles)
+    # the simulator costs nothing: one panel (score vs calls), no cost panel repeating it
+    assert len(titles) == 1 and all("llm=sim" in t for t in titles) and "LLM calls" in titles[0]
+
+
+def test_html_shows_what_each_cells_best_run_learned_and_is_self_contained(tmp_path, quiet):
+    import html
+    import re
+
+    from undertow.bench.runner import collect
+    from undertow.bench.runner.checkpoint import read_json
+
+    config = make_config(["word_sorting", "numeric_dag"], ["textgrad", "mcts", "adam"], seeds=2, steps=2,
+                         budget="calls=80", **SMALL)
+    start(config, tmp_path / "r", console=quiet, executor=InlineExecutor())
+    report = write_report(tmp_path / "r")
+    page = report.html.read_text()
+    tests = [r for r in collect(tmp_path / "r") if r.split == "test"]
+    cells = {(r.task, r.optimizer) for r in tests}
+    assert cells == {("word_sorting", "textgrad"), ("word_sorting", "mcts"), ("numeric_dag", "adam"),
+                     ("numeric_dag", "textgrad")}
+    for task, opt in cells:
+        best = max((r for r in tests if (r.task, r.optimizer) == (task, opt)), key=lambda r: (r.score, -r.seed))
+        state = read_json(tmp_path / "r" / "runs" / f"{task}__{opt}__s{best.seed}" / "checkpoint.json")
+        assert f"{task} · {opt}: best run, seed {best.seed}" in page
+        for name, value in state["optimizer"]["parameters"].items():
+            shown = html.escape(value) if isinstance(value, str) else f"{value:.6g}"
+            assert shown in page, (task, opt, name)  # the final value, in full
+    assert "diff from the initial value" in page and "Proposal timeline" in page
+    assert "Search tree" in page  # the MCTS cell
+    # self-contained: no file or network reference, images inlined
+    srcs = re.findall(r'src="([^"]*)"', page)
+    assert srcs and all(s.startswith("data:image/") for s in srcs)
+    assert "http://" not in page and "https://" not in page
+    assert "`" not in page  # Markdown code spans are rendered, not shown as backticks
