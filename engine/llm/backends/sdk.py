@@ -135,7 +135,7 @@ class SDKBackend:
 
     def _translate(self, exc: Exception) -> LLMError:
         """Our error for an SDK error, with the API key scrubbed from its message."""
-        key = self._options["api_key"]
+        key = self._options.get("api_key") or self._options.get("auth_token")
         error = self._translate_raw(exc)
         error.args = tuple(redact(str(a), key) for a in error.args)
         exc.args = tuple(redact(str(a), key) for a in exc.args)  # it is chained as __cause__
