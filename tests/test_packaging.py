@@ -92,3 +92,23 @@ def test_importing_the_engine_does_not_import_the_other_layers():
             "if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_help_loads_no_optimizer_and_sub_apps_load_on_use():
+    """`undertow --help` lists every sub-app without importing them (start-up cost);
+    invoking one loads it. Run in a fresh interpreter: this process imported them all."""
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from undertow.bench.cli import app\n"
+        "r = CliRunner().invoke(app, ['--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "assert all(n in r.output for n in ('bench', 'experience', 'perf', 'demo')), r.output\n"
+        "heavy = [m for m in ('undertow.optimizers', 'undertow.engine', 'numpy', 'importlib.metadata')\n"
+        "         if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "r = CliRunner().invoke(app, ['experience', '--help'])\n"
+        "assert r.exit_code == 0 and 'list' in r.output, r.output\n"
+        "assert 'undertow.optimizers.experience.cli' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=120)

@@ -57,3 +57,13 @@ def perf_sandbox(quick: bool = typer.Option(False, help="Fewer calls.")) -> None
     from undertow.engine.sandbox.perf import run
 
     emit(run(quick=quick))
+
+
+@perf_app.command("startup")
+def perf_startup(
+    repetitions: int = typer.Option(15, min=1, help="Runs of each command (interleaved)."),
+) -> None:
+    """Start-up: `undertow --help` against `python -c "import typer, rich"`, min over repetitions."""
+    from undertow.bench.perf.startup import run
+
+    emit(run(repetitions=repetitions))
