@@ -67,3 +67,13 @@ def perf_startup(
     from undertow.bench.perf.startup import run
 
     emit(run(repetitions=repetitions))
+
+
+@perf_app.command("crossover")
+def perf_crossover(
+    repetitions: int = typer.Option(5, min=1, help="Repetitions per cell (the minimum is kept)."),
+) -> None:
+    """Tree backends: the tree size from which Numba beats NumPy (the default's source)."""
+    from undertow.bench.perf.crossover import run
+
+    emit(run(repetitions=repetitions))
