@@ -28,6 +28,7 @@ from undertow.engine.feedback import Feedback
 from undertow.engine.graph import topological
 from undertow.engine.module import Module
 from undertow.engine.node import ErrorNode, Node, unwrap
+from undertow.engine.notebook import Graph
 from undertow.engine.op import Op
 from undertow.engine.params import KINDS, Parameter
 from undertow.engine.propagators import (
@@ -43,7 +44,7 @@ from undertow.engine.tracing import TracedFunction, capture, op
 from undertow.engine.views import render, render_dot, to_dot, to_mermaid, to_networkx
 
 __all__ = [
-    "KINDS", "ErrorNode", "ExecutionError", "Feedback", "GraphError", "GraphvizNotFoundError", "InvalidValueError",
+    "KINDS", "ErrorNode", "ExecutionError", "Feedback", "Graph", "GraphError", "GraphvizNotFoundError", "InvalidValueError",
     "Module", "Node", "NumericPropagator", "Op", "Parameter", "Propagator", "Recorder", "SandboxError",
     "SandboxPool", "StateError",
     "SubgraphFeedback", "SubgraphPropagator", "TextualFeedback", "TextualPropagator", "TracedFunction", "UndertowError", "backward", "capture",

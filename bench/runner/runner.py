@@ -57,6 +57,12 @@ class Outcome:
     failed: dict[str, str] = field(default_factory=dict)
     records: list[StepRecord] = field(default_factory=list)
 
+    def _repr_html_(self) -> str:
+        """Notebooks show the final test score of every run, and the failures."""
+        from undertow.bench.runner.notebook import outcome_html
+
+        return outcome_html(self)
+
 
 def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "sim", seeds: int = 1,
                 budget: str = "calls=200", steps: int = 5, workers: int = 1, **sizes: int) -> RunConfig:

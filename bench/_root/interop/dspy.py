@@ -62,6 +62,17 @@ class OptimizeResult:
     values: dict[str, Any]
     steps: list[StepRecord] = field(default_factory=list)
 
+    def _repr_html_(self) -> str:
+        """Notebooks show the scores per step and the values written back."""
+        from undertow.engine.notebook import html_table, mapping_html
+
+        steps = html_table(f"DSPy program optimized: {self.before:.3f} -> {self.after:.3f}",
+                           ("step", "train score", "val score", "accepted"),
+                           [(s.step, f"{s.train_score:.3f}",
+                             "" if s.val_score is None else f"{s.val_score:.3f}", s.accepted)
+                            for s in self.steps])
+        return steps + mapping_html("values written back", self.values)
+
 
 class DSPyBridge:
     """A DSPy program's predictors as undertow parameters.
