@@ -11,6 +11,8 @@ import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+#: Extras a block may need; without them the block is skipped, naming the extra.
+OPTIONAL = {"dspy": "dspy", "litellm": "litellm", "optuna": "tpe"}
 
 
 def _blocks() -> list[tuple[Path, int, str]]:
@@ -28,4 +30,9 @@ def test_doc_block_runs_on_its_own(path, index, block, tmp_path, monkeypatch):
     filename = f"<docs/{path.relative_to(DOCS)} block {index}>"
     # Registered like a file, so tracebacks and inspect.getsource see the code.
     linecache.cache[filename] = (len(block), None, block.splitlines(keepends=True), filename)
-    exec(compile(block, filename, "exec"), {"__name__": f"docs_{path.stem}_{index}"})  # noqa: S102
+    try:
+        exec(compile(block, filename, "exec"), {"__name__": f"docs_{path.stem}_{index}"})  # noqa: S102
+    except ModuleNotFoundError as exc:
+        if exc.name not in OPTIONAL:
+            raise
+        pytest.skip(f"needs {exc.name}: pip install 'undertow[{OPTIONAL[exc.name]}]'")
