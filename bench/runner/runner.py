@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -171,7 +172,8 @@ def _execute(out: Path, config: RunConfig, *, console: Console | None,
             _refresh(out, config, progress, bars)
         pool.shutdown(wait=True)
     for run_id, error in outcome.failed.items():
-        console.print(f"[red]run {run_id} failed:[/red] {error} (fix it, then `undertow bench resume {out}`)")
+        console.print(f"[red]run {run_id} failed:[/red] {escape(error)} "  # "[tpe]" is no markup
+                      f"(fix it, then `undertow bench resume {escape(str(out))}`)")
     if not outcome.failed:
         outcome.records = collect(out, config)
         dump_jsonl(out / RESULTS, outcome.records)
