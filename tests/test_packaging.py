@@ -112,3 +112,15 @@ def test_help_loads_no_optimizer_and_sub_apps_load_on_use():
         "assert 'undertow.optimizers.experience.cli' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", probe], check=True, timeout=120)
+
+
+def test_ci_runs_the_readmes_test_command_exactly():
+    """The README's test command is what CI runs (its last command, verbatim)."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)```", readme, re.S)
+    (command,) = [b.strip() for b in blocks if "pytest" in b]
+    ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+          if line.strip() and not line.lstrip().startswith("#")]
+    assert ci[-1].strip() == command
