@@ -25,6 +25,10 @@ def test_wheel_installs_the_undertow_namespace_in_a_fresh_venv(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(dist), str(ROOT)], check=True, capture_output=True, timeout=300)
     (wheel,) = dist.glob("undertow-*.whl")
+    import zipfile
+
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"undertow/py.typed", "undertow/interop/__init__.py", "undertow/interop/dspy.py"} <= names
     env_dir = tmp_path / "fresh"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     fresh_py = env_dir / "bin" / "python"
