@@ -13,7 +13,7 @@ dspy = pytest.importorskip("dspy", reason="DSPy not installed: pip install 'unde
 from undertow.bench.sim import SimLLM  # noqa: E402
 from undertow.bench.sim.server import ServerHandle, running_server  # noqa: E402
 from undertow.bench.tasks.reasoning import make_splits  # noqa: E402
-from undertow.engine import Parameter, TextualPropagator, backward  # noqa: E402
+from undertow.engine import ErrorNode, Parameter, TextualPropagator, backward  # noqa: E402
 from undertow.engine.llm import make_llm  # noqa: E402
 from undertow.interop.dspy import DSPyBridge  # noqa: E402
 from undertow.optimizers import OptoPrime, TextGrad  # noqa: E402
@@ -129,3 +129,14 @@ def test_bad_inputs_are_clear_errors(lm) -> None:
     other = OptoPrime([Parameter("x", name="x")], make_llm("sim", cache_dir=False))
     with pytest.raises(ValueError, match="bridge.parameters"):
         bridge.optimize(other, [dspy.Example(question="q", answer="a").with_inputs("question")])
+
+
+def test_a_failing_predictor_is_feedback_and_no_lm_is_a_clear_error(lm, data) -> None:
+    train = data[0]
+    bridge = DSPyBridge(SolveThenExplain(), exact)
+    with dspy.context(lm=None):                     # every predictor call raises
+        node, prediction = bridge.forward(train[0])
+        assert prediction is None and isinstance(node, ErrorNode)   # the error is an output
+        assert bridge.score(train[0], prediction)[0] == 0.0
+        with pytest.raises(RuntimeError, match="failed on every example"):
+            bridge.evaluate(train[:2])

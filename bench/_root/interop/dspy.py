@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from undertow.engine import Node, Op, Parameter, backward, no_trace
+from undertow.engine import ExecutionError, Node, Op, Parameter, backward, no_trace
 
 INSTALL_HINT = "pip install 'undertow[dspy]'"
 
@@ -141,15 +141,20 @@ class DSPyBridge:
         parents are its instructions, its demos and its inputs (an example input, or an
         output field of an earlier call with the same text). When the example has one
         label (`answer`), the output node is the call's field that produced the final
-        answer; otherwise it is the call that returned the final prediction.
+        answer; otherwise it is the call that returned the final prediction. When a
+        predictor raises, the output is its error node (errors are feedback too) and
+        the prediction is None.
         """
         self.write_back()
         inputs = dict(example.inputs())
         leaves = {key: Node(value, name=key) for key, value in inputs.items()}
         calls: list[Call] = [(Node(None), None, {k: n for k, n in leaves.items()
                                                  if isinstance(n.value, str)})]
-        with self._traced(calls):
-            prediction = self.program(**inputs)
+        try:
+            with self._traced(calls):
+                prediction = self.program(**inputs)
+        except ExecutionError as exc:
+            return exc.node, None
         calls = calls[1:]
         if not calls:
             return Node(prediction), prediction
@@ -202,7 +207,10 @@ class DSPyBridge:
 
     # -- metric and feedback -----------------------------------------------------
     def score(self, example: Any, prediction: Any) -> tuple[float, str | None]:
-        """The metric as a number, and the metric's own feedback text if it gave one."""
+        """The metric as a number, and the metric's own feedback text if it gave one
+        (0 for a run that raised, whose prediction is None)."""
+        if prediction is None:
+            return 0.0, "The program raised an error on this example (see the error node)."
         result = self.metric(example, prediction, None)
         if hasattr(result, "score"):
             return float(result.score), getattr(result, "feedback", None)
@@ -219,13 +227,24 @@ class DSPyBridge:
                 + (f" {text}" if text else ""))
 
     def evaluate(self, examples: Sequence[Any]) -> float:
-        """The mean metric over `examples` with the current values (not traced)."""
+        """The mean metric over `examples` with the current values (not traced); an
+        example on which the program raises scores 0 (all of them raising is an error)."""
         if not examples:
             raise ValueError("evaluate needs at least one example")
         self.write_back()
+        total, errors = 0.0, []
         with no_trace():
-            return sum(self.score(ex, self.program(**ex.inputs()))[0]
-                       for ex in examples) / len(examples)
+            for ex in examples:
+                try:
+                    prediction = self.program(**ex.inputs())
+                except Exception as exc:  # noqa: BLE001 - a failing example scores 0, as in DSPy
+                    errors.append(exc)
+                    continue
+                total += self.score(ex, prediction)[0]
+        if len(errors) == len(examples):  # a setup problem (no LM configured, ...), not a score
+            raise RuntimeError(f"the DSPy program failed on every example; the first error: "
+                               f"{type(errors[0]).__name__}: {errors[0]}") from errors[0]
+        return total / len(examples)
 
     def evaluator(self, examples: Sequence[Any]) -> Callable[[dict[str, Any]], float]:
         """`evaluate(values) -> float` for optimizers that score candidates (OptoPrime's
