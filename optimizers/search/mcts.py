@@ -77,7 +77,7 @@ class PromptMCTS(Optimizer):
         patience: stop after this many iterations without a better prompt (None: never).
         temperature: sampling temperature of the rewrite requests.
         capacity: nodes per tree (default fits ``64`` iterations).
-        backend: tree backend name or object (default: best available).
+        backend: tree backend name or object (default: chosen by the forest's size).
         seed: seeds the training batches and failure subsets.
     """
 
