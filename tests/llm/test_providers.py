@@ -97,3 +97,29 @@ def test_builtin_prices_without_litellm(monkeypatch) -> None:
     monkeypatch.setattr(prices, "litellm_prices", lambda: None)
     acc = Accounting()
     assert acc.price("openai", "gpt-4o-mini-2024-07-18") == prices.BUILTIN_PRICES["gpt-4o-mini"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("litellm") is None, reason="LiteLLM not installed")
+def test_litellm_endpoint_follows_the_base_url_variable(clean_env, llm_server, llm_sim) -> None:
+    """LiteLLM reads OPENAI_BASE_URL itself; the endpoint (a cache-key part) says so."""
+    clean_env.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
+    clean_env.setenv("OPENAI_API_KEY", "sk-litellm-env-SECRET-123")
+    llm = make_llm("litellm:openai/sim", cache_dir=False)
+    assert llm.backend.endpoint == f"litellm://openai@{llm_server.openai_base_url}"
+    assert llm.complete(QUESTION).text == llm_sim.complete(
+        [{"role": "user", "content": QUESTION}]).text
+    assert make_llm("gemini/gemini-2.0-flash", cache_dir=False).backend.endpoint == "litellm://gemini"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("litellm") is None, reason="LiteLLM not installed")
+def test_litellm_scrubs_a_key_it_read_from_the_environment(clean_env, llm_server) -> None:
+    from undertow.engine.llm import LLMAPIError, RetryPolicy
+
+    secret = "sk-litellm-env-SECRET-456"
+    clean_env.setenv("OPENAI_API_KEY", secret)
+    llm_server.set_faults({"kind": "status", "status": 401, "message": f"bad key {secret}"})
+    llm = make_llm("litellm:openai/sim", base_url=llm_server.openai_base_url, cache_dir=False,
+                   retry=RetryPolicy(max_retries=0))
+    with pytest.raises(LLMAPIError, match="HTTP 401") as info:
+        llm.complete(QUESTION)
+    assert secret not in str(info.value) and "[redacted]" in str(info.value)

@@ -53,7 +53,7 @@ class LiteLLMBackend(SDKBackend):
 
         self._litellm = import_litellm()
         self.model = model
-        self.endpoint = (base_url or f"litellm://{model.partition('/')[0]}").rstrip("/")
+        self.endpoint = _endpoint(model, base_url)
         self._sdk = openai  # LiteLLM's exceptions subclass openai's
         self._transport = transport_errors()
         self._options: dict[str, Any] = {"api_key": api_key, "timeout": timeout}
@@ -133,6 +133,14 @@ class LiteLLMBackend(SDKBackend):
             return super()._classify(chain[1])  # type: ignore[arg-type]
         return super()._classify(exc)
 
+    def _secrets(self) -> list[str]:
+        """The key passed in, and every key-like variable LiteLLM may have read (it
+        picks the provider's own variable, which this backend does not know)."""
+        found = [v for k, v in os.environ.items()
+                 if v and len(v) >= 8 and k.endswith(("_API_KEY", "_AUTH_TOKEN", "_ACCESS_KEY",
+                                                       "_SECRET_ACCESS_KEY"))]
+        return [s for s in (self._options.get("api_key"), *found) if s]
+
     def _mapped(self, exc: Exception) -> Exception:
         mapped = self._classify(exc)
         if mapped is exc:
@@ -141,6 +149,26 @@ class LiteLLMBackend(SDKBackend):
 
     def close(self) -> None:
         """Nothing to release: LiteLLM keeps its own connection pools."""
+
+
+#: Variables LiteLLM reads for a provider's endpoint, by model prefix: they enter the
+#: endpoint (and so the cache key), so two servers never share cache entries.
+_BASE_VARS = {"openai": ("OPENAI_BASE_URL", "OPENAI_API_BASE"),
+              "anthropic": ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_BASE"),
+              "azure": ("AZURE_API_BASE",), "ollama": ("OLLAMA_API_BASE",),
+              "ollama_chat": ("OLLAMA_API_BASE",), "hosted_vllm": ("HOSTED_VLLM_API_BASE",)}
+
+
+def _endpoint(model: str, base_url: str | None) -> str:
+    """`base_url`, else `litellm://PROVIDER` (with the provider's base-URL variable
+    when one is set)."""
+    if base_url:
+        return base_url.rstrip("/")
+    prefix = model.partition("/")[0]
+    for var in _BASE_VARS.get(prefix, ()):
+        if os.environ.get(var):
+            return f"litellm://{prefix}@{os.environ[var].rstrip('/')}"
+    return f"litellm://{prefix}"
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
