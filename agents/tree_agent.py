@@ -118,7 +118,7 @@ class TreeSearchAgent:
         temperature: sampling temperature of the replies (> 0 for distinct samples).
         exploration: UCT constant c.
         value_fn: replaces LLM self-evaluation: ``(question, reply) -> (value, reflection)``.
-        backend: tree backend name or object (default: the best available).
+        backend: tree backend name or object (default: chosen by the forest's size).
     """
 
     def __init__(self, llm: LLM, *, system: str = "Answer the question.", k: int = 3,

@@ -1,7 +1,9 @@
 """The `undertow` command line (typer).
 
 Sub-commands live next to what they drive: `perf` in `undertow.bench.perf.cli`, and
-so on. Heavy modules are imported inside the commands, so `undertow --help` stays fast.
+so on. Sub-apps load on first use (`undertow.bench.lazy_cli`) and heavy modules are
+imported inside the commands, so `undertow --help` stays fast (`undertow perf startup`
+measures it).
 """
 
 from __future__ import annotations
@@ -9,29 +11,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from undertow import __version__
-from undertow.bench.bench_cli import bench_app
-from undertow.bench.peers.cli import peers_app
-from undertow.bench.perf.cli import perf_app
-from undertow.bench.sandbox_cli import sandbox_app
-from undertow.optimizers.experience.cli import experience_app
+from undertow.bench.lazy_cli import LazyGroup
 
 app = typer.Typer(
     name="undertow",
+    cls=LazyGroup,
     help="Optimize LLM agents from feedback: traced graphs, optimizers, benchmarks.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(perf_app, name="perf")
-app.add_typer(bench_app, name="bench")
-app.add_typer(peers_app, name="peers")
-app.add_typer(experience_app, name="experience")
-app.add_typer(sandbox_app, name="sandbox")
 
 
 def _version(value: bool) -> None:
     if value:
+        from undertow import __version__
+
         typer.echo(f"undertow {__version__}")
         raise typer.Exit()
 

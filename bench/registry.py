@@ -16,6 +16,7 @@ optimizer handles (`compatible`).
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -105,8 +106,17 @@ def get_task_entry(name: str) -> TaskEntry:
     return TASKS[name]
 
 
+#: Optimizers registered only when their extra is installed: name -> (module, extra, what).
+NEEDS_EXTRA: dict[str, tuple[str, str, str]] = {"tpe": ("optuna", "tpe", "Optuna")}
+
+
 def get_optimizer_entry(name: str) -> OptimizerEntry:
-    """The optimizer called `name`, or a `BenchError` with close matches."""
+    """The optimizer called `name`, or a `BenchError` with close matches (or, for an
+    optimizer whose extra is missing, the command that installs it)."""
+    if name not in OPTIMIZERS and name in NEEDS_EXTRA:
+        _, extra, what = NEEDS_EXTRA[name]
+        raise BenchError(f"optimizer {name!r} needs {what}, which is not installed: "
+                         f"pip install 'undertow[{extra}]'")
     if name not in OPTIMIZERS:
         raise unknown("optimizer", name, OPTIMIZERS)
     return OPTIMIZERS[name]
@@ -267,9 +277,10 @@ def _tpe(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) 
     return TPE(params, seed=0)
 
 
-register_optimizer(OptimizerEntry(
-    name="tpe", description="Optuna TPE black-box search over int/float/choice parameters (no LLM)",
-    kinds=frozenset({"int", "float", "choice"}), uses_llm=False, factory=_tpe))
+if importlib.util.find_spec(NEEDS_EXTRA["tpe"][0]) is not None:  # hidden until installed
+    register_optimizer(OptimizerEntry(
+        name="tpe", description="Optuna TPE black-box search over int/float/choice parameters (no LLM)",
+        kinds=frozenset({"int", "float", "choice"}), uses_llm=False, factory=_tpe))
 
 
 # -- the peers: other frameworks' own optimizers, each run in a venv of its own ------------

@@ -30,6 +30,7 @@ from undertow.engine.feedback import Feedback
 from undertow.engine.graph import graph_labels, topological
 from undertow.engine.module import Module
 from undertow.engine.node import ErrorNode, Node, unwrap
+from undertow.engine.notebook import Graph
 from undertow.engine.op import Op
 from undertow.engine.params import KINDS, Parameter
 from undertow.engine.propagators import (
@@ -46,8 +47,8 @@ from undertow.engine.views import render, render_dot, to_dot, to_mermaid, to_net
 
 __all__ = [
     "Callback", "CallbackList", "LLMCallEvent", "ProposalEvent", "RunEvent", "StepEvent",
-    "KINDS", "ErrorNode", "ExecutionError", "Feedback", "GraphError", "GraphvizNotFoundError", "HiddenDependencyError",
-    "InvalidValueError",
+    "KINDS", "ErrorNode", "ExecutionError", "Feedback", "Graph", "GraphError", "GraphvizNotFoundError",
+    "HiddenDependencyError", "InvalidValueError",
     "Module", "Node", "NumericPropagator", "Op", "Parameter", "Propagator", "Recorder", "SandboxError",
     "SandboxPool", "StateError",
     "SubgraphFeedback", "SubgraphPropagator", "TextualFeedback", "TextualPropagator", "TracedFunction", "UndertowError", "backward", "capture",

@@ -46,6 +46,12 @@ class Module:
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
 
+    def _repr_html_(self) -> str:
+        """Notebooks show a table of the parameters (name, kind, value, version)."""
+        from undertow.engine.notebook import module_html
+
+        return module_html(self)
+
     def state_dict(self) -> dict[str, Any]:
         """{name: value} of every parameter (plain JSON data; code as text)."""
         return {name: _copy(p.value) for name, p in self.named_parameters()}

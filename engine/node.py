@@ -103,6 +103,12 @@ class Node:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.label}, value={self._value!r})"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Notebooks show the node's graph: SVG with graphviz, Mermaid otherwise."""
+        from undertow.engine.notebook import graph_mimebundle
+
+        return graph_mimebundle(self)
+
     def __bool__(self) -> bool:
         return bool(self.value)
 

@@ -14,12 +14,16 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: The real BBH / GSM8K files (docs/tasks.md says how to get them): $UNDERTOW_DATA_DIR,
+#: else the project's shared copy beside the checkout.
+SHARED_DATA = Path(os.environ.get("UNDERTOW_DATA_DIR")
+                   or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 
 
 @pytest.fixture
 def shared_data() -> Path:
     """The real BBH / GSM8K files beside the checkout; skips where they are absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is absent (real BBH/GSM8K files are not in the repo)")
+        pytest.skip(f"{SHARED_DATA} is absent (real BBH/GSM8K files are not in the repo; "
+                    "set UNDERTOW_DATA_DIR, see docs/tasks.md)")
     return SHARED_DATA

@@ -25,6 +25,10 @@ def test_wheel_installs_the_undertow_namespace_in_a_fresh_venv(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(dist), str(ROOT)], check=True, capture_output=True, timeout=300)
     (wheel,) = dist.glob("undertow-*.whl")
+    import zipfile
+
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"undertow/py.typed", "undertow/interop/__init__.py", "undertow/interop/dspy.py"} <= names
     env_dir = tmp_path / "fresh"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     fresh_py = env_dir / "bin" / "python"
@@ -92,3 +96,35 @@ def test_importing_the_engine_does_not_import_the_other_layers():
             "if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_help_loads_no_optimizer_and_sub_apps_load_on_use():
+    """`undertow --help` lists every sub-app without importing them (start-up cost);
+    invoking one loads it. Run in a fresh interpreter: this process imported them all."""
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from undertow.bench.cli import app\n"
+        "r = CliRunner().invoke(app, ['--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "assert all(n in r.output for n in ('bench', 'experience', 'perf', 'demo')), r.output\n"
+        "heavy = [m for m in ('undertow.optimizers', 'undertow.engine', 'numpy', 'importlib.metadata')\n"
+        "         if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "r = CliRunner().invoke(app, ['experience', '--help'])\n"
+        "assert r.exit_code == 0 and 'list' in r.output, r.output\n"
+        "assert 'undertow.optimizers.experience.cli' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=120)
+
+
+def test_ci_runs_the_readmes_test_command_exactly():
+    """The README's test command is what CI runs (its last command, verbatim)."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)```", readme, re.S)
+    (command,) = [b.strip() for b in blocks if "pytest" in b]
+    ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+          if line.strip() and not line.lstrip().startswith("#")]
+    assert ci[-1].strip() == command

@@ -6,14 +6,24 @@ propagation, LLM clients), `undertow.optimizers`, `undertow.agents` and
 """
 
 import logging
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 # a library leaves log output to the application (`undertow --log-level ...` or its own setup)
 logging.getLogger("undertow").addHandler(logging.NullHandler())
 
-try:
-    __version__ = version("undertow")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    """`__version__`, read from the installed metadata on first use (importing
+    importlib.metadata costs start-up time that `undertow --help` does not need)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'undertow' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("undertow")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        found = "0.0.0+unknown"
+    globals()["__version__"] = found
+    return found

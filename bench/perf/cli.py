@@ -72,3 +72,23 @@ def perf_sandbox(quick: bool = typer.Option(False, help="Fewer calls.")) -> None
     from undertow.bench.perf.sandbox import run
 
     emit(run(quick=quick))
+
+
+@perf_app.command("startup")
+def perf_startup(
+    repetitions: int = typer.Option(15, min=1, help="Runs of each command (interleaved)."),
+) -> None:
+    """Start-up: `undertow --help` against `python -c "import typer, rich"`, min over repetitions."""
+    from undertow.bench.perf.startup import run
+
+    emit(run(repetitions=repetitions))
+
+
+@perf_app.command("crossover")
+def perf_crossover(
+    repetitions: int = typer.Option(5, min=1, help="Repetitions per cell (the minimum is kept)."),
+) -> None:
+    """Tree backends: the tree size from which Numba beats NumPy (the default's source)."""
+    from undertow.bench.perf.crossover import run
+
+    emit(run(repetitions=repetitions))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from undertow.bench.registry import get_optimizer_entry, get_task_entry, pairs
 from undertow.bench.runner.budget import parse_budget
 from undertow.bench.runner.config import (
@@ -56,6 +57,12 @@ class Outcome:
     done: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     records: list[StepRecord] = field(default_factory=list)
+
+    def _repr_html_(self) -> str:
+        """Notebooks show the final test score of every run, and the failures."""
+        from undertow.bench.runner.notebook import outcome_html
+
+        return outcome_html(self)
 
 
 def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "sim", seeds: int = 1,
@@ -210,7 +217,8 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
                               f"`undertow bench resume {out}`") from None
     pool.shutdown(wait=True)
     for run_id, error in outcome.failed.items():
-        console.print(f"[red]run {run_id} failed:[/red] {error} (fix it, then `undertow bench resume {out}`)")
+        console.print(f"[red]run {run_id} failed:[/red] {escape(error)} "  # "[tpe]" is no markup
+                      f"(fix it, then `undertow bench resume {escape(str(out))}`)")
     if not outcome.failed:
         outcome.records = collect(out, config)
         dump_jsonl(out / RESULTS, outcome.records)

@@ -21,26 +21,13 @@ from dataclasses import asdict, dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 from undertow.engine.llm.errors import LLMConfigError, LLMError
+from undertow.engine.llm.prices import BUILTIN_PRICES, lookup_litellm
 from undertow.engine.llm.types import Usage
 
-#: USD per million tokens (input, output): list prices when written; override them
-#: with `Accounting(prices=...)`. A model matches its entry or the longest entry
-#: that prefixes it ("gpt-4o-mini-2024-07-18" -> "gpt-4o-mini").
-DEFAULT_PRICES: dict[str, tuple[float, float]] = {
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4.1": (2.00, 8.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1-nano": (0.10, 0.40),
-    "o3-mini": (1.10, 4.40),
-    "o4-mini": (1.10, 4.40),
-    "claude-3-5-haiku": (0.80, 4.00),
-    "claude-3-5-sonnet": (3.00, 15.00),
-    "claude-3-7-sonnet": (3.00, 15.00),
-    "claude-sonnet-4": (3.00, 15.00),
-    "claude-opus-4": (15.00, 75.00),
-    "sim": (0.0, 0.0),
-}
+#: The built-in table (USD per million tokens, input and output); LiteLLM's table is
+#: preferred when LiteLLM is installed (`undertow.engine.llm.prices`). A model matches
+#: its entry or the longest entry that prefixes it ("gpt-4o-mini-2024-07-18" -> "gpt-4o-mini").
+DEFAULT_PRICES = BUILTIN_PRICES
 #: Providers whose unknown models cost nothing (local servers, the simulator).
 FREE_PROVIDERS = frozenset({"sim", "openai-compatible"})
 
@@ -126,6 +113,7 @@ class Accounting:
         self.purpose_budgets = dict(purpose_budgets or {})
         self.prices = {**DEFAULT_PRICES, **(prices or {})}
         self.completion_reserve = completion_reserve
+        self._custom = dict(prices or {})
         self._by_purpose: dict[str, Spend] = {}
         self._in_flight: dict[str, int] = {}
         self._held_tokens: dict[str, int] = {}
@@ -134,8 +122,16 @@ class Accounting:
 
     # prices ---------------------------------------------------------------
     def price(self, provider: str, model: str) -> tuple[float, float] | None:
-        """(input, output) USD per million tokens for a model; None if unknown."""
-        found = self.prices.get(model)
+        """(input, output) USD per million tokens for a model; None if unknown.
+
+        Prices given to this `Accounting` come first, then LiteLLM's table (when
+        installed), then the built-in table.
+        """
+        found = self._custom.get(model)
+        if found is None and provider not in FREE_PROVIDERS:
+            found = lookup_litellm(provider, model)
+        if found is None:
+            found = self.prices.get(model)
         if found is None:
             prefixes = [name for name in self.prices if model.startswith(name)]
             if prefixes:

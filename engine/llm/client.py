@@ -75,7 +75,9 @@ class LLM:
         timeout: seconds per attempt (None: the SDK's default).
         purpose: the default accounting purpose ("forward", "optimizer", "judge", ...).
         stream: stream replies by default (the result is the same, joined).
-        temperature, max_tokens, seed: defaults for every request.
+        temperature: the default sampling temperature of every request.
+        max_tokens: the default reply length cap of every request.
+        seed: the default sampling seed of every request.
     """
 
     def __init__(self, backend: Backend, *, model: str, cache: ResponseCache | None = None,

@@ -18,7 +18,7 @@ from undertow.engine.llm.spec import Spec, parse_spec
 
 #: Providers whose backends ship with the engine; every other name is looked up in
 #: the backend registry (`undertow.engine.llm.backends.registry`).
-NATIVE_PROVIDERS = frozenset({"openai", "anthropic", "openai-compatible"})
+NATIVE_PROVIDERS = frozenset({"openai", "anthropic", "openai-compatible", "litellm"})
 
 
 def make_backend(spec: str | Spec, *, api_key: str | None = None, base_url: str | None = None,
@@ -35,6 +35,11 @@ def make_backend(spec: str | Spec, *, api_key: str | None = None, base_url: str 
                 "(`pip install -e .` in a checkout) so its entry points are registered")
         return factory(model=parsed.model, api_key=api_key, base_url=base_url, timeout=timeout,
                        **options)
+    if parsed.provider == "litellm":
+        from undertow.engine.llm.backends.litellm_backend import make_litellm_backend
+
+        return make_litellm_backend(model=parsed.model, api_key=api_key, base_url=base_url,
+                                    timeout=timeout, **options)
     if parsed.provider == "anthropic":
         from undertow.engine.llm.backends.anthropic_backend import AnthropicBackend
 
@@ -57,7 +62,11 @@ def make_llm(spec: str | Spec, *, cache_dir: str | Path | Literal[False] | None 
              seed: int | None = None, profiles: Sequence[Any] | None = None,
              **backend_options: Any) -> LLM:
     """Build an `LLM` from a spec (`openai:MODEL`, `anthropic:MODEL`,
-    `openai-compatible:URL#MODEL`, `sim`).
+    `openai-compatible:URL#MODEL`, `litellm:PROVIDER/MODEL`, `sim`; LiteLLM-style
+    `openai/MODEL`, `anthropic/MODEL` and `PROVIDER/MODEL` are accepted too).
+
+    The endpoint is `base_url`, else the SDK's standard variable (`OPENAI_BASE_URL`,
+    `ANTHROPIC_BASE_URL`), else the provider's public URL.
 
     `cache_dir`: None uses the default cache folder (`default_cache_dir()`), a path
     uses that folder, False turns caching off. `budget` (a `Budget` or its fields as

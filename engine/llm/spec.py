@@ -1,8 +1,12 @@
 """Backend spec strings: `openai:MODEL`, `anthropic:MODEL`,
-`openai-compatible:URL#MODEL` and `sim` (or `sim:MODEL`).
+`openai-compatible:URL#MODEL`, `litellm:PROVIDER/MODEL` and `sim`.
 
-One string picks a backend, for configs and the command line. Parsing is pure and
-raises `SpecError` naming what is wrong and what a good spec looks like.
+One string picks a backend, for configs and the command line. LiteLLM-style strings
+(`openai/gpt-4o-mini`, `anthropic/claude-...`) are accepted too, since that is what
+users of DSPy, GEPA and TextGrad already have: `openai/` and `anthropic/` go to the
+native backends, any other `PROVIDER/MODEL` (`gemini/...`, `ollama_chat/...`) to the
+optional `litellm` backend. Parsing is pure and raises `SpecError` naming what is
+wrong and what a good spec looks like.
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ from urllib.parse import urlsplit
 
 from undertow.engine.llm.errors import LLMConfigError
 
-PROVIDERS = ("openai", "anthropic", "openai-compatible", "sim")
-_EXAMPLES = ("openai:gpt-4o-mini, anthropic:claude-3-5-haiku-latest, "
-             "openai-compatible:http://localhost:8000/v1#llama3, sim")
+PROVIDERS = ("openai", "anthropic", "openai-compatible", "litellm", "sim")
+#: LiteLLM-style prefixes served by a native backend; other prefixes go to `litellm`.
+NATIVE_SLASH = ("openai", "anthropic")
+_EXAMPLES = ("openai:gpt-4o-mini (or openai/gpt-4o-mini), anthropic:claude-3-5-haiku-latest, "
+             "openai-compatible:http://localhost:8000/v1#llama3, "
+             "litellm:gemini/gemini-2.0-flash (or gemini/gemini-2.0-flash), sim")
 
 
 class SpecError(LLMConfigError):
@@ -44,11 +51,21 @@ def parse_spec(spec: str) -> Spec:
     if not isinstance(spec, str):
         raise _fail(spec, f"expected a string, got {type(spec).__name__}")
     text = spec.strip()
-    if text == "sim":
+    if text in ("sim", "sim:sim"):
         return Spec("sim", "sim")
+    head, slash, tail = text.partition("/")
+    if slash and ":" not in head and head:  # LiteLLM style: PROVIDER/MODEL
+        return _parse_slash(spec, head, tail)
     provider, sep, rest = text.partition(":")
     if not sep:
-        raise _fail(spec, "expected PROVIDER:MODEL")
+        raise _fail(spec, "expected PROVIDER:MODEL or PROVIDER/MODEL")
+    if provider == "sim":
+        raise _fail(spec, "the simulated LLM has one model; write just 'sim'")
+    if provider == "litellm":
+        if "/" not in rest or any(c.isspace() for c in rest) or rest.startswith("/"):
+            raise _fail(spec, "litellm needs a LiteLLM model string PROVIDER/MODEL, "
+                              "e.g. litellm:gemini/gemini-2.0-flash")
+        return Spec(provider, rest)
     if provider not in PROVIDERS:
         raise _fail(spec, f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
     if provider == "openai-compatible":
@@ -64,3 +81,19 @@ def parse_spec(spec: str) -> Spec:
     if not rest.strip() or any(c.isspace() for c in rest):
         raise _fail(spec, "the model name is empty or contains spaces")
     return Spec(provider, rest)
+
+
+def _parse_slash(spec: str, provider: str, model: str) -> Spec:
+    """`PROVIDER/MODEL` (LiteLLM's form): native backends for OpenAI and Anthropic,
+    the `litellm` backend for everything else."""
+    if not model.strip() or any(c.isspace() for c in model):
+        raise _fail(spec, "the model name after '/' is empty or contains spaces")
+    if any(c.isspace() for c in provider):
+        raise _fail(spec, "the provider before '/' contains spaces")
+    if provider == "sim":
+        raise _fail(spec, "the simulated LLM has one model; write just 'sim'")
+    if provider in ("openai-compatible", "litellm"):
+        raise _fail(spec, f"write {provider}:..., not {provider}/...")
+    if provider in NATIVE_SLASH:
+        return Spec(provider, model)
+    return Spec("litellm", f"{provider}/{model}")

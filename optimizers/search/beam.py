@@ -56,8 +56,9 @@ class BeamSearch(Optimizer):
     Args:
         parameters: exactly one ``text`` Parameter, or a Module holding one.
         llm: the optimizer LLM; ``task_llm`` answers items (default ``llm``).
-        train, val, score: items to find errors on, items to select on, and
-            ``score(prediction, target) -> [0, 1]``.
+        train: items to find errors on.
+        val: items to select on.
+        score: ``score(prediction, target) -> [0, 1]``.
         beam_width: prompts kept per round.
         error_groups: critiques per beam prompt (failures split into this many groups).
         edits: rewrites per critique.
@@ -66,8 +67,12 @@ class BeamSearch(Optimizer):
         eval_budget: pulls per round (default: twice the number of candidates).
         parallel: pulls evaluated concurrently after the first sweep.
         exploration: UCB constant.
-        train_batch, max_failures, temperature: as in PromptMCTS.
-        capacity, backend, seed: store size, tree backend, seed of all sampling.
+        train_batch: as in PromptMCTS.
+        max_failures: as in PromptMCTS.
+        temperature: as in PromptMCTS.
+        capacity: tree store size.
+        backend: tree backend.
+        seed: seed of all sampling.
     """
 
     def __init__(self, parameters: Iterable[Parameter] | Module, *, llm: LLM,

@@ -46,8 +46,9 @@ class Forest:
     Args:
         batch: B, the number of trees.
         capacity: M, nodes per tree.
-        backend: a backend name ("numpy", "numba", "cupy"), a backend, or None for
-            the best available one.
+        backend: a backend name ("numpy", "numba", "cupy"), a backend, or None to
+            choose by size (NumPy for small forests, the fastest available above;
+            see `get_backend`).
         payload_codec: ``(encode, decode)`` turning one payload into JSON data and
             back, for ``state_dict``; the identity by default.
         **settings: per-tree settings for ``new_store`` (exploration, discount,
@@ -57,7 +58,8 @@ class Forest:
     def __init__(self, batch: int, capacity: int, *, backend: str | TreeBackend | None = None,
                  payload_codec: tuple[Callable[[Any], Any], Callable[[Any], Any]] | None = None,
                  **settings: Any) -> None:
-        self.backend = backend if isinstance(backend, TreeBackend) else get_backend(backend)
+        self.backend = (backend if isinstance(backend, TreeBackend)
+                        else get_backend(backend, nodes=batch * capacity))
         self.store = self.backend.new_store(batch, capacity, **settings)
         self.payloads = PayloadTable(batch)
         self.tree_seconds = 0.0

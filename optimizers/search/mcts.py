@@ -77,7 +77,7 @@ class PromptMCTS(Optimizer):
         patience: stop after this many iterations without a better prompt (None: never).
         temperature: sampling temperature of the rewrite requests.
         capacity: nodes per tree (default fits ``64`` iterations).
-        backend: tree backend name or object (default: best available).
+        backend: tree backend name or object (default: chosen by the forest's size).
         seed: seeds the training batches and failure subsets.
     """
 
@@ -320,8 +320,8 @@ def mcts_time_share(train: Sequence[Any], val: Sequence[Any], score: ScoreFn, *,
     llm = llm or make_llm("sim", cache_dir=False)
     options.setdefault("target_score", 2.0)
     param = Parameter(prompt, kind="text", name="system_prompt")
-    warmup = _warm_up(options.get("backend"))
     opt = PromptMCTS([param], llm=llm, train=train, val=val, score=score, **options)
+    warmup = _warm_up(opt.forest.backend)  # the backend chosen for this forest's size
     initial = None
     for _ in range(iterations):
         opt.step()

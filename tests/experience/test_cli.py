@@ -61,15 +61,42 @@ def test_bad_inputs_give_clear_errors_and_change_nothing(tmp_path: Path) -> None
     dump.write_text('{"record": {"kind": "insight", "id": "insight-aaaaaa", "explanation": "ok"}}\n'
                     '{"record": {"kind": "insight", "id": "insight-bbbbbb"}}\n')
     out = runner.invoke(experience_app, ["import", str(dump), "--db", str(db)])
-    assert out.exit_code == 1 and "bad.jsonl:2" in out.stderr
+    assert out.exit_code == 2 and "bad.jsonl:2" in out.stderr
     with ExperienceStore(db) as s:
         assert len(s.records()) == 2                     # the valid first line was not written either
     foreign = tmp_path / "notes.txt"
     foreign.write_text("hello")
     out = runner.invoke(experience_app, ["list", "--db", str(foreign)])
-    assert out.exit_code == 1 and "not an SQLite database" in out.stderr
+    assert out.exit_code == 2 and "not an SQLite database" in out.stderr
     assert foreign.read_text() == "hello"
     out = runner.invoke(experience_app, ["show", "insight-ffffff", "--db", str(db)])
-    assert out.exit_code == 1 and "no record" in out.stderr
+    assert out.exit_code == 2 and "no record" in out.stderr
     out = runner.invoke(experience_app, ["list", "--db", str(tmp_path / "absent.db")])
-    assert out.exit_code == 1 and not (tmp_path / "absent.db").exists()
+    assert out.exit_code == 2 and not (tmp_path / "absent.db").exists()
+
+
+def test_init_creates_the_default_library_that_list_then_reads(tmp_path: Path, monkeypatch) -> None:
+    from undertow.optimizers.experience import cli
+
+    monkeypatch.delenv(cli.ENV_VAR, raising=False)
+    default = tmp_path / "data" / "undertow" / "experience.sqlite"
+    monkeypatch.setattr(cli, "default_db", lambda: default)
+    missing = runner.invoke(experience_app, ["list"])
+    assert missing.exit_code == 2 and "undertow experience init" in missing.stderr
+    made = runner.invoke(experience_app, ["init"])
+    assert made.exit_code == 0 and "created library" in made.stdout and default.is_file()
+    assert runner.invoke(experience_app, ["list"]).exit_code == 0
+    with ExperienceStore(default) as s:
+        s.add(Insight(explanation="Count the nots.", taxonomy=["bool"], status="active"))
+        s.commit_generation()
+    again = runner.invoke(experience_app, ["init"])
+    assert again.exit_code == 0 and "already exists" in again.stdout and "1 records" in again.stdout
+    assert "Count the nots." in runner.invoke(experience_app, ["list"]).stdout
+
+
+def test_init_with_db_and_the_environment_variable(tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "libs" / "team.sqlite"
+    assert runner.invoke(experience_app, ["init", "--db", str(target)]).exit_code == 0
+    monkeypatch.setenv("UNDERTOW_EXPERIENCE_DB", str(target))
+    counts = json.loads(runner.invoke(experience_app, ["stats"]).stdout)
+    assert counts["generation"] == 0 and counts["records"] == {}

@@ -37,14 +37,16 @@ def llm_server(llm_server_module: ServerHandle) -> ServerHandle:
 
 @pytest.fixture
 def client_for(llm_server: ServerHandle) -> Iterator[Callable[..., LLM]]:
-    """`client_for(provider, **options)`: an `LLM` for the test server through the real SDK."""
+    """`client_for(provider, **options)`: an `LLM` for the test server through the real
+    SDK; `litellm` goes through LiteLLM to the server's OpenAI-compatible endpoint."""
     made: list[LLM] = []
 
     def build(provider: str, **options: Any) -> LLM:
-        url = llm_server.openai_base_url if provider == "openai" else llm_server.anthropic_base_url
+        url = llm_server.anthropic_base_url if provider == "anthropic" else llm_server.openai_base_url
         options.setdefault("cache_dir", False)
         options.setdefault("retry", RetryPolicy(max_retries=2, base_delay=0.01))
-        llm = make_llm(f"{provider}:sim", base_url=url, api_key=SECRET, **options)
+        spec = "litellm:openai/sim" if provider == "litellm" else f"{provider}:sim"
+        llm = make_llm(spec, base_url=url, api_key=SECRET, **options)
         made.append(llm)
         return llm
 

@@ -1,5 +1,6 @@
-"""Our OpenAI and Anthropic backends, through the official SDKs, against the sim-server
-on 127.0.0.1: replies, streaming, retries, timeouts and malformed bodies."""
+"""Our OpenAI and Anthropic backends, through the official SDKs, and the LiteLLM backend
+(extra `[litellm]`), against the sim-server on 127.0.0.1: one suite for all three --
+replies, streaming, retries, timeouts, malformed bodies and key redaction."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from undertow.engine.llm import (
     make_llm,
 )
 
-PROVIDERS = ["openai", "anthropic"]
+def _litellm_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("litellm") is not None
+
+
+#: The litellm case skips (naming the extra) where LiteLLM is not installed.
+PROVIDERS = ["openai", "anthropic", pytest.param("litellm", marks=pytest.mark.skipif(
+    not _litellm_installed(), reason="LiteLLM not installed: pip install 'undertow[litellm]'"))]
 QUESTION = "Sort these words alphabetically: pear apple fig"
 
 
@@ -41,7 +50,8 @@ def test_system_message_reaches_the_model(client_for, llm_sim, provider) -> None
 
 
 @pytest.mark.parametrize("provider, header", [("openai", "retry_after_ms=400"),
-                                              ("anthropic", "retry_after=0.4")])
+                                              ("anthropic", "retry_after=0.4"),
+                                              ("litellm", "retry_after_ms=400")])
 def test_429_then_success_honours_retry_after(client_for, llm_server, provider, header) -> None:
     llm = client_for(provider, retry=RetryPolicy(max_retries=3, base_delay=0.001))
     llm_server.set_faults(f"status=429,times=1,{header}")

@@ -49,6 +49,7 @@ def test_run_resume_report_list(tmp_path):
     (["--task", "word_sorting", "--budget", "minutes=3"], ("bad budget part",)),
     (["--task", "word_sorting", "--optimizer", "adam"], ("no optimizer given can train",)),
     (["--task", "word_sorting", "--seeds", "0"], ("--seeds must be at least 1",)),
+    (["--task", "word_sorting", "--llm", "sim:foo"], ("bad LLM spec 'sim:foo'", "write just 'sim'")),
 ])
 def test_user_errors_are_one_line(tmp_path, args, needles):
     result = runner.invoke(bench_app, ["run", *args, "--out", str(tmp_path / "r"), *SMALL])
@@ -81,3 +82,34 @@ def test_an_existing_run_is_not_overwritten(tmp_path):
 def test_resume_and_report_of_a_folder_without_a_run(tmp_path):
     _one_line_error(runner.invoke(bench_app, ["resume", str(tmp_path)]), "holds no bench run")
     _one_line_error(runner.invoke(bench_app, ["report", str(tmp_path)]), "holds no bench run")
+
+
+def test_tpe_without_optuna_is_hidden_and_names_the_extra(tmp_path, monkeypatch):
+    from undertow.bench import registry
+
+    monkeypatch.delitem(registry.OPTIMIZERS, "tpe", raising=False)
+    listing = runner.invoke(bench_app, ["list"], terminal_width=200)
+    assert listing.exit_code == 0 and "tpe" not in listing.stdout
+    result = runner.invoke(bench_app, ["run", "--task", "traffic", "--optimizer", "tpe",
+                                       "--out", str(tmp_path / "r"), *SMALL])
+    _one_line_error(result, "needs Optuna", "pip install 'undertow[tpe]'")
+
+
+def test_a_failed_runs_message_keeps_its_brackets(tmp_path, monkeypatch):
+    """Rich markup must not eat "[tpe]" from the error of a failed run."""
+    from rich.console import Console
+    from undertow.bench import registry
+    from undertow.bench.runner import make_config, start
+
+    def broken(params, llm, task, agent):
+        raise RuntimeError("needs Optuna: pip install 'undertow[tpe]'")
+
+    monkeypatch.setitem(registry.OPTIMIZERS, "broken", registry.OptimizerEntry(
+        name="broken", description="fails", kinds=registry.ALL_KINDS, uses_llm=False,
+        factory=broken))
+    console = Console(record=True, width=300)
+    config = make_config(["word_sorting"], ["broken"], llm="sim", seeds=1, steps=1, workers=1,
+                         n_train=4, n_val=2, n_test=2, batch_size=2)
+    outcome = start(config, tmp_path / "r", console=console)
+    assert outcome.failed
+    assert "pip install 'undertow[tpe]'" in console.export_text()

@@ -8,9 +8,10 @@ requested schema is stated in the system prompt instead. SDK retries are off.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
-from undertow.engine.llm.backends.base import estimate_tokens, resolve_key
+from undertow.engine.llm.backends.base import env_url, estimate_tokens, official, resolve_key
 from undertow.engine.llm.backends.sdk import SDKBackend
 from undertow.engine.llm.errors import LLMConnectionError, MalformedResponseError
 from undertow.engine.llm.types import LLMRequest, Reply
@@ -19,7 +20,9 @@ ANTHROPIC_URL = "https://api.anthropic.com"
 
 
 class AnthropicBackend(SDKBackend):
-    """Claude models; reads `ANTHROPIC_API_KEY` unless `api_key` is given."""
+    """Claude models; reads `ANTHROPIC_API_KEY` (or `ANTHROPIC_AUTH_TOKEN`) unless
+    `api_key` is given, and `ANTHROPIC_BASE_URL` unless `base_url` is given. A key is
+    required only for the public API (see `OpenAIBackend`)."""
 
     provider = "anthropic"
     key_hint = " (check ANTHROPIC_API_KEY)"
@@ -31,10 +34,19 @@ class AnthropicBackend(SDKBackend):
                  http_client: Any = None, async_http_client: Any = None) -> None:
         import anthropic
 
-        key = resolve_key(api_key, "ANTHROPIC_API_KEY", "anthropic")
-        self.endpoint = (base_url or ANTHROPIC_URL).rstrip("/")
+        self.endpoint = env_url(base_url, "ANTHROPIC_BASE_URL", ANTHROPIC_URL)
+        token = os.environ.get("ANTHROPIC_AUTH_TOKEN") if api_key is None else None
+        if token and not os.environ.get("ANTHROPIC_API_KEY"):
+            key = None  # the SDK sends the token as a bearer header
+        elif official(self.endpoint, ANTHROPIC_URL):
+            key = resolve_key(api_key, "ANTHROPIC_API_KEY", "anthropic")
+        else:
+            key = api_key or os.environ.get("ANTHROPIC_API_KEY") or "EMPTY"
         self.default_max_tokens = default_max_tokens
-        options = {"api_key": key, "base_url": self.endpoint, "timeout": timeout, "max_retries": 0}
+        options: dict[str, Any] = {"api_key": key, "base_url": self.endpoint,
+                                   "timeout": timeout, "max_retries": 0}
+        if key is None:
+            options["auth_token"] = token
         self._connect(anthropic, anthropic.Anthropic, anthropic.AsyncAnthropic, options,
                       http_client, async_http_client)
 

@@ -50,6 +50,18 @@ def resolve_key(api_key: str | None, env_var: str, provider: str) -> str:
     return key
 
 
+def env_url(base_url: str | None, env_var: str, default: str) -> str:
+    """The endpoint: `base_url`, else the SDK's standard variable (`OPENAI_BASE_URL`,
+    `ANTHROPIC_BASE_URL`) when set, else the provider's public URL."""
+    return (base_url or os.environ.get(env_var) or default).rstrip("/")
+
+
+def official(url: str, default: str) -> bool:
+    """Whether `url` is the provider's public API (where a missing key is an error;
+    local or proxy servers named by a base URL often need none)."""
+    return url.rstrip("/") == default.rstrip("/")
+
+
 def redact(text: str, secret: str | None) -> str:
     """`text` with `secret` (an API key) replaced, for error messages from servers
     that echo what they were sent."""

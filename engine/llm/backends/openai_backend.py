@@ -8,9 +8,10 @@ Async SDK clients are made per event loop, since their connections belong to one
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
-from undertow.engine.llm.backends.base import estimate_tokens, resolve_key
+from undertow.engine.llm.backends.base import env_url, estimate_tokens, official, resolve_key
 from undertow.engine.llm.backends.sdk import SDKBackend
 from undertow.engine.llm.errors import (
     LLMConnectionError,
@@ -25,9 +26,12 @@ OPENAI_URL = "https://api.openai.com/v1"
 class OpenAIBackend(SDKBackend):
     """Chat completions through the official SDK.
 
-    `provider="openai"` reads `OPENAI_API_KEY`; `provider="openai-compatible"` needs a
-    `base_url` and reads `OPENAI_COMPATIBLE_API_KEY` if set (many local servers need
-    no key; the OpenAI key is never sent to another host). `http_client` and
+    `provider="openai"` reads `OPENAI_API_KEY` and honours the SDK's standard
+    variables: `OPENAI_BASE_URL` (when `base_url` is not given), `OPENAI_ORG_ID` and
+    `OPENAI_PROJECT_ID`. A key is required only for the public API: a server named by
+    a base URL gets `OPENAI_API_KEY` if set, else a placeholder (local servers need
+    none). `provider="openai-compatible"` needs a `base_url` and reads
+    `OPENAI_COMPATIBLE_API_KEY` if set (the OpenAI key is never sent to another host). `http_client` and
     `async_http_client` (httpx2 clients) let tests and proxies plug in transports.
     """
 
@@ -43,12 +47,15 @@ class OpenAIBackend(SDKBackend):
         if provider == "openai-compatible":
             if not base_url:
                 raise LLMError("openai-compatible needs base_url (the server's /v1 URL)")
-            import os
             key = api_key or os.environ.get("OPENAI_COMPATIBLE_API_KEY") or "EMPTY"
+            self.endpoint = base_url.rstrip("/")
         else:
-            key = resolve_key(api_key, "OPENAI_API_KEY", provider)
+            self.endpoint = env_url(base_url, "OPENAI_BASE_URL", OPENAI_URL)
+            if official(self.endpoint, OPENAI_URL):
+                key = resolve_key(api_key, "OPENAI_API_KEY", provider)
+            else:
+                key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
         self.provider = provider
-        self.endpoint = (base_url or OPENAI_URL).rstrip("/")
         if provider == "openai":
             self.key_hint = " (check OPENAI_API_KEY)"
         options = {"api_key": key, "base_url": self.endpoint, "timeout": timeout,

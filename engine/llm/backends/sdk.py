@@ -133,14 +133,25 @@ class SDKBackend:
             return MalformedResponseError(f"malformed stream {self.stream_item}: {exc}")
         return exc
 
+    def _secrets(self) -> list[str]:
+        """What must never appear in an error message: the key this backend sends."""
+        key = self._options.get("api_key") or self._options.get("auth_token")
+        return [key] if key else []
+
     def _translate(self, exc: Exception) -> LLMError:
         """Our error for an SDK error, with the API key scrubbed from its message."""
-        key = self._options["api_key"]
+        secrets = self._secrets()
+
+        def scrub(text: str) -> str:
+            for secret in secrets:
+                text = redact(text, secret)
+            return text
+
         error = self._translate_raw(exc)
-        error.args = tuple(redact(str(a), key) for a in error.args)
-        exc.args = tuple(redact(str(a), key) for a in exc.args)  # it is chained as __cause__
+        error.args = tuple(scrub(str(a)) for a in error.args)
+        exc.args = tuple(scrub(str(a)) for a in exc.args)  # it is chained as __cause__
         if isinstance(getattr(exc, "message", None), str):
-            exc.message = redact(exc.message, key)  # type: ignore[attr-defined]
+            exc.message = scrub(exc.message)  # type: ignore[attr-defined]
         return error
 
     def _translate_raw(self, exc: Exception) -> LLMError:

@@ -1,8 +1,12 @@
-"""Backend selection: CuPy when a GPU is usable, else Numba, else NumPy; or by name.
+"""Backend selection: by size, by availability, or by name.
 
-``get_backend()`` picks the fastest available backend; ``get_backend("numpy")`` (or
-the ``UNDERTOW_TREE_BACKEND`` environment variable) overrides it. CuPy counts as
-available only when it imports *and* ``cupy.is_available()`` finds a device.
+``get_backend(nodes=B*M)`` picks NumPy for small forests (below `NUMBA_MIN_NODES`
+nodes, where NumPy's per-call cost is lower than a compiled kernel's and nothing
+needs compiling) and the fastest available backend above: CuPy when a GPU is usable,
+else Numba. ``get_backend()`` without a size picks the fastest available one;
+``get_backend("numpy")`` (or the ``UNDERTOW_TREE_BACKEND`` environment variable)
+overrides both. CuPy counts as available only when it imports *and*
+``cupy.is_available()`` finds a device.
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ from .base import TopK, TreeBackend
 
 NAMES = ("cupy", "numba", "numpy")
 ENV_VAR = "UNDERTOW_TREE_BACKEND"
+#: Forests with fewer nodes (B * M) than this run on NumPy when no backend is named.
+#: Measured with `undertow perf crossover` (see docs/tree.md): below it NumPy's search
+#: cycle is as fast or faster, and a first run pays no JIT compilation.
+NUMBA_MIN_NODES = 1 << 17
 
 
 def cupy_usable() -> bool:
@@ -55,10 +63,13 @@ def _load(name: str) -> TreeBackend:
     return CupyBackend()
 
 
-def get_backend(name: str | None = None) -> TreeBackend:
-    """The backend called ``name``, or the best available one when ``name`` is None."""
+def get_backend(name: str | None = None, *, nodes: int | None = None) -> TreeBackend:
+    """The backend called ``name``; when ``name`` is None, NumPy for forests of fewer
+    than `NUMBA_MIN_NODES` ``nodes`` and the best available backend otherwise."""
     name = name or os.environ.get(ENV_VAR) or None
     if name is None:
+        if nodes is not None and nodes < NUMBA_MIN_NODES:
+            return _load("numpy")
         return _load(available_backends()[0])
     key = name.strip().lower()
     if key not in NAMES:
@@ -71,4 +82,4 @@ def get_backend(name: str | None = None) -> TreeBackend:
     return _load(key)
 
 
-__all__ = ["NAMES", "TopK", "TreeBackend", "available_backends", "cupy_usable", "get_backend"]
+__all__ = ["NAMES", "NUMBA_MIN_NODES", "TopK", "TreeBackend", "available_backends", "cupy_usable", "get_backend"]
