@@ -72,6 +72,7 @@ def run_cmd(
     n_val: Annotated[int, typer.Option(help="Validation items, scored after every step.")] = 20,
     n_test: Annotated[int, typer.Option(help="Test items, scored at the end.")] = 50,
     batch_size: Annotated[int, typer.Option(help="Training items per optimizer step.")] = 4,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Folder with bbh/<task>.json and gsm8k/*.jsonl for the real-data tasks (default $UNDERTOW_DATA_DIR).")] = None,
 ) -> None:
     """Run tasks x optimizers x seeds at a matched budget, checkpointing every step."""
     from undertow.bench.registry import OPTIMIZERS, TASKS
@@ -90,7 +91,8 @@ def run_cmd(
                 raise BenchError(f"{name} must be at least 1, got {value}")
         config = make_config(_names(task, TASKS), _names(optimizer, OPTIMIZERS), llm=llm, seeds=seeds,
                              budget=budget, steps=steps, workers=workers, n_train=n_train,
-                             n_val=n_val, n_test=n_test, batch_size=batch_size)
+                             n_val=n_val, n_test=n_test, batch_size=batch_size,
+                             data_dir=str(data_dir) if data_dir else None)
         folder = out or Path("bench-runs") / time.strftime("%Y%m%d-%H%M%S")
         return start(config, folder, console=console)
 

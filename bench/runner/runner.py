@@ -35,6 +35,7 @@ from undertow.bench.runner.config import (
     save_config,
 )
 from undertow.bench.runner.errors import BenchError
+from undertow.bench.runner.real import REAL_TASKS, check_data, check_sim
 from undertow.bench.runner.executor import make_executor
 from undertow.bench.runner.records import StepRecord, dump_jsonl, load_jsonl
 from undertow.bench.runner.worker import CHECKPOINT, RECORDS, run_dir, run_one
@@ -59,13 +60,21 @@ class Outcome:
 
 
 def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "sim", seeds: int = 1,
-                budget: str = "calls=200", steps: int = 5, workers: int = 1, **sizes: int) -> RunConfig:
+                budget: str = "calls=200", steps: int = 5, workers: int = 1, data_dir: str | None = None,
+                **sizes: int) -> RunConfig:
     """A checked config for the compatible pairs of `tasks` x `optimizers` over seeds 0..seeds-1."""
     if seeds < 1:
         raise BenchError(f"--seeds must be at least 1, got {seeds}")
     grid = pairs(tasks, optimizers)
     runs = [RunSpec(task=t, optimizer=o, seed=s) for t, o in grid for s in range(seeds)]
-    config = RunConfig(runs=runs, llm=llm.strip(), budget=budget, steps=steps, workers=workers, **sizes)
+    real = sorted({t for t, _ in grid if t in REAL_TASKS})
+    for t in real:  # before any work: the files are there and the model can answer the task
+        check_data(t, data_dir)
+        check_sim(t, llm)
+    if real and data_dir is not None:
+        data_dir = str(Path(data_dir).expanduser().resolve())
+    config = RunConfig(runs=runs, llm=llm.strip(), budget=budget, steps=steps, workers=workers,
+                       data_dir=data_dir, **sizes)
     config.check()
     if any(get_task_entry(r.task).uses_llm or get_optimizer_entry(r.optimizer).uses_llm for r in runs):
         check_llm(config.llm)
