@@ -14,8 +14,8 @@ Learning" (Agrawal et al., 2025), in this library's terms (docs/prompt-optimizer
   candidate). The parent runs on a training minibatch; the optimizer model reads the
   parameter's value and, for each item, what that parameter's call saw and wrote, the
   final output, the expected answer and the feedback, and writes a new value. The
-  child runs on the same minibatch; only if it scores higher is it scored on the
-  Pareto set and added.
+  child runs on the same minibatch; only if it scores higher on the items the
+  parameter acted on is it scored on the Pareto set and added.
 - **System-aware merge**: two front candidates descending from a common ancestor,
   each having changed *different* parameters since, are combined (each parameter
   from the side that changed it); the merge is kept if it scores at least as well
@@ -66,7 +66,7 @@ class GEPA(ProgramOptimizer):
     """
 
     def __init__(self, program: Program, llm: LLM, *, train: Sequence[Any], val: Sequence[Any],
-                 minibatch: int = 4, merge_every: int = 3, max_rollouts: int | None = None,
+                 minibatch: int = 6, merge_every: int = 3, max_rollouts: int | None = None,
                  temperature: float = 0.7, seed: int = 0) -> None:
         super().__init__(program, train=train, seed=seed)
         if not program.labelled:
@@ -174,10 +174,13 @@ class GEPA(ProgramOptimizer):
             return []
         child = {**parent["values"], name: new}
         after = await self._run(child, batch, "mutation")
-        gain = mean(after) - mean(before)
-        if gain <= 0:
+        # Compare on the items the parameter acted on (all of them for a one-prompt program).
+        mine = [i for i, (b, a) in enumerate(zip(before, after)) if b.touched(name) or a.touched(name)]
+        mine = mine or list(range(len(batch)))
+        old, now = mean([before[i] for i in mine]), mean([after[i] for i in mine])
+        if now <= old:
             self.events.append({"step": self.steps, "kind": "mutation", "parent": k, "param": name,
-                                "kept": False, "why": f"minibatch {mean(after):.3f} <= {mean(before):.3f}"})
+                                "kept": False, "why": f"minibatch {now:.3f} <= {old:.3f} on {len(mine)} items"})
             return []
         idx = await self._add(child, [k], f"mutation:{name}")
         self.events.append({"step": self.steps, "kind": "mutation", "parent": k, "param": name,
