@@ -12,6 +12,7 @@ import typer
 from undertow import __version__
 from undertow.bench.bench_cli import bench_app
 from undertow.bench.perf.cli import perf_app
+from undertow.bench.prefer_cli import prefer_cmd
 from undertow.optimizers.experience.cli import experience_app
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(perf_app, name="perf")
 app.add_typer(bench_app, name="bench")
 app.add_typer(experience_app, name="experience")
+app.command("prefer")(prefer_cmd)
 
 
 def _version(value: bool) -> None:

@@ -101,11 +101,11 @@ class TerminalOracle:
         self.asked += 1
         self.console.rule(f"comparison {self.asked}")
         self.console.print(Panel(Text(item.input[: self.width]), title="input"))
-        self.console.print(Columns([Panel(Text(left[: self.width]), title="[l] left", expand=True),
-                                    Panel(Text(right[: self.width]), title="[r] right", expand=True)],
+        self.console.print(Columns([Panel(Text(left[: self.width]), title="\\[l] left", expand=True),
+                                    Panel(Text(right[: self.width]), title="\\[r] right", expand=True)],
                                    equal=True, expand=True))
         while True:
-            self.console.print("Which response is better? [l]eft, [r]ight or [t]ie: ", end="")
+            self.console.print("Which response is better? \\[l]eft, \\[r]ight or \\[t]ie: ", end="")
             key = self._read()
             if key is None:
                 raise EOFError("the input ended before a preference was given (expected l, r or t)")
