@@ -103,14 +103,19 @@ class GEPA(ProgramOptimizer):
         """The Pareto front over instances: candidate -> instances on which it is best.
 
         Candidates best on some instance are kept unless another such candidate
-        dominates them (at least as good everywhere, better somewhere).
+        dominates them (at least as good everywhere, better somewhere). Instances on
+        which every candidate scores the same are left out.
         """
         wins: dict[int, int] = {}
         for i in range(len(self.val)):
-            top = max(c["scores"][i] for c in self.pool)
+            column = [c["scores"][i] for c in self.pool]
+            if len(self.pool) > 1 and min(column) == max(column):
+                continue  # every candidate alike here: the instance tells them nothing apart
             for k, c in enumerate(self.pool):
-                if c["scores"][i] == top:
+                if c["scores"][i] == max(column):
                     wins[k] = wins.get(k, 0) + 1
+        if not wins:  # all alike everywhere: each live candidate is on the front
+            wins = {k: 1 for k, c in enumerate(self.pool) if c["origin"] != "merge-rejected"}
 
         def dominated(a: int) -> bool:
             sa = self.pool[a]["scores"]
