@@ -29,8 +29,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from undertow.engine.llm import LLM, run_sync
 from undertow.engine import StateError
+from undertow.engine.llm import LLM, run_sync
 from undertow.optimizers.base import Proposal
 from undertow.optimizers.program import Program, gather
 from undertow.optimizers.prompts.common import JSON_REPLY, ProgramOptimizer, demo_blocks

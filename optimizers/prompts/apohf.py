@@ -40,8 +40,8 @@ from undertow.engine.llm import LLM, run_sync
 from undertow.optimizers.base import Proposal
 from undertow.optimizers.experience.embed import Embedder, HashingEmbedder
 from undertow.optimizers.program import Program, Unlabeled
-from undertow.optimizers.prompts.oracles import PreferenceOracle
 from undertow.optimizers.prompts.common import ProgramOptimizer
+from undertow.optimizers.prompts.oracles import PreferenceOracle
 from undertow.optimizers.prompts.spo import improve_request
 from undertow.optimizers.search.prompting import Item, as_items, paraphrase_request, parse_suggestion
 

@@ -17,7 +17,7 @@ from typing import Any
 from undertow.engine import InvalidValueError, Parameter
 from undertow.optimizers.base import Optimizer, Proposal
 from undertow.optimizers.program import Program, Rollout
-from undertow.optimizers.search.prompting import Item, _esc, as_items, variable_block
+from undertow.optimizers.search.prompting import Item, _esc, as_items
 
 
 class ProgramOptimizer(Optimizer):

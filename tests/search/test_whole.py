@@ -9,7 +9,7 @@ import pytest
 from undertow.bench.runner.tasks import RoutedRun, SplitSizes, TaskContext
 from undertow.engine import Feedback, Parameter, backward
 from undertow.engine.llm import make_llm
-from undertow.optimizers import BeamSearch, OPRO, PromptMCTS
+from undertow.optimizers import OPRO, BeamSearch, PromptMCTS
 from undertow.optimizers.program import Call, Program, mean
 from undertow.optimizers.whole import WholeProgram, opro_factory, search_factory
 

@@ -106,3 +106,17 @@ def quiet_console():
 
     from rich.console import Console
     return Console(file=io.StringIO(), width=120)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.text(max_size=200), st.text(min_size=1, max_size=20))
+def test_bbh_score_is_total_and_binary(prediction, target):
+    assert bbh_score(prediction, target) in (0.0, 1.0)
+
+
+@given(st.sampled_from("ABCDEFG"), st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=40))
+def test_bbh_score_accepts_the_final_choice_after_any_reasoning(letter, reasoning):
+    assert bbh_score(f"{reasoning}\nSo the answer is ({letter}).", f"({letter})") == 1.0
