@@ -15,7 +15,8 @@ al., 2022), in the terms of this library (docs/prompt-optimizers.md):
 3. **Monte Carlo resampling** (every later step on the parameter): the best
    ``keep`` candidates are paraphrased (same meaning, new wording) and the new
    pool races again; the best seen so far is applied when it beats the current value
-   on the items both were scored on.
+   on the items both were scored on. (Scores measured while the program's other
+   parameters held other values are dropped before a race.)
 
 Each step works on one text parameter of the program (round-robin). ``pool`` keeps
 every candidate with its origin and race record; ``budget`` says where the rollouts
@@ -24,6 +25,7 @@ and requests went (induction, race, resample).
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections.abc import Sequence
@@ -212,6 +214,11 @@ class APE(ProgramOptimizer):
         new = [c for c in self._candidates(name) if id(c) not in before]
         assert current is not None
         current["dropped_at"] = None  # the incumbent always races
+        context = json.dumps({k: v for k, v in self.program.current().items() if k != name},
+                             sort_keys=True, default=repr)
+        for c in [current, *new]:
+            if c.get("context") != context:  # scored while other parameters held other values
+                c["scores"], c["context"] = {}, context
         survivors = await self._race(name, [current, *new])
         best = max(survivors, key=lambda c: (_lower(c), -survivors.index(c)))
         self.steps += 1

@@ -71,3 +71,23 @@ def test_bad_settings_are_refused():
     from undertow.optimizers.program import Unlabeled
     with pytest.raises(ValueError, match="metric"):
         APE(Unlabeled(WordProgram([p], QUALITY)), llm, train=items(4))
+
+
+def test_scores_measured_under_other_values_of_the_other_parameters_are_redone():
+    a, b = Parameter("start", kind="text", name="a"), Parameter("start", kind="text", name="b")
+    prog = WordProgram([a, b], QUALITY, route=lambda it: "a" if int(it.input[1:]) % 2 else "b")
+
+    def fn(text, request):
+        name = "a" if 'name="a"' in text else "b"
+        return suggest(name, "fair " + name)
+    llm, _ = scripted(fn)
+    ape = APE(prog, llm, train=items(40), n_prompts=2)
+    ape.step()                      # a: induce and race
+    ape.step()                      # b: induce and race (b may change)
+    b.set("better b")               # the context of a's scores changes
+    a_cands = [c for c in ape.pool if c["param"] == "a"]
+    old = {c["value"]: dict(c["scores"]) for c in a_cands}
+    ape.step()                      # a again: its racers are re-scored with b = "better b"
+    incumbent = next(c for c in ape.pool if c["param"] == "a" and c["value"] == a.value or c["origin"] == "current")
+    assert '"better b"' in incumbent["context"]
+    assert incumbent["scores"] != old.get(incumbent["value"])  # b's items now answered right
