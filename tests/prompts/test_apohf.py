@@ -116,3 +116,20 @@ def test_default_embedder_falls_back_to_hashing_without_the_embed_extra():
         assert isinstance(emb, HashingEmbedder)
     v = emb.embed(["count the nots", "count the nots", "sort the words"])
     assert np.allclose(v[0], v[1]) and not np.allclose(v[0], v[2])
+
+
+def test_resume_gives_the_same_duels_and_answer():
+    quality = {"start": 0.1, "alpha": 0.4, "beta": 0.6, "gamma": 0.3}
+
+    def build():
+        p, prog, llm, _ = _program_and_llm(quality)
+        return p, APOHF(prog, llm, SimulatedOracle(prog.score, noise=0.3, seed=1), train=items(30),
+                        n_candidates=3, duels=5, embedder=HashingEmbedder())
+    p1, a = build()
+    a.step()
+    saved = a.state_dict()
+    a.step()
+    p2, b = build()
+    b.load_state_dict(saved)
+    b.step()
+    assert b.history == a.history and p2.value == p1.value
