@@ -84,7 +84,9 @@ class BeamSearch(Optimizer):
         super().__init__(parameters)
         if len(self.parameters) != 1 or self.parameters[0].kind != "text":
             raise ValueError("BeamSearch optimizes exactly one text Parameter (a prompt); "
-                             f"got kinds {[p.kind for p in self.parameters]}")
+                             f"got kinds {[p.kind for p in self.parameters]}; for a program with "
+                             f"several parameters use WholeProgram(program, search_factory("
+                             f"\"beam\", ...)) (undertow.optimizers.whole)")
         for name, v in (("beam_width", beam_width), ("error_groups", error_groups),
                         ("edits", edits), ("minibatch", minibatch), ("parallel", parallel),
                         ("train_batch", train_batch), ("max_failures", max_failures)):

@@ -98,7 +98,9 @@ class PromptMCTS(Optimizer):
         super().__init__(parameters)
         if len(self.parameters) != 1 or self.parameters[0].kind != "text":
             raise ValueError("PromptMCTS optimizes exactly one text Parameter (a prompt); "
-                             f"got kinds {[p.kind for p in self.parameters]}")
+                             f"got kinds {[p.kind for p in self.parameters]}; for a program with "
+                             f"several parameters use WholeProgram(program, search_factory("
+                             f"\"mcts\", ...)) (undertow.optimizers.whole)")
         for name, v in (("num_trees", num_trees), ("k", k), ("paths", paths),
                         ("depth_limit", depth_limit), ("train_batch", train_batch),
                         ("max_failures", max_failures)):
