@@ -22,14 +22,14 @@ from functools import partial
 from typing import Any
 
 from undertow.bench.runner.errors import BenchError, unknown
+from undertow.bench.runner.real import RealRun
+from undertow.bench.runner.routed import RoutedRun, routed_score, routed_splits
 from undertow.bench.runner.tasks import (
     BattleshipRun,
     CodeRepairRun,
     Feedback,
     NumericDagRun,
-    RealRun,
     ReasoningRun,
-    RoutedRun,
     SplitSizes,
     TaskContext,
     TaskRun,
@@ -38,8 +38,6 @@ from undertow.bench.runner.tasks import (
     dag_score,
     dag_splits,
     reasoning_feedback,
-    routed_score,
-    routed_splits,
 )
 from undertow.bench.tasks.base import Example
 from undertow.bench.tasks.reasoning import TASK_NAMES, Splits, get_task, make_splits

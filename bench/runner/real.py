@@ -22,14 +22,16 @@ from __future__ import annotations
 import os
 import random
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from undertow.bench.runner.errors import BenchError
+from undertow.bench.runner.tasks import INITIAL_PROMPT, ReasoningRun, TaskContext, _propagator
 from undertow.bench.tasks.base import Example
 from undertow.bench.tasks.loaders import BBH_TASKS, load_bbh, load_gsm8k, score_gsm8k
 from undertow.bench.tasks.reasoning import Splits
+from undertow.engine import Feedback
 
 DATA_ENV = "UNDERTOW_DATA_DIR"
 #: BBH task -> the bundled task whose simulator profile recognises its items.
@@ -129,13 +131,6 @@ def scorer(task: str) -> Any:
 
 
 # -- splits --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Sizes:
-    n_train: int
-    n_val: int
-    n_test: int
-
-
 def real_splits(task: str, seed: int, sizes: Any, root: str | os.PathLike[str] | None = None) -> Splits:
     """Seeded train / val / test of a real task (disjoint; fewer when the file is small)."""
     folder = check_data(task, root)
@@ -154,6 +149,48 @@ def real_splits(task: str, seed: int, sizes: Any, root: str | os.PathLike[str] |
         raise BenchError(f"task {task} has {len(items)} items, too few for --n-train {sizes.n_train} "
                          f"and --n-val {sizes.n_val} with any test items left; lower them")
     return Splits(items[:a], items[a:b], items[b: b + sizes.n_test])
+
+
+class ScoredTask:
+    """What `ReasoningRun` reads of a task module (`NAME`, `score`), for a task without one."""
+
+    def __init__(self, name: str, score: Any) -> None:
+        self.NAME, self.score = name, score
+
+
+def feedback_from(task: Any) -> Callable[[str, Example], Feedback]:
+    """"Correct", or "Wrong: expected X, got Y" by ``task.score`` (Y: the reply's last line)."""
+    def feedback(prediction: str, example: Example) -> Feedback:
+        score = task.score(prediction, example.target)
+        if score >= 1.0:
+            return Feedback("Correct", score)
+        lines = [ln.strip() for ln in str(prediction).splitlines() if ln.strip()]
+        got = lines[-1] if lines else "(an empty reply)"
+        return Feedback(f"Wrong: expected {example.target}, got {got[:160]}", score)
+    return feedback
+
+
+class RealRun(ReasoningRun):
+    """`ReasoningRun` on a real BBH task or GSM8K, from the files under the data folder."""
+
+    def __init__(self, name: str, ctx: TaskContext) -> None:
+        if ctx.llm is None or ctx.eval_llm is None:
+            raise ValueError(f"task {name} needs an LLM; pass --llm")
+        self.task = ScoredTask(name, scorer(name))  # type: ignore[assignment]
+        self.splits = real_splits(name, ctx.seed, ctx.sizes, ctx.data_dir)
+        self.llm, self.eval_llm = ctx.llm, ctx.eval_llm
+        self.batch_size = ctx.batch_size
+        self.feedback = feedback_from(self.task)
+        self.propagator = _propagator(ctx.propagator, ctx.llm)
+        from undertow.agents.cot_qa import ChainOfThoughtQA
+
+        self.agent = ChainOfThoughtQA(ctx.llm, INITIAL_PROMPT)
+        self.prompt = self.agent.instruction
+        self.prompt.name = "system_prompt"
+        self.prompt.description = f"the system prompt of an agent answering {name} items"
+        self.parameters = [self.prompt]
+
+
 
 
 REAL_TASKS: tuple[str, ...] = tuple(f"bbh:{t}" for t in BBH_TASKS) + ("gsm8k",)

@@ -35,8 +35,8 @@ from undertow.bench.runner.config import (
     save_config,
 )
 from undertow.bench.runner.errors import BenchError
-from undertow.bench.runner.real import REAL_TASKS, check_data, check_sim
 from undertow.bench.runner.executor import make_executor
+from undertow.bench.runner.real import REAL_TASKS, check_data, check_sim
 from undertow.bench.runner.records import StepRecord, dump_jsonl, load_jsonl
 from undertow.bench.runner.worker import CHECKPOINT, RECORDS, run_dir, run_one
 from undertow.engine.llm import (

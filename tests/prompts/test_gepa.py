@@ -98,7 +98,8 @@ def test_max_rollouts_stops_the_search():
 
 
 def test_gepa_improves_the_two_prompt_program_on_the_sim():
-    from undertow.bench.runner.tasks import RoutedRun, SplitSizes, TaskContext
+    from undertow.bench.runner.routed import RoutedRun
+    from undertow.bench.runner.tasks import SplitSizes, TaskContext
     from undertow.engine.llm import make_llm
 
     llm = make_llm("sim", cache_dir=False)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from undertow.bench.runner.tasks import RoutedRun, SplitSizes, TaskContext
+from undertow.bench.runner.routed import RoutedRun
+from undertow.bench.runner.tasks import SplitSizes, TaskContext
 from undertow.engine import Feedback, Parameter, backward
 from undertow.engine.llm import make_llm
 from undertow.optimizers import OPRO, BeamSearch, PromptMCTS
