@@ -112,3 +112,26 @@ def test_gepa_improves_the_two_prompt_program_on_the_sim():
         g.step()
     after = mean(prog.run(prog.current(), run.splits.test))
     assert after >= before + 0.15, (before, after, g.events)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda n: st.lists(
+    st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=n, max_size=n), min_size=1, max_size=7)))
+def test_front_invariants(scores):
+    g = _gepa_with_pool(scores)
+    front = g.front()
+    assert front and all(n >= 1 for n in front.values())
+    # no front member is dominated by another candidate of the pool
+    for a in front:
+        for b in range(len(scores)):
+            if b != a and scores[b] != scores[a]:
+                assert not all(x >= y for x, y in zip(scores[b], scores[a]))
+    # every instance that tells candidates apart has its best score on the front
+    for i in range(len(scores[0])):
+        column = [s[i] for s in scores]
+        if min(column) != max(column):
+            assert max(scores[k][i] for k in front) == max(column)
