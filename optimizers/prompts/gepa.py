@@ -11,7 +11,7 @@ Learning" (Agrawal et al., 2025), in this library's terms (docs/prompt-optimizer
   a candidate that is the only one solving a few items survives next to the one of
   best mean.
 - **Reflective mutation**: one text parameter of the parent changes (round-robin per
-  candidate). The parent runs on a training minibatch; the optimizer model reads the
+  candidate; a child goes on from its parent's turn). The parent runs on a training minibatch; the optimizer model reads the
   parameter's value and, for each item, what that parameter's call saw and wrote, the
   final output, the expected answer and the feedback, and writes a new value. The
   child runs on the same minibatch; only if it scores higher on the items the
@@ -188,6 +188,7 @@ class GEPA(ProgramOptimizer):
                                 "kept": False, "why": f"minibatch {now:.3f} <= {old:.3f} on {len(mine)} items"})
             return []
         idx = await self._add(child, [k], f"mutation:{name}")
+        self.pool[idx]["next_param"] = parent["next_param"]  # the child goes on to the next parameter
         self.events.append({"step": self.steps, "kind": "mutation", "parent": k, "param": name,
                             "kept": True, "child": idx, "pareto_mean": self.means()[idx]})
         return []

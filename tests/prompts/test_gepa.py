@@ -71,7 +71,7 @@ def test_reflective_mutation_changes_one_parameter_from_its_traces():
     g = GEPA(prog, llm, train=items(20), val=items(10), minibatch=6, merge_every=0)
     for _ in range(2):
         g.step()
-    assert {a.value, b.value} == {"fixed a", "fixed b"} or a.value == "fixed a"
+    assert (a.value, b.value) == ("fixed a", "fixed b")  # a first, then the child goes on to b
     kept = [e for e in g.events if e["kind"] == "mutation" and e["kept"]]
     assert kept and all(e["param"] in ("a", "b") for e in kept)
     # each reflection request showed only items routed to its parameter
