@@ -14,8 +14,9 @@ Learning" (Agrawal et al., 2025), in this library's terms (docs/prompt-optimizer
   candidate; a child goes on from its parent's turn). The parent runs on a training
   minibatch; the optimizer model reads the parameter's value and, for each item, what
   that parameter's call saw and wrote, the final output, the expected answer and the
-  feedback, and writes a new value. The child runs on the same minibatch; only if it scores higher on the items the
-  parameter acted on is it scored on the Pareto set and added.
+  feedback, and writes a new value. The child runs on the same minibatch; only if it
+  scores higher on the items the parameter acted on is it scored on the Pareto set
+  and added.
 - **System-aware merge**: two front candidates descending from a common ancestor,
   each having changed *different* parameters since, are combined (each parameter
   from the side that changed it); the merge is kept if it scores at least as well
