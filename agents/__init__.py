@@ -5,6 +5,7 @@
 - `CodeAgent`: one function whose source is a `code` parameter.
 - `BattleshipPlayer`: a trainable Battleship policy.
 - `TreeSearchAgent`: test-time tree search, one tree per item, scored in batch.
+- `RoutedQA`: one trainable system prompt per kind of question, picked by a fixed router.
 - `DagModel`: the float inputs of a numeric DAG problem (Trace's numeric task).
 - `SignalController`: two trainable integer green times of a traffic signal.
 """
@@ -14,8 +15,9 @@ from undertow.agents.code_agent import CodeAgent
 from undertow.agents.cot_qa import ChainOfThoughtQA
 from undertow.agents.numeric import DagModel
 from undertow.agents.react import ReActAgent
+from undertow.agents.routed_qa import RoutedQA
 from undertow.agents.signal_controller import SignalController
 from undertow.agents.tree_agent import TreeSearchAgent
 
-__all__ = ["BattleshipPlayer", "ChainOfThoughtQA", "CodeAgent", "DagModel", "ReActAgent", "SignalController",
+__all__ = ["BattleshipPlayer", "ChainOfThoughtQA", "CodeAgent", "DagModel", "ReActAgent", "RoutedQA", "SignalController",
            "TreeSearchAgent"]

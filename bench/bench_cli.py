@@ -88,6 +88,7 @@ def run_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the planned runs with estimated calls, tokens and dollars; run and write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: print JSON.")] = False,
     otel: Annotated[str | None, typer.Option(help="Export OpenTelemetry spans: console or otlp (extra [otel]; --workers 1).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Folder with bbh/<task>.json and gsm8k/*.jsonl for the real-data tasks (default $UNDERTOW_DATA_DIR).")] = None,
 ) -> None:
     """Run tasks x optimizers x seeds at a matched budget, checkpointing every step."""
     from undertow.bench.registry import TASKS, default_optimizers
@@ -98,7 +99,8 @@ def run_cmd(
     console = Console()
     opts: dict[str, Any] = {"task": task, "optimizer": optimizer, "llm": llm, "seeds": seeds, "budget": budget,
                             "steps": steps, "out": out, "workers": workers, "n_train": n_train, "n_val": n_val,
-                            "n_test": n_test, "batch_size": batch_size, "otel": otel}
+                            "n_test": n_test, "batch_size": batch_size, "otel": otel,
+                            "data_dir": data_dir}
 
     def go() -> Any:
         if config_file is not None:
@@ -112,7 +114,8 @@ def run_cmd(
         config = make_config(_names(o["task"] or ["all"], TASKS), _names(o["optimizer"] or ["all"], default_optimizers(), "--optimizer"),
                              llm=o["llm"], seeds=o["seeds"], budget=o["budget"], steps=o["steps"],
                              workers=o["workers"], n_train=o["n_train"], n_val=o["n_val"], n_test=o["n_test"],
-                             batch_size=o["batch_size"], check_key=not dry_run)
+                             batch_size=o["batch_size"], check_key=not dry_run,
+                             data_dir=str(o["data_dir"]) if o["data_dir"] else None)
         if dry_run:
             return _dry_run(console, config, as_json)
         callbacks = _otel_callbacks(o["otel"])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 from undertow.bench.lazy_cli import LazyGroup
+from undertow.bench.prefer_cli import prefer_cmd
 
 app = typer.Typer(
     name="undertow",
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("prefer")(prefer_cmd)
 
 
 def _version(value: bool) -> None:

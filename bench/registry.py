@@ -23,6 +23,8 @@ from functools import partial
 from typing import Any
 
 from undertow.bench.runner.errors import BenchError, unknown
+from undertow.bench.runner.real import RealRun
+from undertow.bench.runner.routed import RoutedRun, routed_score, routed_splits
 from undertow.bench.runner.tasks import (
     BattleshipRun,
     CodeRepairRun,
@@ -167,6 +169,45 @@ register_task(TaskEntry(
 for _name in TASK_NAMES:
     register_task(_reasoning_entry(_name))
 
+
+def _two_prompt_feedback(prediction: str, example: Example) -> Feedback:
+    score = routed_score(prediction, example.target)
+    return Feedback("Correct" if score >= 1.0 else f"Wrong: expected {example.target}", score)
+
+
+register_task(TaskEntry(
+    name="two_prompt", family="multi-parameter",
+    description="two-prompt program: a fixed router sends boolean expressions and word sorting "
+                "to their own trainable system prompts",
+    metric="accuracy", kinds=frozenset({"text"}), uses_llm=True, splits=routed_splits,
+    score=routed_score, feedback=_two_prompt_feedback, build=RoutedRun))
+
+
+def _real_entry(name: str) -> TaskEntry:
+    from undertow.bench.runner.real import real_splits, scorer, sim_note
+
+    source = "GSM8K grade-school math (test split)" if name == "gsm8k" else f"BIG-Bench Hard {name[4:]}"
+    score = scorer(name)
+
+    def feedback(prediction: str, example: Example) -> Feedback:
+        s = score(prediction, example.target)
+        return Feedback("Correct" if s >= 1.0 else f"Wrong: expected {example.target}", s)
+    return TaskEntry(
+        name=name, family="real data", metric="accuracy", kinds=frozenset({"text"}), uses_llm=True,
+        description=f"{source}, from --data-dir files; {sim_note(name)}",
+        splits=lambda seed, sizes: real_splits(name, seed, sizes), score=score, feedback=feedback,
+        build=partial(RealRun, name))
+
+
+def _register_real() -> None:
+    from undertow.bench.runner.real import REAL_TASKS
+
+    for name in REAL_TASKS:
+        register_task(_real_entry(name))
+
+
+_register_real()
+
 register_optimizer(OptimizerEntry(
     name="none", description="baseline: keeps every parameter as it is (no LLM calls)",
     kinds=ALL_KINDS, uses_llm=False, factory=_keep))
@@ -213,7 +254,7 @@ def _llm(llm: LLM | None, name: str) -> LLM:
 
 
 def _reasoning_agent(agent: Any, name: str) -> Any:
-    if not isinstance(agent, ReasoningRun):
+    if not isinstance(agent, (ReasoningRun, RoutedRun)):
         raise BenchError(f"optimizer {name} searches prompts of the reasoning tasks only")
     return agent
 
@@ -233,6 +274,10 @@ def _textgrad(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: 
 def _opro(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
     from undertow.optimizers.opro import OPRO
 
+    if len(params) > 1 and hasattr(agent, "program"):
+        from undertow.optimizers.whole import WholeProgram, opro_factory
+
+        return WholeProgram(agent.program(), opro_factory(_llm(llm, "opro"), agent.splits.train))
     evaluator = getattr(agent, "candidate_evaluator", None)
     if evaluator is None or len(params) != 1:
         raise BenchError(f"optimizer opro needs a task with one parameter whose candidates it can score; "
@@ -245,6 +290,12 @@ def _search(kind: str) -> Callable[[list[Parameter], LLM | None, TaskEntry, Any]
     def factory(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
         from undertow.optimizers.search import BeamSearch, PromptMCTS
 
+        if len(params) > 1 and hasattr(agent, "program"):
+            from undertow.optimizers.whole import WholeProgram, search_factory
+
+            program = agent.program()
+            return WholeProgram(program, search_factory(kind, _llm(llm, kind), agent.splits.train,
+                                                        agent.splits.val, program.score, seed=0))
         run = _reasoning_agent(agent, kind)
         cls = PromptMCTS if kind == "mcts" else BeamSearch
         return cls(params, llm=_llm(llm, kind), train=run.splits.train, val=run.splits.val,
@@ -303,3 +354,53 @@ def default_optimizers() -> list[str]:
     """What `-o all` means: undertow's own optimizers (peers need `undertow peers install`,
     so they run only when named)."""
     return [name for name, entry in OPTIMIZERS.items() if not entry.peer]
+
+
+# -- the prompt optimizers of the seed papers (docs/prompt-optimizers.md) ---------------------
+def _program(agent: Any, name: str) -> Any:
+    if not hasattr(agent, "program"):
+        raise BenchError(f"optimizer {name} optimizes prompt programs (the reasoning, real-data and "
+                         "two_prompt tasks)")
+    return agent.program()
+
+
+def _ape(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
+    from undertow.optimizers.prompts import APE
+
+    return APE(_program(agent, "ape"), _llm(llm, "ape"), train=agent.splits.train, seed=0)
+
+
+def _spo(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
+    from undertow.optimizers.prompts import SPO
+
+    # SPO wraps the program in Unlabeled: no target and no metric reach it.
+    return SPO(_program(agent, "spo"), _llm(llm, "spo"), train=agent.splits.train, seed=0)
+
+
+def _apohf(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
+    from undertow.optimizers.prompts import APOHF, SimulatedOracle
+
+    program = _program(agent, "apohf")
+    oracle = SimulatedOracle(program.score, noise=0.1, seed=0)  # the metric stays with the oracle
+    return APOHF(program, _llm(llm, "apohf"), oracle, train=agent.splits.train, seed=0)
+
+
+def _gepa(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
+    from undertow.optimizers.prompts import GEPA
+
+    return GEPA(_program(agent, "gepa"), _llm(llm, "gepa"), train=agent.splits.train,
+                val=agent.splits.val, seed=0)
+
+
+register_optimizer(OptimizerEntry(
+    name="ape", description="APE: instructions induced from demonstrations, raced on growing subsets, resampled",
+    kinds=_REASONING, uses_llm=True, factory=_ape))
+register_optimizer(OptimizerEntry(
+    name="spo", description="SPO: no labels; new prompt from outputs, order-swapped pairwise LLM judgement",
+    kinds=_REASONING, uses_llm=True, factory=_spo))
+register_optimizer(OptimizerEntry(
+    name="apohf", description="APOHF: preferences only (simulated Bradley-Terry oracle); linear dueling bandit",
+    kinds=_REASONING, uses_llm=True, factory=_apohf))
+register_optimizer(OptimizerEntry(
+    name="gepa", description="GEPA: reflective mutation per parameter, Pareto selection over instances, merge",
+    kinds=_REASONING, uses_llm=True, factory=_gepa))

@@ -14,6 +14,8 @@ from undertow.optimizers.experience import (
 from undertow.optimizers.gradient import SGD, Adam
 from undertow.optimizers.opro import OPRO, Evaluation
 from undertow.optimizers.opto import OptoPrime
+from undertow.optimizers.program import Program, PromptProgram, Unlabeled
+from undertow.optimizers.prompts import APE, APOHF, GEPA, SPO, SimulatedOracle, TerminalOracle
 from undertow.optimizers.search import (
            BeamSearch,
            PromptMCTS,
@@ -22,9 +24,20 @@ from undertow.optimizers.search import (
            mcts_time_share,
 )
 from undertow.optimizers.textgrad import TextGrad
+from undertow.optimizers.whole import WholeProgram
 
 __all__ = [
+           "APE",
+           "APOHF",
+           "GEPA",
            "OPRO",
+           "SPO",
+           "Program",
+           "PromptProgram",
+           "SimulatedOracle",
+           "TerminalOracle",
+           "Unlabeled",
+           "WholeProgram",
            "SGD",
            "Adam",
            "BeamSearch",

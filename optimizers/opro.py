@@ -81,7 +81,8 @@ class OPRO(Optimizer):
         super().__init__(parameters)
         if len(self.parameters) != 1:
             raise ValueError(f"OPRO optimizes one parameter, got {len(self.parameters)}; "
-                             "build one OPRO per parameter")
+                             "for a program with several parameters use "
+                             "WholeProgram(program, opro_factory(llm, train)) (undertow.optimizers.whole)")
         if not callable(evaluate):
             raise TypeError("OPRO: evaluate must be a callable evaluate(value) -> float")
         if k < 1 or top < 1 or max_examples < 0 or max_chars < 1:

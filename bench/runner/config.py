@@ -26,7 +26,7 @@ class RunSpec(BaseModel):
     @property
     def run_id(self) -> str:
         """Folder name under `DIR/runs/`."""
-        return f"{self.task}__{self.optimizer}__s{self.seed}"
+        return f"{self.task.replace(':', '-')}__{self.optimizer}__s{self.seed}"
 
 
 class RunConfig(BaseModel):
@@ -44,6 +44,7 @@ class RunConfig(BaseModel):
     n_val: int = Field(20, ge=1)
     n_test: int = Field(50, ge=1)
     batch_size: int = Field(4, ge=1)
+    data_dir: str | None = None        # folder of the real-data tasks (bbh:*, gsm8k)
 
     @property
     def sizes(self) -> SplitSizes:

@@ -18,6 +18,7 @@ command line win over the file. Example:
     n_test = 50
     batch_size = 4
     otel = "otlp"      # optional: console or otlp
+    data_dir = "~/data"  # optional: real BBH / GSM8K files (bbh:<task>, gsm8k)
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class RunFile(BaseModel):
     n_test: int | None = Field(None, ge=1)
     batch_size: int | None = Field(None, ge=1)
     otel: str | None = None
+    data_dir: Path | None = None
 
     @field_validator("task", "optimizer", mode="before")
     @classmethod

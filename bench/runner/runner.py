@@ -35,6 +35,7 @@ from undertow.bench.runner.config import (
 from undertow.bench.runner.errors import BenchError
 from undertow.bench.runner.executor import InlineExecutor, make_executor, stop_now
 from undertow.bench.runner.progress import LiveProgress, run_status
+from undertow.bench.runner.real import REAL_TASKS, check_data, check_sim
 from undertow.bench.runner.records import StepRecord, dump_jsonl, load_jsonl
 from undertow.bench.runner.worker import RECORDS, run_dir, run_one
 from undertow.engine.callbacks import Callback
@@ -67,7 +68,7 @@ class Outcome:
 
 def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "sim", seeds: int = 1,
                 budget: str = "calls=200", steps: int = 5, workers: int = 1, check_key: bool = True,
-                **sizes: int) -> RunConfig:
+                data_dir: str | None = None, **sizes: int) -> RunConfig:
     """A checked config for the compatible pairs of `tasks` x `optimizers` over seeds 0..seeds-1.
 
     `check_key=False` checks the LLM spec but not the API key (a dry run sends nothing).
@@ -76,7 +77,14 @@ def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "
         raise BenchError(f"--seeds must be at least 1, got {seeds}")
     grid = pairs(tasks, optimizers)
     runs = [RunSpec(task=t, optimizer=o, seed=s) for t, o in grid for s in range(seeds)]
-    config = RunConfig(runs=runs, llm=llm.strip(), budget=budget, steps=steps, workers=workers, **sizes)
+    real = sorted({t for t, _ in grid if t in REAL_TASKS})
+    for t in real:  # before any work: the files are there and the model can answer the task
+        check_data(t, data_dir)
+        check_sim(t, llm)
+    if real and data_dir is not None:
+        data_dir = str(Path(data_dir).expanduser().resolve())
+    config = RunConfig(runs=runs, llm=llm.strip(), budget=budget, steps=steps, workers=workers,
+                       data_dir=data_dir, **sizes)
     config.check()
     if any(get_task_entry(r.task).uses_llm or get_optimizer_entry(r.optimizer).uses_llm for r in runs):
         check_llm(config.llm, check_key=check_key)

@@ -53,6 +53,7 @@ class TaskContext:
     sizes: SplitSizes
     batch_size: int
     propagator: str          # "subgraph", "numeric" or "textual" (from the optimizer entry)
+    data_dir: str | None = None  # the real-data tasks' folder (--data-dir), else $UNDERTOW_DATA_DIR
 
 
 class TaskRun(Protocol):
@@ -208,6 +209,14 @@ class ReasoningRun:
     def candidate_evaluator(self) -> Callable[[str], Any]:
         """`evaluate(prompt)` for OPRO (see `reasoning_evaluate`)."""
         return reasoning_evaluate(self)
+
+    def program(self) -> Any:
+        """The agent as a `Program` (its prompt over the budgeted LLM, scored by the metric)."""
+        from undertow.optimizers.program import PromptProgram
+
+        fb = self.feedback
+        return PromptProgram(self.prompt, self.llm, self.task.score,
+                             feedback=lambda out, item, score: fb(out, Example(input=item.input, target=item.target)).sentence)
 
 
 # -- Battleship -------------------------------------------------------------------------

@@ -101,7 +101,8 @@ class _Run:
                                        budget=self.budget)
         self.llm, self.eval_llm = llm, eval_llm
         ctx = TaskContext(seed=spec.seed, llm=llm, eval_llm=eval_llm, sizes=config.sizes,
-                          batch_size=config.batch_size, propagator=self.opt_entry.propagator)
+                          batch_size=config.batch_size, propagator=self.opt_entry.propagator,
+                          data_dir=config.data_dir)
         self.agent = self.task.build(ctx)
         self.optimizer = self.opt_entry.factory(self.agent.parameters, llm, self.task, self.agent)
         for cb in self.callbacks:

@@ -27,7 +27,9 @@ from undertow.engine.llm import LLM, run_sync
 from undertow.optimizers.base import Optimizer, Proposal
 from undertow.optimizers.search.forest import FLAG_PRUNED, Forest
 from undertow.optimizers.search.prompting import (
+    Item,
     Outcome,
+    RunFn,
     ScoreFn,
     as_items,
     critique_request,
@@ -67,12 +69,9 @@ class BeamSearch(Optimizer):
         eval_budget: pulls per round (default: twice the number of candidates).
         parallel: pulls evaluated concurrently after the first sweep.
         exploration: UCB constant.
-        train_batch: as in PromptMCTS.
-        max_failures: as in PromptMCTS.
-        temperature: as in PromptMCTS.
-        capacity: tree store size.
-        backend: tree backend.
-        seed: seed of all sampling.
+        train_batch, max_failures, temperature: as in PromptMCTS.
+        capacity, backend, seed: store size, tree backend, seed of all sampling.
+        run: how a candidate answers items, as in PromptMCTS.
     """
 
     def __init__(self, parameters: Iterable[Parameter] | Module, *, llm: LLM,
@@ -82,11 +81,13 @@ class BeamSearch(Optimizer):
                  eval_budget: int | None = None, parallel: int = 4, exploration: float = 0.5,
                  train_batch: int = 12, max_failures: int = 3, temperature: float = 0.7,
                  capacity: int = 4096, backend: str | TreeBackend | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, run: RunFn | None = None) -> None:
         super().__init__(parameters)
         if len(self.parameters) != 1 or self.parameters[0].kind != "text":
             raise ValueError("BeamSearch optimizes exactly one text Parameter (a prompt); "
-                             f"got kinds {[p.kind for p in self.parameters]}")
+                             f"got kinds {[p.kind for p in self.parameters]}; for a program with "
+                             f"several parameters use WholeProgram(program, search_factory("
+                             f"\"beam\", ...)) (undertow.optimizers.whole)")
         for name, v in (("beam_width", beam_width), ("error_groups", error_groups),
                         ("edits", edits), ("minibatch", minibatch), ("parallel", parallel),
                         ("train_batch", train_batch), ("max_failures", max_failures)):
@@ -100,6 +101,7 @@ class BeamSearch(Optimizer):
         self.llm, self.task_llm = llm, task_llm or llm
         self.train, self.val = as_items(train, "train"), as_items(val, "val")
         self.score_fn = score
+        self.run_fn = run
         self.beam_width, self.error_groups, self.edits = beam_width, error_groups, edits
         self.paraphrases, self.minibatch, self.eval_budget = paraphrases, minibatch, eval_budget
         self.parallel, self.exploration = parallel, exploration
@@ -114,6 +116,11 @@ class BeamSearch(Optimizer):
         self.pulls = 0
         self.wall_seconds = 0.0
 
+    async def _run(self, prompt: str, items: Sequence[Item]) -> list[Outcome]:
+        if self.run_fn is not None:
+            return list(await self.run_fn(prompt, items))
+        return await run_prompt(self.task_llm, prompt, items, self.score_fn)
+
     def _name(self) -> str:
         return self.names[id(self.param)]
 
@@ -123,7 +130,7 @@ class BeamSearch(Optimizer):
         info: BeamNode = self.forest.payloads[0, node]
         rng = random.Random(f"{self.seed}:beam:{self.rounds}:{node}")
         batch = rng.sample(self.train, min(self.train_batch, len(self.train)))
-        outcomes = await run_prompt(self.task_llm, info.prompt, batch, self.score_fn)
+        outcomes = await self._run(info.prompt, batch)
         failures = [o for o in outcomes if o.score < 1.0]
         rng.shuffle(failures)
         groups = [g for g in (failures[i::self.error_groups][: self.max_failures]
@@ -174,7 +181,7 @@ class BeamSearch(Optimizer):
             self.pulls += 1
             items = rng.sample(self.val, min(self.minibatch, len(self.val)))
             prompt = self.forest.payloads[0, node].prompt
-            return mean_score(await run_prompt(self.task_llm, prompt, items, self.score_fn))
+            return mean_score(await self._run(prompt, items))
         return np.array(await _gather([one(n) for n in nodes]), dtype=np.float64)
 
     async def _select(self, candidates: list[int]) -> list[int]:

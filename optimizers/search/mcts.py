@@ -33,7 +33,9 @@ from undertow.engine.llm import LLM, run_sync
 from undertow.optimizers.base import Optimizer, Proposal
 from undertow.optimizers.search.forest import FLAG_PRUNED, FLAG_TERMINAL, Forest
 from undertow.optimizers.search.prompting import (
+    Item,
     Outcome,
+    RunFn,
     ScoreFn,
     as_items,
     critique_request,
@@ -79,6 +81,9 @@ class PromptMCTS(Optimizer):
         capacity: nodes per tree (default fits ``64`` iterations).
         backend: tree backend name or object (default: chosen by the forest's size).
         seed: seeds the training batches and failure subsets.
+        run: ``await run(prompt, items) -> [Outcome]``, how a candidate answers items
+            (default: the prompt as the system prompt of ``task_llm``); whole-program
+            searches pass one that runs the program with the candidate in place.
     """
 
     def __init__(self, parameters: Iterable[Parameter] | Module, *, llm: LLM,
@@ -88,11 +93,14 @@ class PromptMCTS(Optimizer):
                  exploration: float = 1.0, prune_margin: float = 0.2,
                  target_score: float = 1.0, patience: int | None = None,
                  temperature: float = 0.7, capacity: int | None = None,
-                 backend: str | TreeBackend | None = None, seed: int = 0) -> None:
+                 backend: str | TreeBackend | None = None, seed: int = 0,
+                 run: RunFn | None = None) -> None:
         super().__init__(parameters)
         if len(self.parameters) != 1 or self.parameters[0].kind != "text":
             raise ValueError("PromptMCTS optimizes exactly one text Parameter (a prompt); "
-                             f"got kinds {[p.kind for p in self.parameters]}")
+                             f"got kinds {[p.kind for p in self.parameters]}; for a program with "
+                             f"several parameters use WholeProgram(program, search_factory("
+                             f"\"mcts\", ...)) (undertow.optimizers.whole)")
         for name, v in (("num_trees", num_trees), ("k", k), ("paths", paths),
                         ("depth_limit", depth_limit), ("train_batch", train_batch),
                         ("max_failures", max_failures)):
@@ -102,6 +110,7 @@ class PromptMCTS(Optimizer):
         self.llm, self.task_llm = llm, task_llm or llm
         self.train, self.val = as_items(train, "train"), as_items(val, "val")
         self.score_fn = score
+        self.run_fn = run
         self.k, self.paths, self.depth_limit = k, paths, depth_limit
         self.train_batch, self.max_failures = train_batch, max_failures
         self.prune_margin, self.target_score, self.patience = prune_margin, target_score, patience
@@ -116,10 +125,15 @@ class PromptMCTS(Optimizer):
         self.done = False
         self.wall_seconds = 0.0
 
+    async def _run(self, prompt: str, items: Sequence[Item]) -> list[Outcome]:
+        if self.run_fn is not None:
+            return list(await self.run_fn(prompt, items))
+        return await run_prompt(self.task_llm, prompt, items, self.score_fn)
+
     # ---- scoring -----------------------------------------------------------------
     async def _val_score(self, prompt: str) -> float:
         if prompt not in self.val_cache:
-            outcomes = await run_prompt(self.task_llm, prompt, self.val, self.score_fn)
+            outcomes = await self._run(prompt, self.val)
             self.val_cache[prompt] = mean_score(outcomes)
         return self.val_cache[prompt]
 
@@ -132,7 +146,7 @@ class PromptMCTS(Optimizer):
         info: PromptNode = self.forest.payloads[tree, node]
         rng = self._rng(tree, node)
         batch = rng.sample(self.train, min(self.train_batch, len(self.train)))
-        outcomes = await run_prompt(self.task_llm, info.prompt, batch, self.score_fn)
+        outcomes = await self._run(info.prompt, batch)
         failures = [o for o in outcomes if o.score < 1.0]
         name = self.names[id(self.param)]
         critique = ""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,10 @@ class Outcome:
     item: Item
     output: str
     score: float
+
+
+#: ``await run(prompt, items) -> [Outcome]``: how a candidate prompt answers items.
+RunFn = Callable[[str, Sequence["Item"]], Awaitable[list["Outcome"]]]
 
 
 def as_items(data: Sequence[Any], what: str) -> list[Item]:
