@@ -6,7 +6,7 @@ import math
 
 import networkx as nx
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.engine.dags import build, dag_specs
@@ -23,24 +23,35 @@ from undertow.engine import (
 )
 
 
-@given(dag_specs(), st.data(), st.sampled_from([0, 16]))
-def test_each_parameter_gets_exactly_its_minimal_subgraph(spec, data, scan_limit):
-    values = data.draw(st.lists(st.floats(-2, 2), min_size=spec.n_params, max_size=spec.n_params))
-    params, nodes, outputs = build(spec, values)
-    feedback = [f"feedback {i}" for i in range(len(outputs))]
-    propagator = SubgraphPropagator()
-    propagator.scan_limit = scan_limit  # 0: the child-index strategy, 16: the forward scan
-    backward(outputs, feedback, propagator)
-
+def _brute_force(params, outputs, feedback):
+    """The reference: per parameter, networkx descendants ∩ ancestors(outputs) (quadratic)."""
     g = to_networkx(outputs)
     out_labels = {o.label for o in outputs}
     anc = set().union(*(nx.ancestors(g, o) for o in out_labels))
+    ref = {}
     for p in params:
         if p.label not in g:  # the parameter influenced no output
-            assert p.feedback == []
             continue
         desc = nx.descendants(g, p.label)
-        expected = {p.label} | (desc & anc) | (desc & out_labels) | ({p.label} & out_labels)
+        nodes = {p.label} | (desc & anc) | (desc & out_labels) | ({p.label} & out_labels)
+        hit = [k for k, o in enumerate(outputs) if o.label in nodes]
+        ref[p.label] = (nodes, [outputs[k] for k in hit], [feedback[k] for k in hit])
+    return ref
+
+
+@settings(max_examples=150, deadline=None)
+@given(dag_specs(max_params=8, max_ops=40), st.data())
+def test_each_parameter_gets_exactly_its_minimal_subgraph(spec, data):
+    values = data.draw(st.lists(st.floats(-2, 2), min_size=spec.n_params, max_size=spec.n_params))
+    params, nodes, outputs = build(spec, values)
+    feedback = [f"feedback {i}" for i in range(len(outputs))]
+    backward(outputs, feedback)
+    ref = _brute_force(params, outputs, feedback)
+    for p in params:
+        if p.label not in ref:
+            assert p.feedback == []
+            continue
+        expected, ref_outputs, ref_feedback = ref[p.label]
         (fb,) = p.feedback
         got = [n.label for n in fb.nodes]
         assert set(got) == expected and len(got) == len(expected)
@@ -51,9 +62,26 @@ def test_each_parameter_gets_exactly_its_minimal_subgraph(spec, data, scan_limit
             for par in n.parents:
                 if par.label in pos:
                     assert pos[par.label] < pos[n.label]
-        reached = [o for o in outputs if o.label in expected]
-        assert fb.outputs == reached
-        assert fb.feedback == [feedback[outputs.index(o)] for o in reached]
+        assert fb.outputs == ref_outputs
+        assert fb.feedback == ref_feedback
+    # the shared index's union of any set of parameters is the union of their subgraphs
+    reached = [p for p in params if p.label in ref]
+    if reached:
+        chosen = data.draw(st.lists(st.sampled_from(reached), min_size=1, unique_by=id))
+        index = chosen[0].feedback[0].index
+        union = [n.label for n in index.union(chosen)]
+        assert set(union) == set().union(*(ref[p.label][0] for p in chosen))
+        assert len(union) == len(set(union))
+        hit = [index.outputs[k] for k in index.reached(chosen)]
+        assert {id(o) for o in hit} == {id(o) for p in chosen for o in ref[p.label][1]}
+
+
+def test_duplicate_outputs_each_deliver_their_feedback():
+    x = Parameter(1.0, name="x")
+    y = x * 2.0
+    backward([y, y], ["first", "second"])
+    assert x.feedback[0].feedback == ["first", "second"]
+    assert x.feedback[0].outputs == [y, y]
 
 
 def _objective(spec, values, weights):
