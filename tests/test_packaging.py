@@ -72,6 +72,8 @@ def test_perf_engine_prints_one_json_object():
     data = json.loads(result.output)
     assert data["traced_op_us"] > 0 and data["plain_call_us"] > 0
     assert set(data["backward_s"]) == {"1000", "10000"}
+    for key in ("backward_fanin_s", "backward_dag_s"):
+        assert set(data[key]) == {"300", "3000", "linearity"} and data[key]["linearity"] > 0
     assert "trace_opt" in data
 
 
