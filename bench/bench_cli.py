@@ -72,6 +72,8 @@ def run_cmd(
     n_val: Annotated[int, typer.Option(help="Validation items, scored after every step.")] = 20,
     n_test: Annotated[int, typer.Option(help="Test items, scored at the end.")] = 50,
     batch_size: Annotated[int, typer.Option(help="Training items per optimizer step.")] = 4,
+    executor: Annotated[str, typer.Option(help="Where runs execute: local (processes) or ray.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster address (with --executor ray; default: a local Ray instance). The --out folder must be reachable at the same path on every node.")] = None,
 ) -> None:
     """Run tasks x optimizers x seeds at a matched budget, checkpointing every step."""
     from undertow.bench.registry import OPTIMIZERS, TASKS
@@ -92,7 +94,8 @@ def run_cmd(
                              budget=budget, steps=steps, workers=workers, n_train=n_train,
                              n_val=n_val, n_test=n_test, batch_size=batch_size)
         folder = out or Path("bench-runs") / time.strftime("%Y%m%d-%H%M%S")
-        return start(config, folder, console=console)
+        pool = _executor(executor, workers, ray_address)
+        return start(config, folder, console=console, executor=pool)
 
     console = Console()
     _finish(console, _guard(go))
@@ -102,12 +105,32 @@ def run_cmd(
 def resume_cmd(
     directory: Annotated[Path, typer.Argument(help="The --out folder of a run.")],
     workers: Annotated[int | None, typer.Option(help="Parallel processes (default: as the run was started).")] = None,
+    executor: Annotated[str, typer.Option(help="Where runs execute: local (processes) or ray.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster address (with --executor ray).")] = None,
 ) -> None:
     """Continue a stopped or killed run: no step lost, none done twice."""
     from undertow.bench.runner.runner import resume
 
     console = Console()
-    _finish(console, _guard(lambda: resume(directory, workers=workers, console=console)))
+
+    def go() -> Any:
+        pool = None
+        if executor != "local" or ray_address:
+            from undertow.bench.runner.config import load_config
+
+            pool = _executor(executor, workers or load_config(directory).workers, ray_address)
+        return resume(directory, workers=workers, console=console, executor=pool)
+
+    _finish(console, _guard(go))
+
+
+def _executor(kind: str, workers: int, address: str | None) -> Any:
+    """The executor to hand to the runner; None lets it make its local default."""
+    from undertow.bench.runner.executor import make_named_executor
+
+    if kind == "local" and not address:
+        return None
+    return make_named_executor(kind, workers, address=address)
 
 
 @bench_app.command("report")

@@ -33,3 +33,24 @@ def make_executor(workers: int) -> Executor:
         return InlineExecutor()
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+EXECUTORS = ("local", "ray")
+
+
+def make_named_executor(kind: str, workers: int, *, address: str | None = None) -> Executor:
+    """`local` (this machine's processes, see `make_executor`) or `ray` (a Ray cluster at
+    `address`, or a local Ray instance with `workers` CPUs when no address is given)."""
+    if kind == "local":
+        if address:
+            from undertow.bench.runner.errors import BenchError
+
+            raise BenchError("--ray-address needs --executor ray")
+        return make_executor(workers)
+    if kind == "ray":
+        from undertow.bench.runner.ray_executor import RayExecutor
+
+        return RayExecutor(address=address, workers=workers)
+    from undertow.bench.runner.errors import BenchError
+
+    raise BenchError(f"unknown executor {kind!r}; use one of {', '.join(EXECUTORS)}")
