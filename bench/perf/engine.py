@@ -12,13 +12,14 @@ Figures (one JSON object):
   parameter costs O(N^2)); `backward_dag_s`: a seeded random DAG with N parameters
   and 3N binary operators (one parent recent, one drawn from all earlier nodes), its sinks
   summed into 4 outputs. Both at N = 300 / 3,000, each with its
-  `linearity` = t(3000) / t(300) (10 for linear). The time includes reading every
+  `linearity` = t(3000) / t(300) (10 for linear), in CPU seconds. The time includes reading every
   parameter's reached outputs; node lists are views, materialized only when read.
 - `trace_opt`: the same figures through the `trace-opt` package (Trace), measured in
   the same run by `trace_opt_probe.py` in a subprocess of the interpreter that has it
   (see `run`), else null; `speedup` = their time / ours.
 Each per-call figure is the median over `repetitions` runs; backward times (and so the
-linearity ratios) are the minimum over repetitions, steadier on a shared machine.
+linearity ratios) are the minimum CPU seconds over repetitions, steadier on a shared
+machine. trace-opt's backward figures are wall time (its probe is unchanged).
 """
 
 from __future__ import annotations
@@ -96,16 +97,20 @@ def _random_dag(n: int, seed: int = 0) -> tuple[list[Parameter], list[Node]]:
 
 def _time_graph(make: Callable[[int], tuple[list[Parameter], list[Node]]], n: int,
                 repetitions: int) -> float:
-    """Minimum seconds of a subgraph backward on `make(n)` (graph built outside the timing)."""
+    """Minimum CPU seconds of a subgraph backward on `make(n)` (graph built outside the timing).
+
+    CPU time of this process, not wall time: on a loaded machine a 50 ms call is
+    preempted where a 1 ms call is not, which would bend a linearity ratio.
+    """
     samples = []
     for _ in range(repetitions):
         params, outs = make(n)
         gc.collect()
-        t = time.perf_counter()
+        t = time.process_time()
         reached = backward(outs, [f"feedback {k}" for k in range(len(outs))])
         for p in reached:
             p.feedback[-1].outputs  # noqa: B018 - what a consumer reads first
-        samples.append(time.perf_counter() - t)
+        samples.append(time.process_time() - t)
         del params, outs, reached
     return min(samples)
 
@@ -115,9 +120,9 @@ def _time_backward(n: int, repetitions: int, propagator: str) -> float:
     for _ in range(repetitions):
         x, out = _chain(n)
         gc.collect()
-        t = time.perf_counter()
+        t = time.process_time()  # CPU time, as in `_time_graph`
         backward(out, 1.0 if propagator == "numeric" else "feedback", propagator)
-        samples.append(time.perf_counter() - t)
+        samples.append(time.process_time() - t)
         x.zero_feedback()
     return min(samples)
 
