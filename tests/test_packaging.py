@@ -94,3 +94,13 @@ def test_importing_the_engine_does_not_import_the_other_layers():
             "if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_perf_bench_backward_part_prints_the_fanin_figures():
+    result = CliRunner().invoke(app, ["perf", "bench", "--quick", "--part", "backward"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["llm"] == "sim"
+    fanin = data["backward_fanin"]
+    assert fanin["300"] > 0 and fanin["3000"] > 0
+    assert fanin["linearity"] == round(fanin["3000"] / fanin["300"], 2)

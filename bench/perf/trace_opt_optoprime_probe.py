@@ -31,9 +31,11 @@ def main(n: int, base_url: str, prompt_file: str) -> dict:
     except Exception as exc:  # not installed or broken
         return {"error": f"trace-opt not importable: {exc!r}"}
     sent: list[str] = []
+    calls = [0]
 
     class Recording(CustomLLM):
         def create(self, **config):
+            calls[0] += 1
             for m in config.get("messages", []):  # system and user: the whole prompt
                 sent.append(str(m.get("content", "")))
             return super().create(**config)
@@ -57,7 +59,7 @@ def main(n: int, base_url: str, prompt_file: str) -> dict:
         f.write("\n\n".join(sent))
     updated = sum(1 for x, b in zip(xs, before) if x.data != b)
     return {"n": n, "cpu_ms": cpu_ms, "backward_ms": backward_ms, "updated": updated,
-            "step_wall_s": step_wall, "requests": len(sent)}
+            "step_wall_s": step_wall, "requests": calls[0]}
 
 
 if __name__ == "__main__":
