@@ -161,14 +161,16 @@ class OptoPrime(Optimizer):
         if not names:
             return []
         value_tokens = {n: self.tokenizer(variable_text(n, self.by_name[n])) for n in names}
-        whole = self._render(names, received)
-        if len(names) == 1 or (whole.tokens <= self.max_tokens and not whole.left_out
-                               and whole.variable_code):
-            return [Block(names, whole, reply_budget([value_tokens[n] for n in names]))]
         rows = 1 + (min(self.memory_size, len(self.memory)) if self.memory_size else 0)
-        planned = plan_blocks(names, {n: t * rows for n, t in value_tokens.items()},
-                              self.max_tokens, received)
-        if len(planned) == 1:
+        sizes = {n: t * rows for n, t in value_tokens.items()}
+        # when the variables alone exceed the budget, one report cannot hold them: skip it
+        whole = self._render(names, received) if len(names) == 1 or \
+            sum(sizes.values()) <= self.max_tokens else None
+        if whole is not None and (len(names) == 1 or (whole.tokens <= self.max_tokens
+                                                      and not whole.left_out and whole.variable_code)):
+            return [Block(names, whole, reply_budget([value_tokens[n] for n in names]))]
+        planned = plan_blocks(names, sizes, self.max_tokens, received)
+        if len(planned) == 1 and whole is not None:
             return [Block(names, whole, reply_budget([value_tokens[n] for n in names]))]
         fitted = fit_blocks(planned, lambda ns: self._render(ns, received), self.max_tokens)
         return [Block(ns, rep, reply_budget([value_tokens[n] for n in ns])) for ns, rep in fitted]
