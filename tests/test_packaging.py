@@ -103,4 +103,4 @@ def test_perf_bench_backward_part_prints_the_fanin_figures():
     assert data["llm"] == "sim"
     fanin = data["backward_fanin"]
     assert fanin["300"] > 0 and fanin["3000"] > 0
-    assert fanin["linearity"] == round(fanin["3000"] / fanin["300"], 2)
+    assert fanin["linearity"] == pytest.approx(fanin["3000"] / fanin["300"], rel=0.02)  # from rounded times
