@@ -14,7 +14,8 @@ variables and the reply instructions):
 
 The layout follows the simulator's request convention (docs/sim.md): variables as
 `<variable>` tags and outputs as `<example>` blocks, so the simulated LLM reads what a
-real model would. The report stays within `max_tokens` (estimated as characters / 4):
+real model would. The report stays within `max_tokens` (counted by `count`: chars / 4
+by default, a real tokenizer from OptoPrime, see `tokens.py`):
 it shortens values, collapses runs of calls of the same shape, then drops detail, and
 lists in `#Left out` whatever it did not show. Variable values are never shortened.
 """
@@ -28,6 +29,7 @@ from typing import Any
 
 from undertow.engine import Node, Parameter
 from undertow.optimizers.opto.graph import GraphView, is_error
+from undertow.optimizers.opto.tokens import estimate_tokens
 
 #: Report sections that can be masked; all are shown by default.
 SECTIONS: tuple[str, ...] = ("code", "documentation", "constraints", "inputs", "intermediate",
@@ -61,11 +63,6 @@ REPLY = ("#Reply\n"
          '"suggestion": {"<variable name>": <new value>}}\n'
          "Leave out the variables that should stay as they are; an empty suggestion means "
          "nothing should change.")
-
-
-def estimate_tokens(text: str) -> int:
-    """A provider-neutral token estimate: one token per 4 characters, rounded up."""
-    return (len(text) + 3) // 4
 
 
 def check_sections(sections: Mapping[str, bool] | None) -> dict[str, bool]:
