@@ -89,6 +89,8 @@ def run_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: print JSON.")] = False,
     otel: Annotated[str | None, typer.Option(help="Export OpenTelemetry spans: console or otlp (extra [otel]; --workers 1).")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Folder with bbh/<task>.json and gsm8k/*.jsonl for the real-data tasks (default $UNDERTOW_DATA_DIR).")] = None,
+    executor: Annotated[str, typer.Option(help="Where runs execute: local (processes) or ray.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster address (with --executor ray; default: a local Ray instance). The --out folder must be reachable at the same path on every node.")] = None,
 ) -> None:
     """Run tasks x optimizers x seeds at a matched budget, checkpointing every step."""
     from undertow.bench.registry import TASKS, default_optimizers
@@ -100,7 +102,7 @@ def run_cmd(
     opts: dict[str, Any] = {"task": task, "optimizer": optimizer, "llm": llm, "seeds": seeds, "budget": budget,
                             "steps": steps, "out": out, "workers": workers, "n_train": n_train, "n_val": n_val,
                             "n_test": n_test, "batch_size": batch_size, "otel": otel,
-                            "data_dir": data_dir}
+                            "data_dir": data_dir, "executor": executor, "ray_address": ray_address}
 
     def go() -> Any:
         if config_file is not None:
@@ -120,8 +122,9 @@ def run_cmd(
             return _dry_run(console, config, as_json)
         callbacks = _otel_callbacks(o["otel"])
         folder = Path(o["out"]) if o["out"] else Path("bench-runs") / time.strftime("%Y%m%d-%H%M%S")
+        pool = _executor(o["executor"], o["workers"], o["ray_address"])
         try:
-            return start(config, folder, console=console, callbacks=callbacks)
+            return start(config, folder, console=console, callbacks=callbacks, executor=pool)
         finally:
             for cb in callbacks:
                 cb.provider.shutdown()  # flush the exporter
@@ -161,6 +164,8 @@ def resume_cmd(
     directory: Annotated[Path, typer.Argument(help="The --out folder of a run.")],
     workers: Annotated[int | None, typer.Option(help="Parallel processes (default: as the run was started).")] = None,
     otel: Annotated[str | None, typer.Option(help="Export OpenTelemetry spans: console or otlp (extra [otel]; --workers 1).")] = None,
+    executor: Annotated[str, typer.Option(help="Where runs execute: local (processes) or ray.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster address (with --executor ray).")] = None,
 ) -> None:
     """Continue a stopped or killed run: no step lost, none done twice."""
     from undertow.bench.runner.runner import resume
@@ -169,8 +174,13 @@ def resume_cmd(
 
     def go() -> Any:
         callbacks = _otel_callbacks(otel)
+        pool = None
+        if executor != "local" or ray_address:
+            from undertow.bench.runner.config import load_config
+
+            pool = _executor(executor, workers or load_config(directory).workers, ray_address)
         try:
-            return resume(directory, workers=workers, console=console, callbacks=callbacks)
+            return resume(directory, workers=workers, console=console, callbacks=callbacks, executor=pool)
         finally:
             for cb in callbacks:
                 cb.provider.shutdown()  # flush the exporter
@@ -190,6 +200,15 @@ def _otel_callbacks(kind: str | None) -> list[Any]:
         return [otel_callback(kind)]
     except (ImportError, ValueError) as exc:
         raise BenchError(str(exc)) from None
+
+
+def _executor(kind: str, workers: int, address: str | None) -> Any:
+    """The executor to hand to the runner; None lets it make its local default."""
+    from undertow.bench.runner.executor import make_named_executor
+
+    if kind == "local" and not address:
+        return None
+    return make_named_executor(kind, workers, address=address)
 
 
 @bench_app.command("report")

@@ -76,6 +76,8 @@ def test_perf_engine_prints_one_json_object():
     data = json.loads(result.output)
     assert data["traced_op_us"] > 0 and data["plain_call_us"] > 0
     assert set(data["backward_s"]) == {"1000", "10000"}
+    for key in ("backward_fanin_s", "backward_dag_s"):
+        assert set(data[key]) == {"300", "3000", "linearity"} and data[key]["linearity"] > 0
     assert "trace_opt" in data
 
 
@@ -128,3 +130,13 @@ def test_ci_runs_the_readmes_test_command_exactly():
     ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
           if line.strip() and not line.lstrip().startswith("#")]
     assert ci[-1].strip() == command
+
+
+def test_perf_bench_backward_part_prints_the_fanin_figures():
+    result = CliRunner().invoke(app, ["perf", "bench", "--quick", "--part", "backward"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["llm"] == "sim"
+    fanin = data["backward_fanin"]
+    assert fanin["300"] > 0 and fanin["3000"] > 0
+    assert fanin["linearity"] == pytest.approx(fanin["3000"] / fanin["300"], rel=0.02)  # from rounded times

@@ -36,6 +36,22 @@ def perf_opto_parse(quick: bool = typer.Option(False, help="Fewer repetitions.")
     emit(run(quick=quick))
 
 
+@perf_app.command("bench")
+def perf_bench(
+    quick: bool = typer.Option(False, help="Smaller grid, N up to 300."),
+    trace_opt_python: str = typer.Option(
+        None, envvar="UNDERTOW_TRACE_OPT_PYTHON",
+        help="Interpreter with trace-opt installed (default: the peers cache's trace-opt venv)."),
+    limit_s: float = typer.Option(60.0, help="Skip trace-opt cells that would run past this."),
+    part: list[str] = typer.Option(None, help="Only these parts: runner, executors, optoprime, backward."),
+) -> None:
+    """Runner overhead and 2-worker scaling, executor overhead (pool vs Ray), OptoPrime vs trace-opt by N."""
+    from undertow.bench.perf.bench import run
+
+    kw = {"parts": tuple(part)} if part else {}
+    emit(run(quick=quick, trace_opt_python=trace_opt_python, limit_s=limit_s, **kw))
+
+
 @perf_app.command("tree")
 def perf_tree(quick: bool = typer.Option(False, help="A few seconds instead of minutes."),
               backend: list[str] = typer.Option(None, help="Restrict to these backends.")) -> None:

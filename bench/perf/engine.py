@@ -7,10 +7,19 @@ Figures (one JSON object):
 - `backward_s`: subgraph backward on chains of 1,000 / 10,000 / 100,000 operators
   (`backward_numeric_s` likewise for true gradients), and `linearity` = time at
   100,000 / time at 10,000 (10 for a linear backward).
+- `backward_fanin_s`: N parameters, each scaled, summed by a chain of additions into
+  one output (every parameter's subgraph is O(N) nodes: the shape where a set per
+  parameter costs O(N^2)); `backward_dag_s`: a seeded random DAG with N parameters
+  and 3N binary operators (one parent recent, one drawn from all earlier nodes), its sinks
+  summed into 4 outputs. Both at N = 300 / 3,000, each with its
+  `linearity` = t(3000) / t(300) (10 for linear), in CPU seconds. The time includes reading every
+  parameter's reached outputs; node lists are views, materialized only when read.
 - `trace_opt`: the same figures through the `trace-opt` package (Trace), measured in
   the same run by `trace_opt_probe.py` in a subprocess of the interpreter that has it
   (see `run`), else null; `speedup` = their time / ours.
-Each figure is the median over `repetitions` runs.
+Each per-call figure is the median over `repetitions` runs; backward times (and so the
+linearity ratios) are the minimum CPU seconds over repetitions, steadier on a shared
+machine. trace-opt's backward figures are wall time (its probe is unchanged).
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import gc
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -57,16 +67,74 @@ def _chain(n: int) -> tuple[Parameter, Node]:
     return x, out
 
 
+def _fanin(n: int) -> tuple[list[Parameter], list[Node]]:
+    params = [Parameter(float(i), name=f"p{i}") for i in range(n)]
+    total: Node = params[0] * 1.0
+    for p in params[1:]:
+        total = total + p * 1.0
+    return params, [total]
+
+
+def _random_dag(n: int, seed: int = 0) -> tuple[list[Parameter], list[Node]]:
+    rng = random.Random(seed)
+    params = [Parameter(float(i), name=f"p{i}") for i in range(n)]
+    nodes: list[Node] = list(params)
+    for _ in range(3 * n):  # one recent parent keeps the DAG deep, one from anywhere makes it wide
+        a = nodes[rng.randrange(max(0, len(nodes) - 50), len(nodes))]
+        b = nodes[rng.randrange(len(nodes))]
+        nodes.append(a + b if rng.random() < 0.5 else a * b)
+    used = {id(q) for node in nodes for q in node.parents}
+    sinks = [node for node in nodes if id(node) not in used]
+    outs = []  # four outputs, each summing a quarter of the sinks: every node is upstream
+    for k in range(4):
+        part = sinks[k::4] or [nodes[-1]]
+        total = part[0]
+        for node in part[1:]:
+            total = total + node
+        outs.append(total)
+    return params, outs
+
+
+def _time_graph(make: Callable[[int], tuple[list[Parameter], list[Node]]], n: int,
+                repetitions: int) -> float:
+    """Minimum CPU seconds of a subgraph backward on `make(n)` (graph built outside the timing).
+
+    CPU time of this process, not wall time: on a loaded machine a 50 ms call is
+    preempted where a 1 ms call is not, which would bend a linearity ratio.
+    """
+    samples = []
+    for _ in range(repetitions):
+        params, outs = make(n)
+        gc.collect()
+        t = time.process_time()
+        reached = backward(outs, [f"feedback {k}" for k in range(len(outs))])
+        for p in reached:
+            p.feedback[-1].outputs  # noqa: B018 - what a consumer reads first
+        samples.append(time.process_time() - t)
+        del params, outs, reached
+    return min(samples)
+
+
 def _time_backward(n: int, repetitions: int, propagator: str) -> float:
     samples = []
     for _ in range(repetitions):
         x, out = _chain(n)
         gc.collect()
-        t = time.perf_counter()
+        t = time.process_time()  # CPU time, as in `_time_graph`
         backward(out, 1.0 if propagator == "numeric" else "feedback", propagator)
-        samples.append(time.perf_counter() - t)
+        samples.append(time.process_time() - t)
         x.zero_feedback()
-    return statistics.median(samples)
+    return min(samples)
+
+
+def wide_backward(repetitions: int, sizes: tuple[int, int] = (300, 3000)) -> dict[str, Any]:
+    """Backward on the fan-in and random-DAG graphs at two sizes, with their linearity."""
+    out: dict[str, Any] = {}
+    for key, make in (("backward_fanin_s", _fanin), ("backward_dag_s", _random_dag)):
+        t = {str(n): _time_graph(make, n, repetitions) for n in sizes}
+        out[key] = {**{k: round(v, 5) for k, v in t.items()},
+                    "linearity": round(t[str(sizes[1])] / t[str(sizes[0])], 2)}
+    return out
 
 
 def _trace_opt(python: str, calls: int, repetitions: int, sizes: list[int]) -> dict[str, Any] | None:
@@ -110,6 +178,7 @@ def run(quick: bool = False, trace_opt_python: str | None = None,
         "backward_s": {k: round(v, 5) for k, v in bw.items()},
         "backward_numeric_s": {k: round(v, 5) for k, v in bw_num.items()},
         "linearity": round(bw["100000"] / bw["10000"], 2) if "100000" in bw else None,
+        **wide_backward(repetitions),
     }
     t_sizes = trace_opt_sizes if trace_opt_sizes is not None else ([300, 1000] if quick else [1000, 3000])
     python = trace_opt_python or os.environ.get("UNDERTOW_TRACE_OPT_PYTHON") or sys.executable

@@ -63,3 +63,24 @@ def stop_now(pool: Executor) -> None:
             proc.terminate()
     for proc in procs:
         proc.join(timeout=5)
+
+
+EXECUTORS = ("local", "ray")
+
+
+def make_named_executor(kind: str, workers: int, *, address: str | None = None) -> Executor:
+    """`local` (this machine's processes, see `make_executor`) or `ray` (a Ray cluster at
+    `address`, or a local Ray instance with `workers` CPUs when no address is given)."""
+    if kind == "local":
+        if address:
+            from undertow.bench.runner.errors import BenchError
+
+            raise BenchError("--ray-address needs --executor ray")
+        return make_executor(workers)
+    if kind == "ray":
+        from undertow.bench.runner.ray_executor import RayExecutor
+
+        return RayExecutor(address=address, workers=workers)
+    from undertow.bench.runner.errors import BenchError
+
+    raise BenchError(f"unknown executor {kind!r}; use one of {', '.join(EXECUTORS)}")

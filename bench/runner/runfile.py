@@ -50,6 +50,8 @@ class RunFile(BaseModel):
     batch_size: int | None = Field(None, ge=1)
     otel: str | None = None
     data_dir: Path | None = None
+    executor: str | None = None
+    ray_address: str | None = None
 
     @field_validator("task", "optimizer", mode="before")
     @classmethod

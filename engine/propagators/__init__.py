@@ -8,8 +8,8 @@ layer).
 
 from undertow.engine.propagators.base import Propagator
 from undertow.engine.propagators.numeric import NumericPropagator
-from undertow.engine.propagators.subgraph import SubgraphFeedback, SubgraphPropagator
+from undertow.engine.propagators.subgraph import SubgraphFeedback, SubgraphIndex, SubgraphPropagator
 from undertow.engine.propagators.textual import TextualFeedback, TextualPropagator
 
-__all__ = ["NumericPropagator", "Propagator", "SubgraphFeedback", "SubgraphPropagator", "TextualFeedback",
+__all__ = ["NumericPropagator", "Propagator", "SubgraphFeedback", "SubgraphIndex", "SubgraphPropagator", "TextualFeedback",
            "TextualPropagator"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from undertow.engine import ErrorNode, Node, Parameter, SubgraphFeedback
+from undertow.engine.propagators.subgraph import SubgraphIndex
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]+")
 
@@ -57,11 +58,17 @@ class GraphView:
         members: dict[int, Node] = {}
         variables: dict[int, Parameter] = {}
         out_fb: dict[int, tuple[Node, list[Any]]] = {}
+        # Feedback from one backward call shares one index: its union is one linear walk
+        # (merging per-parameter node lists would cost O(parameters x nodes)).
+        by_index: dict[int, tuple[SubgraphIndex, list[Parameter]]] = {}
         for fb in feedbacks:
             variables.setdefault(id(fb.parameter), fb.parameter)
-            for n in fb.nodes:
+            by_index.setdefault(id(fb.index), (fb.index, []))[1].append(fb.parameter)
+        for index, params in by_index.values():
+            for n in index.union(params):
                 members.setdefault(id(n), n)
-            for o, f in zip(fb.outputs, fb.feedback):
+            for k in index.reached(params):
+                o, f = index.outputs[k], index.feedback[k]
                 entry = out_fb.setdefault(id(o), (o, []))
                 if not any(f is g or _same(f, g) for g in entry[1]):
                     entry[1].append(f)

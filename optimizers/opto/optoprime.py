@@ -7,16 +7,25 @@ parameter's kind and constraints. Refused values are logged with the reason and 
 in the next step's report, so the model can correct itself. Options: a memory of
 earlier (values, feedback) pairs, several candidates per step chosen by a
 user-supplied `evaluate` on a validation batch, and masking report sections.
+
+Large graphs: when the one report would have to leave something out to fit
+`max_tokens`, the step is split into blocks of variables (`blocks.py`), each its own
+request with its variables' subgraph, feedback and memory, sent concurrently; every
+variable with feedback is offered every step. With `n_candidates > 1` each block
+picks its candidate on its own (values of the other blocks held at the step's start).
+Reports are measured with a real tokenizer when one is installed (`tokens.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from undertow.engine import Module, Parameter, SubgraphFeedback, no_trace
 from undertow.optimizers.base import Optimizer, Proposal
+from undertow.optimizers.opto.blocks import Block, fit_blocks, plan_blocks, reply_budget, variable_text
 from undertow.optimizers.opto.graph import GraphView
 from undertow.optimizers.opto.parse import (
     SuggestionError,
@@ -25,6 +34,7 @@ from undertow.optimizers.opto.parse import (
     parse_reply,
 )
 from undertow.optimizers.opto.report import Report, check_sections, cut, render_report
+from undertow.optimizers.opto.tokens import TokenCounter, token_counter
 
 #: The `parameter` field of log entries about a whole reply (not JSON, nothing to change).
 REPLY_ENTRY = "(reply)"
@@ -83,6 +93,9 @@ class OptoPrime(Optimizer):
         repair: when a reply holds no readable JSON object, ask once more, showing the
             model its reply and what was wrong (one more call, booked against the
             budget like any other), before the step is given up.
+        concurrency: most requests in flight at once when a step is split into blocks.
+        tokenizer: a `TokenCounter` for the budget (default: the best installed, see
+            `tokens.token_counter`; its name is logged with every proposal).
     """
 
     def __init__(self, parameters: Iterable[Parameter] | Module, llm: Any, *,
@@ -91,7 +104,8 @@ class OptoPrime(Optimizer):
                  temperature: float | None = None, max_tokens: int = 6000,
                  max_value_chars: int = 500, keep_current: bool = True,
                  system_prompt: str = SYSTEM_PROMPT, json_mode: bool | None = None,
-                 repair: bool = True) -> None:
+                 repair: bool = True, concurrency: int = 8,
+                 tokenizer: TokenCounter | None = None) -> None:
         super().__init__(parameters)
         if not hasattr(llm, "complete"):
             raise TypeError(f"llm must be an LLM client with .complete(), got {type(llm).__name__}; "
@@ -103,6 +117,8 @@ class OptoPrime(Optimizer):
                              "among the candidates (e.g. accuracy on a validation batch)")
         if memory_size < 0:
             raise ValueError(f"memory_size must be >= 0, got {memory_size}")
+        if not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
         self.llm = llm
         self.sections = check_sections(sections)
         self.memory_size = memory_size
@@ -117,6 +133,8 @@ class OptoPrime(Optimizer):
             json_mode = bool(getattr(getattr(llm, "backend", None), "supports_json_mode", False))
         self.json_mode = json_mode
         self.repair = repair
+        self.concurrency = concurrency
+        self.tokenizer = tokenizer or token_counter()
         self.memory: list[dict[str, Any]] = []
         self.last_rejections: list[dict[str, Any]] = []
         self.by_name = {self.names[id(p)]: p for p in self.parameters}
@@ -134,43 +152,108 @@ class OptoPrime(Optimizer):
                 out.append(fb)
         return out
 
-    def report(self) -> Report | None:
-        """The report the next `step()` would send, or None when no feedback was received."""
+    def _by_name(self) -> dict[str, list[SubgraphFeedback]]:
         received = self._received()
-        if not received:
-            return None
-        view = GraphView.build(received, {id(p): n for n, p in self.by_name.items()})
-        memory = self.memory[-self.memory_size:] if self.memory_size else []
+        by_id: dict[int, list[SubgraphFeedback]] = {}
+        for fb in received:
+            by_id.setdefault(id(fb.parameter), []).append(fb)
+        return {n: by_id[id(p)] for n, p in self.by_name.items() if id(p) in by_id}
+
+    def _render(self, names: list[str], received: dict[str, list[SubgraphFeedback]]) -> Report:
+        """The report offering only the variables `names`, with their own memory."""
+        view = GraphView.build([fb for n in names for fb in received[n]],
+                               {id(self.by_name[n]): n for n in names})
+        wanted = set(names)
+        memory = [{**m, "values": {k: v for k, v in m.get("values", {}).items() if k in wanted}}
+                  for m in (self.memory[-self.memory_size:] if self.memory_size else [])]
+        rejections = [r for r in self.last_rejections
+                      if r.get("parameter") in wanted or r.get("parameter") not in self.by_name]
         return render_report(view, sections=self.sections, max_tokens=self.max_tokens,
                              max_value_chars=self.max_value_chars, memory=memory,
-                             rejections=self.last_rejections)
+                             rejections=rejections, count=self.tokenizer)
+
+    def blocks(self) -> list[Block]:
+        """The requests the next `step()` would send (empty when no feedback was received).
+
+        One request with every variable when its report fits with nothing left out;
+        else blocks of variables, each within the budget (see `blocks.py`).
+        """
+        received = self._by_name()
+        names = list(received)
+        if not names:
+            return []
+        value_tokens = {n: self.tokenizer(variable_text(n, self.by_name[n])) for n in names}
+        rows = 1 + (min(self.memory_size, len(self.memory)) if self.memory_size else 0)
+        sizes = {n: t * rows for n, t in value_tokens.items()}
+        # when the variables alone exceed the budget, one report cannot hold them: skip it
+        whole = self._render(names, received) if len(names) == 1 or \
+            sum(sizes.values()) <= self.max_tokens else None
+        if whole is not None and (len(names) == 1 or (whole.tokens <= self.max_tokens
+                                                      and not whole.left_out and whole.variable_code)):
+            return [Block(names, whole, reply_budget([value_tokens[n] for n in names]))]
+        planned = plan_blocks(names, sizes, self.max_tokens, received)
+        if len(planned) == 1 and whole is not None:
+            return [Block(names, whole, reply_budget([value_tokens[n] for n in names]))]
+        fitted = fit_blocks(planned, lambda ns: self._render(ns, received), self.max_tokens)
+        return [Block(ns, rep, reply_budget([value_tokens[n] for n in ns])) for ns, rep in fitted]
+
+    def report(self) -> Report | None:
+        """The report the next `step()` would send first (None when no feedback was
+        received); `blocks()` gives all of them when the step is split."""
+        blocks = self.blocks()
+        return blocks[0].report if blocks else None
 
     # -- one step --------------------------------------------------------------
+    def _ask(self, blocks: list[Block], extra: dict[str, Any]) -> list[list[str]]:
+        """Reply texts, per block then per candidate; concurrent when there are several."""
+        jobs = [(b, i) for b in range(len(blocks)) for i in range(self.n_candidates)]
+
+        def one(job: tuple[int, int]) -> str:
+            b, i = job
+            messages = [{"role": "system", "content": self.system_prompt},
+                        {"role": "user", "content": blocks[b].report.text}]
+            return self.llm.complete(messages, purpose="optimizer", temperature=self.temperature,
+                                     sample_index=i, max_tokens=blocks[b].reply_tokens, **extra).text
+
+        if len(jobs) == 1 or self.concurrency == 1:
+            texts = [one(j) for j in jobs]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs))) as pool:
+                texts = list(pool.map(one, jobs))
+        n = self.n_candidates
+        return [texts[b * n:(b + 1) * n] for b in range(len(blocks))]
+
     def step(self) -> list[Proposal]:
         """Ask for suggestions from the received feedback and apply the valid ones."""
-        report = self.report()
-        if report is None:
+        blocks = self.blocks()
+        if not blocks:
             self.steps += 1
             return []
-        messages = [{"role": "system", "content": self.system_prompt},
-                    {"role": "user", "content": report.text}]
-        base_meta = {"prompt": report.text, "report_tokens": report.tokens,
-                     "left_out": list(report.left_out)}
         before = {n: p.value for n, p in self.by_name.items()}
-        candidates = []
         extra = {"response_format": REPLY_FORMAT} if self.json_mode else {}
-        for i in range(self.n_candidates):
-            reply = self.llm.complete(messages, purpose="optimizer", temperature=self.temperature,
-                                      sample_index=i, **extra)
-            cand = self._read(i, reply.text)
-            if cand.error is not None and self.repair:
-                cand = self._repair(i, messages, cand, extra)
-            candidates.append(cand)
-        chosen, scores = self._choose(candidates, before)
-        proposals = self._apply(candidates, chosen, scores, base_meta)
-        self.last_rejections = [r for c in candidates if chosen is None or c is chosen
-                                for r in c.refused]
-        self._remember(before, report)
+        replies = self._ask(blocks, extra)
+        proposals: list[Proposal] = []
+        rejections: list[dict[str, Any]] = []
+        for b, (block, texts) in enumerate(zip(blocks, replies)):
+            report = block.report
+            base_meta = {"prompt": report.text, "report_tokens": report.tokens,
+                         "left_out": list(report.left_out), "tokenizer": self.tokenizer.name,
+                         "reply_budget": block.reply_tokens}
+            if len(blocks) > 1:
+                base_meta.update(block=b, blocks=len(blocks), offered=len(block.names))
+            messages = [{"role": "system", "content": self.system_prompt},
+                        {"role": "user", "content": report.text}]
+            candidates = []
+            for i, text in enumerate(texts):
+                cand = self._read(i, text)
+                if cand.error is not None and self.repair:
+                    cand = self._repair(i, messages, cand, extra)
+                candidates.append(cand)
+            chosen, scores = self._choose(candidates, before)
+            proposals += self._apply(candidates, chosen, scores, base_meta)
+            rejections += [r for c in candidates if chosen is None or c is chosen for r in c.refused]
+        self.last_rejections = rejections
+        self._remember(before, blocks[0].report)
         self.steps += 1
         return proposals
 

@@ -14,7 +14,8 @@ variables and the reply instructions):
 
 The layout follows the simulator's request convention (docs/sim.md): variables as
 `<variable>` tags and outputs as `<example>` blocks, so the simulated LLM reads what a
-real model would. The report stays within `max_tokens` (estimated as characters / 4):
+real model would. The report stays within `max_tokens` (counted by `count`: chars / 4
+by default, a real tokenizer from OptoPrime, see `tokens.py`):
 it shortens values, collapses runs of calls of the same shape, then drops detail, and
 lists in `#Left out` whatever it did not show. Variable values are never shortened.
 """
@@ -22,7 +23,7 @@ lists in `#Left out` whatever it did not show. Variable values are never shorten
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,11 +81,16 @@ def check_sections(sections: Mapping[str, bool] | None) -> dict[str, bool]:
 
 @dataclass
 class Report:
-    """A rendered report: its text, its estimated tokens, and what it left out."""
+    """A rendered report: its text, its tokens, and what it left out.
+
+    `variable_code` is False when #Code had to be cut so far that calls reading an
+    offered variable are missing (OptoPrime then splits the variables into blocks).
+    """
 
     text: str
     tokens: int
     left_out: list[str] = field(default_factory=list)
+    variable_code: bool = True
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ class _Level:
     intermediates: bool = True
     max_code_lines: int | None = None
     max_examples: int | None = None
+    max_inputs: int | None = None
 
 
 def cut(text: str, limit: int) -> tuple[str, int]:
@@ -188,27 +195,55 @@ class _Renderer:
         self.memory, self.rejections = memory, rejections
         self.left_out: list[str] = []
         self.hidden: set[int] = set()  # calls collapsed out of #Code (and #Others)
+        self.variable_code = True  # every call reading an offered variable is in #Code
 
     def code(self) -> str:
         lines: list[str] = []
         lim = self.level.value_chars
+        offered = {id(v) for v in self.view.variables}
+
+        def new_variables(n: Node, seen: set[int]) -> bool:
+            """Whether `n` reads an offered variable no shown call of its run has read."""
+            fresh = {id(p) for p in n.parents if id(p) in offered} - seen
+            seen |= fresh
+            return bool(fresh)
+
         for run in _runs(self.view, self.view.calls, self.level.collapse):
             if len(run) == 1:
                 lines.append(_call(self.view, run[0], lim))
                 continue
-            middle = run[1:-1]
-            self.hidden.update(id(n) for n in middle)
-            lines += [_call(self.view, run[0], lim),
-                      (f"# … {len(middle)} more calls of {run[0].op.name} of the same shape "
-                       f"({self.view.name(middle[0])} … {self.view.name(middle[-1])}), left out"),
-                      _call(self.view, run[-1], lim)]
-            self.left_out.append(f"{len(middle)} repeated {run[0].op.name} calls in #Code")
+            # A collapsed run still shows, for every offered variable it reads, the first
+            # call reading it: that is where the model sees how the variable is used.
+            lines.append(_call(self.view, run[0], lim))
+            seen: set[int] = set()
+            new_variables(run[0], seen)
+            new_variables(run[-1], seen)
+            stretch: list[Node] = []
+            hidden = 0
+            for n in [*run[1:-1], None]:
+                if n is not None and not new_variables(n, seen):
+                    stretch.append(n)
+                    continue
+                if len(stretch) == 1:
+                    lines.append(_call(self.view, stretch[0], lim))
+                elif stretch:
+                    self.hidden.update(id(m) for m in stretch)
+                    hidden += len(stretch)
+                    lines.append(f"# … {len(stretch)} more calls of {run[0].op.name} of the same shape "
+                                 f"({self.view.name(stretch[0])} … {self.view.name(stretch[-1])}), left out")
+                stretch = []
+                if n is not None:
+                    lines.append(_call(self.view, n, lim))
+            lines.append(_call(self.view, run[-1], lim))
+            if hidden:
+                self.left_out.append(f"{hidden} repeated {run[0].op.name} calls in #Code")
         cap = self.level.max_code_lines
         if cap is not None and len(lines) > cap:
             head, tail = lines[:cap // 2], lines[-(cap - cap // 2):]
             gone = len(lines) - len(head) - len(tail)
             lines = [*head, f"# … {gone} lines left out", *tail]
             self.left_out.append(f"{gone} lines of #Code")
+            self.variable_code = False
         return "#Code\n" + "\n".join(lines) if lines else ""
 
     def documentation(self) -> str:
@@ -233,9 +268,16 @@ class _Renderer:
     def inputs(self) -> str:
         lim = self.level.value_chars
         lines = []
-        for n in self.view.inputs:
+        inputs = self.view.inputs
+        cap = self.level.max_inputs
+        if cap is not None and len(inputs) > cap:
+            self.left_out.append(f"{len(inputs) - cap} of {len(inputs)} inputs (#Inputs)")
+            inputs = inputs[:cap]
+        for n in inputs:
             fixed = " (fixed parameter)" if isinstance(n, Parameter) else ""
             lines.append(f"({type(n.value).__name__}) {self.view.name(n)} = {one_line(n.value, lim)}{fixed}")
+        if len(inputs) < len(self.view.inputs):
+            lines.append(f"# … {len(self.view.inputs) - len(inputs)} more inputs left out")
         return "#Inputs\n" + "\n".join(lines) if lines else ""
 
     def intermediate(self) -> str:
@@ -300,6 +342,7 @@ class _Renderer:
         return "\n".join(lines)
 
     def render(self) -> tuple[str, list[str]]:
+        """The report text and what it left out (`variable_code` is set on the way)."""
         s = self.shown
         parts = [intro(s),
                  self.code() if s["code"] else "",
@@ -322,32 +365,38 @@ def _levels(max_value_chars: int, n_outputs: int, n_calls: int, max_tokens: int)
     # A code line is at least ~4 tokens: skip rendering every line when that cannot fit.
     first = 0 if n_calls * 4 <= max_tokens else 1
     levels = [_Level(max_value_chars, "none"), _Level(max_value_chars, "shape"), _Level(small, "shape"),
-              _Level(small, "op"), _Level(small, "op", False, 40)]
+              _Level(small, "op"), _Level(small, "op", False), _Level(small, "op", False, None, None, 40),
+              _Level(small, "op", False, 40, None, 40)]
     k = n_outputs
     while k > 1:
         k //= 2
-        levels.append(_Level(small, "op", False, 20, max(k, 1)))
-    levels.append(_Level(24, "op", False, 6, 1))
+        levels.append(_Level(small, "op", False, 20, max(k, 1), 20))
+    levels.append(_Level(24, "op", False, 6, 1, 6))
     return levels[first:]
 
 
 def render_report(view: GraphView, *, sections: Mapping[str, bool] | None = None,
                   max_tokens: int = 6000, max_value_chars: int = 500,
                   memory: Sequence[Mapping[str, Any]] = (),
-                  rejections: Sequence[Mapping[str, Any]] = ()) -> Report:
-    """Render `view` as a report within `max_tokens` (estimated), tightening step by step.
+                  rejections: Sequence[Mapping[str, Any]] = (),
+                  count: Callable[[str], int] = estimate_tokens) -> Report:
+    """Render `view` as a report within `max_tokens`, tightening step by step.
 
     `memory` entries are `{"step", "values": {name: value}, "feedback": [...]}`;
-    `rejections` entries are `{"parameter", "value", "reason"}`.
+    `rejections` entries are `{"parameter", "value", "reason"}`. `count` counts a
+    text's tokens (default: the chars/4 estimate; OptoPrime passes a real tokenizer
+    when one is installed, see `tokens.py`).
     """
     if max_tokens < 1 or max_value_chars < 1:
         raise ValueError("max_tokens and max_value_chars must be positive")
     shown = check_sections(sections)
-    text, left = "", []
+    text, left, tokens, whole = "", [], 0, True
     for level in _levels(max_value_chars, len(view.outputs), len(view.calls), max_tokens):
-        text, left = _Renderer(view, shown, memory, rejections, level).render()
-        if estimate_tokens(text) <= max_tokens:
-            return Report(text, estimate_tokens(text), left)
-    note = (f"the report is still about {estimate_tokens(text)} tokens, over the budget of "
+        renderer = _Renderer(view, shown, memory, rejections, level)
+        text, left = renderer.render()
+        tokens, whole = count(text), renderer.variable_code and shown["code"]
+        if tokens <= max_tokens:
+            return Report(text, tokens, left, whole)
+    note = (f"the report is still about {tokens} tokens, over the budget of "
             f"{max_tokens}: the instructions and the variables (never shortened) take that much")
-    return Report(text, estimate_tokens(text), [*left, note])
+    return Report(text, tokens, [*left, note], whole)

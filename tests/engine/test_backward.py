@@ -6,7 +6,7 @@ import math
 
 import networkx as nx
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.engine.dags import build, dag_specs
@@ -15,7 +15,6 @@ from undertow.engine import (
     Node,
     NumericPropagator,
     Parameter,
-    SubgraphPropagator,
     backward,
     no_trace,
     op,
@@ -25,25 +24,37 @@ from undertow.engine import (
 from undertow.engine.graph import graph_labels
 
 
-@given(dag_specs(), st.data(), st.sampled_from([0, 16]))
-def test_each_parameter_gets_exactly_its_minimal_subgraph(spec, data, scan_limit):
-    values = data.draw(st.lists(st.floats(-2, 2), min_size=spec.n_params, max_size=spec.n_params))
-    params, nodes, outputs = build(spec, values)
-    feedback = [f"feedback {i}" for i in range(len(outputs))]
-    propagator = SubgraphPropagator()
-    propagator.scan_limit = scan_limit  # 0: the child-index strategy, 16: the forward scan
-    backward(outputs, feedback, propagator)
-
+def _brute_force(params, outputs, feedback):
+    """The reference: per parameter, networkx descendants ∩ ancestors(outputs) (quadratic)."""
     g = to_networkx(outputs)
     labels = graph_labels(topological(outputs))  # to_networkx keys nodes by these per-graph labels
     out_labels = {labels[id(o)] for o in outputs}
     anc = set().union(*(nx.ancestors(g, o) for o in out_labels))
+    ref = {}
     for p in params:
         if id(p) not in labels:  # the parameter influenced no output
+            continue
+        lp = labels[id(p)]
+        desc = nx.descendants(g, lp)
+        nodes = {lp} | (desc & anc) | (desc & out_labels) | ({lp} & out_labels)
+        hit = [k for k, o in enumerate(outputs) if labels[id(o)] in nodes]
+        ref[lp] = (nodes, [outputs[k] for k in hit], [feedback[k] for k in hit])
+    return ref, labels
+
+
+@settings(max_examples=150, deadline=None)
+@given(dag_specs(max_params=8, max_ops=40), st.data())
+def test_each_parameter_gets_exactly_its_minimal_subgraph(spec, data):
+    values = data.draw(st.lists(st.floats(-2, 2), min_size=spec.n_params, max_size=spec.n_params))
+    params, nodes, outputs = build(spec, values)
+    feedback = [f"feedback {i}" for i in range(len(outputs))]
+    backward(outputs, feedback)
+    ref, labels = _brute_force(params, outputs, feedback)
+    for p in params:
+        if labels.get(id(p)) not in ref:
             assert p.feedback == []
             continue
-        desc = nx.descendants(g, labels[id(p)])
-        expected = {labels[id(p)]} | (desc & anc) | (desc & out_labels) | ({labels[id(p)]} & out_labels)
+        expected, ref_outputs, ref_feedback = ref[labels[id(p)]]
         (fb,) = p.feedback
         got = [labels[id(n)] for n in fb.nodes]
         assert set(got) == expected and len(got) == len(expected)
@@ -54,9 +65,18 @@ def test_each_parameter_gets_exactly_its_minimal_subgraph(spec, data, scan_limit
             for par in n.parents:
                 if labels[id(par)] in pos:
                     assert pos[labels[id(par)]] < pos[labels[id(n)]]
-        reached = [o for o in outputs if labels[id(o)] in expected]
-        assert fb.outputs == reached
-        assert fb.feedback == [feedback[outputs.index(o)] for o in reached]
+        assert fb.outputs == ref_outputs
+        assert fb.feedback == ref_feedback
+    # the shared index's union of any set of parameters is the union of their subgraphs
+    reached = [p for p in params if labels.get(id(p)) in ref]
+    if reached:
+        chosen = data.draw(st.lists(st.sampled_from(reached), min_size=1, unique_by=id))
+        index = chosen[0].feedback[0].index
+        union = [labels[id(n)] for n in index.union(chosen)]
+        assert set(union) == set().union(*(ref[labels[id(p)]][0] for p in chosen))
+        assert len(union) == len(set(union))
+        hit = [index.outputs[k] for k in index.reached(chosen)]
+        assert {id(o) for o in hit} == {id(o) for p in chosen for o in ref[labels[id(p)]][1]}
 
 
 def _objective(spec, values, weights):

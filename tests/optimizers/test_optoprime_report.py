@@ -21,7 +21,6 @@ from undertow.bench.sim.request import (
 from undertow.optimizers.opto import (
     GraphView,
     OptoPrime,
-    estimate_tokens,
     render_report,
 )
 
@@ -114,10 +113,11 @@ def test_a_long_chain_collapses_into_one_line_with_a_count():
     for _ in range(500):
         v = v + 1.0
     backward(v, "should be 1000")
-    report = OptoPrime([x], make_llm("sim", cache_dir=False), max_tokens=1500).report()
+    opt = OptoPrime([x], make_llm("sim", cache_dir=False), max_tokens=1500)
+    report = opt.report()
     assert "498 more calls of add of the same shape (add_1 … add_498), left out" in report.text
     assert "add_0 = add(x0, 1.0)" in report.text and "add_499 = add(add_498, 1.0)" in report.text
-    assert report.tokens <= 1500 and report.tokens == estimate_tokens(report.text)
+    assert report.tokens <= 1500 and report.tokens == opt.tokenizer(report.text)
     assert any("498 repeated add calls" in x for x in report.left_out)
     assert "#Left out" in report.text
 

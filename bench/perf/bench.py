@@ -1,0 +1,267 @@
+"""`undertow perf bench`: what the runner costs, how it scales, and OptoPrime on large graphs.
+
+Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
+`repetitions`, steadier than the median on a shared machine):
+
+- `runner_overhead_ratio`: wall time of a grid through the runner (inline, one
+  worker: checkpoints with fsync, records, progress, graph files) / the same
+  optimizer loops run directly (same agents, optimizers, LLM clients and caches;
+  nothing saved), with the in-process zero-latency simulated LLM, at the runner's
+  default split sizes. Goal <= 1.2. The runner's cost is per step and per run
+  (about 5 ms an fsync'd checkpoint, 30 ms the graph files), so the ratio falls as
+  runs get longer; zero-latency runs are the worst case.
+- `scaling_2_workers`: the grid's wall time with 1 worker / with 2 (local process
+  pool). Goal >= 1.5 on 2 cores (a shared machine makes it lower).
+- `executor_overhead_per_run_s`: (wall of k tiny runs through an executor with one
+  worker - wall inline) / k, for the process pool and for Ray (a local instance;
+  its start-up is `ray_startup_s`, not counted per run); null where Ray is missing.
+- `optoprime`: one OptoPrime step on N float parameters summed by a chain of
+  additions (N = 10 ... 3000), both frameworks over HTTP to one sim-server in its
+  own process: `tokens` (all prompts of the step, by `tokenizer`), `cpu_ms` (client
+  CPU time of the step: report building, parsing, applying; the server's work is in
+  another process), `updated_fraction` (parameters whose value changed), `requests`,
+  and `trace_opt` (the same from trace-opt's OptoPrime in its own interpreter, or
+  null: not installed, failed, or skipped past `trace_opt_limit_s`, noted in
+  `trace_opt_skipped`).
+- `backward_fanin`: subgraph backward seconds on the fan-in graph at N = 300 and
+  3000 and `linearity` = t(3000) / t(300) (10 for linear; goal <= 15).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+TRACE_OPT_DEFAULT = "~/.cache/undertow/peers/trace-opt-0.1.3.8/bin/python"
+
+
+def _quiet_console() -> Any:
+    import io
+
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), width=120)
+
+
+def _grid(seeds: int, steps: int, workers: int = 1) -> Any:
+    from undertow.bench.runner import make_config
+
+    # the runner's default split sizes (30 / 20 / 50 items, 4 per step): runs of a
+    # realistic length, so the per-run costs (config, graph files) weigh what they do
+    return make_config(["word_sorting", "numeric_dag"], ["none", "optoprime"], seeds=seeds, steps=steps,
+                       budget="calls=1000", workers=workers)
+
+
+def _through_runner(config: Any, executor: Any = None) -> float:
+    from undertow.bench.runner import start
+
+    with tempfile.TemporaryDirectory(prefix="undertow-perf-bench-") as d:
+        t = time.perf_counter()
+        outcome = start(config, Path(d) / "run", console=_quiet_console(), executor=executor)
+        wall = time.perf_counter() - t
+    if outcome.failed:
+        raise RuntimeError(f"perf bench: runs failed: {outcome.failed}")
+    return wall
+
+
+def _direct(config: Any) -> float:
+    """The grid's optimizer loops without the runner: same objects, nothing saved."""
+    from undertow.bench.registry import get_optimizer_entry, get_task_entry
+    from undertow.bench.runner.budget import parse_budget
+    from undertow.bench.runner.metered import build_llms
+    from undertow.bench.runner.tasks import TaskContext
+
+    with tempfile.TemporaryDirectory(prefix="undertow-perf-direct-") as d:
+        t = time.perf_counter()
+        for spec in config.runs:
+            task, entry = get_task_entry(spec.task), get_optimizer_entry(spec.optimizer)
+            llm = eval_llm = None
+            if task.uses_llm or entry.uses_llm:
+                llm, eval_llm = build_llms(config.llm, seed=spec.seed, cache_dir=Path(d) / "cache",
+                                           budget=parse_budget(config.budget))
+            ctx = TaskContext(seed=spec.seed, llm=llm, eval_llm=eval_llm, sizes=config.sizes,
+                              batch_size=config.batch_size, propagator=entry.propagator)
+            agent = task.build(ctx)
+            opt = entry.factory(agent.parameters, llm, task, agent)
+            rng = random.Random(f"undertow-bench/{spec.run_id}")
+            agent.evaluate("val")
+            for _ in range(config.steps):
+                agent.run_step(opt, rng)
+                agent.evaluate("val")
+            opt.finalize()
+            agent.evaluate("test")
+            for c in (llm, eval_llm):
+                if c is not None:
+                    c.close()
+        return time.perf_counter() - t
+
+
+def runner_figures(repetitions: int, quick: bool) -> dict[str, Any]:
+    from undertow.bench.runner.executor import make_executor
+
+    seeds, steps = (1, 2) if quick else (2, 3)
+    one = _grid(seeds, steps, 1)
+    direct = min(_direct(one) for _ in range(repetitions))
+    runner = min(_through_runner(one) for _ in range(repetitions))
+    two = _grid(seeds, steps, 2)
+    parallel = min(_through_runner(two, make_executor(2)) for _ in range(repetitions))
+    return {
+        "grid": {"tasks": ["word_sorting", "numeric_dag"], "optimizers": ["none", "optoprime"],
+                 "seeds": seeds, "steps": steps, "runs": len(one.runs)},
+        "direct_s": round(direct, 3), "runner_s": round(runner, 3), "runner_2_workers_s": round(parallel, 3),
+        "runner_overhead_ratio": round(runner / direct, 3),
+        "scaling_2_workers": round(runner / parallel, 3),
+    }
+
+
+def executor_figures(repetitions: int, k: int = 4) -> dict[str, Any]:
+    """Per-run overhead of the process pool and of Ray, one worker each, on k tiny runs."""
+    from undertow.bench.runner import make_config
+    from undertow.bench.runner.executor import InlineExecutor
+
+    config = make_config(["numeric_dag"], ["none"], seeds=k, steps=1, budget="calls=10",
+                         n_train=4, n_val=4, n_test=4, batch_size=2)
+    inline = min(_through_runner(config, InlineExecutor()) for _ in range(repetitions))
+    pool = min(_through_runner(config, make_executor_one()) for _ in range(repetitions))
+    out: dict[str, Any] = {"runs": k, "inline_s": round(inline, 4),
+                           "executor_overhead_per_run_s": {"process_pool": round((pool - inline) / k, 4),
+                                                           "ray": None},
+                           "ray_startup_s": None}
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return out
+    from undertow.bench.runner.ray_executor import RayExecutor
+
+    samples = []
+    startup = []
+    for _ in range(repetitions):
+        t = time.perf_counter()
+        ex = RayExecutor(workers=1)
+        startup.append(time.perf_counter() - t)
+        samples.append(_through_runner(config, ex))  # the runner shuts the instance down
+    out["executor_overhead_per_run_s"]["ray"] = round((min(samples) - inline) / k, 4)
+    out["ray_startup_s"] = round(min(startup), 3)
+    return out
+
+
+def make_executor_one() -> Any:
+    """A process pool of one worker (the local executor's kind, sized to compare with Ray)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    return ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+
+
+def _undertow_step(n: int, base_url: str, count: Any) -> dict[str, Any]:
+    from undertow.engine import Parameter, backward
+    from undertow.engine.llm import make_llm
+    from undertow.optimizers.opto import OptoPrime
+
+    xs = [Parameter(float(i % 7), name=f"x{i}") for i in range(n)]
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    t = time.perf_counter()
+    backward(total, f"The sum should be {2.0 * n}; make it larger")
+    backward_ms = (time.perf_counter() - t) * 1e3
+    llm = make_llm("openai:sim", base_url=base_url, api_key="bench", cache_dir=False)
+    opt = OptoPrime(xs, llm, tokenizer=count)
+    before = [x.value for x in xs]
+    c = time.process_time()
+    proposals = opt.step()
+    cpu_ms = (time.process_time() - c) * 1e3
+    llm.close()
+    prompts = {p.meta["prompt"] for p in proposals if "prompt" in p.meta}
+    return {"N": n, "tokens": sum(count(p) for p in prompts), "cpu_ms": round(cpu_ms, 1),
+            "updated_fraction": round(sum(1 for x, b in zip(xs, before) if x.value != b) / n, 4),
+            "requests": len(prompts), "backward_ms": round(backward_ms, 2)}
+
+
+def _trace_opt_step(python: str, n: int, base_url: str, count: Any, limit_s: float) -> dict[str, Any] | str:
+    script = Path(__file__).with_name("trace_opt_optoprime_probe.py")
+    with tempfile.TemporaryDirectory(prefix="undertow-perf-trace-") as d:
+        prompt_file = Path(d) / "prompt.txt"
+        try:
+            proc = subprocess.run([python, str(script), str(n), base_url, str(prompt_file)],
+                                  capture_output=True, text=True, timeout=limit_s)
+            data = json.loads(proc.stdout.strip().splitlines()[-1])
+        except subprocess.TimeoutExpired:
+            return f"N={n}: stopped, ran past {limit_s:.0f} s with start-up"
+        except (OSError, json.JSONDecodeError, IndexError):
+            return f"N={n}: trace-opt probe failed"
+        if "error" in data:
+            return f"N={n}: {data['error']}"
+        text = prompt_file.read_text() if prompt_file.is_file() else ""
+    return {"tokens": count(text), "cpu_ms": round(data["cpu_ms"], 1),
+            "updated_fraction": round(data["updated"] / n, 4), "requests": data.get("requests"),
+            "backward_ms": round(data["backward_ms"], 2),
+            "work_s": data["backward_ms"] / 1e3 + data.get("step_wall_s", data["cpu_ms"] / 1e3)}
+
+
+def optoprime_table(sizes: list[int], trace_opt_python: str | None, limit_s: float) -> dict[str, Any]:
+    from undertow.bench.sim.server import start_in_subprocess
+    from undertow.optimizers.opto.tokens import token_counter
+
+    count = token_counter()
+    python = os.path.expanduser(trace_opt_python or TRACE_OPT_DEFAULT)
+    have_trace = os.path.exists(python)
+    rows, skipped = [], []
+    last: tuple[int, float] | None = None  # (N, seconds of trace-opt's backward + step)
+    with start_in_subprocess() as server:
+        _undertow_step(10, server.openai_base_url, count)  # warm-up: imports, client, tokenizer
+        for n in sizes:
+            row = _undertow_step(n, server.openai_base_url, count)
+            row["trace_opt"] = None
+            # trace-opt's step grows about as N^2 (measured): skip a cell predicted past the limit
+            predicted = None if last is None else last[1] * (n / last[0]) ** 2
+            if have_trace and (predicted is None or predicted <= limit_s):
+                # the limit bounds the work; interpreter start-up and imports get a minute more
+                got = _trace_opt_step(python, n, server.openai_base_url, count, limit_s + 60)
+                if isinstance(got, str):
+                    skipped.append(got)
+                    last = (n, float("inf"))
+                else:
+                    row["trace_opt"] = got
+                    last = (n, got.pop("work_s"))
+            elif have_trace:
+                skipped.append(f"N={n}: skipped, predicted {predicted:.0f} s from N={last[0]} "
+                               f"(N^2 growth), past the {limit_s:.0f} s limit")
+            rows.append(row)
+    if not have_trace:
+        skipped.append(f"trace-opt interpreter not found at {python}")
+    return {"optoprime": rows, "tokenizer": count.name, "trace_opt_skipped": skipped,
+            "trace_opt_limit_s": limit_s}
+
+
+def run(quick: bool = False, trace_opt_python: str | None = None, limit_s: float = 60.0,
+        parts: tuple[str, ...] = ("runner", "executors", "optoprime", "backward")) -> dict[str, Any]:
+    """Measure and return the figures described in the module docstring."""
+    from undertow.bench.perf.engine import _fanin, _time_graph
+
+    repetitions = 2 if quick else 3
+    result: dict[str, Any] = {"suite": "bench", "llm": "sim", "python": sys.version.split()[0],
+                              "machine": platform.machine(), "cpus": os.cpu_count(),
+                              "repetitions": repetitions}
+    if "runner" in parts:
+        result.update(runner_figures(repetitions, quick))
+    if "executors" in parts:
+        result.update(executor_figures(repetitions))
+    if "optoprime" in parts:
+        sizes = [10, 100, 300] if quick else [10, 100, 300, 1000, 3000]
+        result.update(optoprime_table(sizes, trace_opt_python, limit_s))
+    if "backward" in parts:
+        reps = 5 if quick else 7
+        t = {n: _time_graph(_fanin, n, reps) for n in (300, 3000)}
+        result["backward_fanin"] = {"300": round(t[300], 5), "3000": round(t[3000], 5),
+                                    "linearity": round(t[3000] / t[300], 2), "repetitions": reps}
+    return result
