@@ -274,7 +274,7 @@ class _Reader:
                 # "Label: value" on one line runs to the end of its paragraph
                 blank = re.search(r"\n[ \t]*\n", text[b:end])
                 end = b + blank.start() if blank else end
-            self.add(label, text[b:end], role, msg, group, offset + b)
+            self.add(label, text[b:_fence_end(text, b, end)], role, msg, group, offset + b)
 
     def _json(self, text: str, role: str, msg: int, offset: int, whole: bool = False) -> int:
         """Records from JSON objects (or lists of them) in `text`; how many were read."""
@@ -311,6 +311,22 @@ class _Reader:
             g = self.new_group()
             for h, c in zip(header, cells, strict=False):
                 self.add(h, c, role, msg, g, offset + pos, i)
+
+
+_FENCE_LINE = re.compile(r"^[ \t]*```[\w-]*[ \t]*$", re.MULTILINE)
+
+
+def _fence_end(text: str, start: int, end: int) -> int:
+    """Where a field's value in `text[start:end]` ends at a code fence: a value that opens
+    with a fence runs to its closing fence; any other value stops at the first fence (the
+    end of the fenced block that holds the field), so the request's own instructions
+    after that block are never read as part of the last field."""
+    fences = list(_FENCE_LINE.finditer(text, start, end))
+    if not fences:
+        return end
+    if text[start:fences[0].start()].strip():
+        return fences[0].start()
+    return fences[1].end() if len(fences) > 1 else end
 
 
 def _attr_index(attrs: str) -> int | None:

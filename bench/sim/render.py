@@ -45,6 +45,8 @@ def render_proposal(fmt: Format, variables: Sequence[Variable], new_values: dict
         return json.dumps(obj, indent=1)
     if fmt.kind == "tag":
         return f"{why}\n<{fmt.tag}>\n{main}\n</{fmt.tag}>"
+    if fmt.kind == "fence":  # the reader takes what lies between the first and last fence
+        return f"{why}\n```\n{main}\n```"
     if fmt.kind == "fields":
         return render_fields(fmt, {k: (new_values.get(k, current[k]) if k in current else
                                        why if k.lower() in REASON_KEYS else
@@ -73,6 +75,8 @@ def render_critique(fmt: Format, text: str) -> str:
                            else "" for k in keys})
     if fmt.kind == "tag":
         return f"<{fmt.tag}>\n{text}\n</{fmt.tag}>"
+    if fmt.kind == "fence":
+        return f"```\n{text}\n```"
     if fmt.kind == "fields":
         return render_fields(fmt, {k: text for k in fmt.keys})
     return text

@@ -32,6 +32,10 @@ _BARE_VAR = re.compile(
     re.IGNORECASE | re.DOTALL)
 _OPTO_SECTION = re.compile(r"^#\s*Variables\s*\n(.*?)(?=^#\s*\w|\Z)", re.MULTILINE | re.DOTALL)
 _OPTO_LINE = re.compile(r"^\((\w+)\)\s*([\w.\-]+)\s*[=:]\s*", re.MULTILINE)
+# A fenced block introduced by a line that names it an instruction or prompt
+# ("I gave the assistant the following instructions:\n```\n...\n```").
+_FENCED_VAR = re.compile(r"^[^\n]*\b(instructions?|prompt|system prompt)\b[^\n]*:[ \t]*\n"
+                         r"```[\w-]*[ \t]*\n(.*?)\n```", re.IGNORECASE | re.MULTILINE | re.DOTALL)
 _CURRENT = re.compile(r"current (?:system )?(?:prompt|instructions?|value)\s*(?:is)?\s*:\s*\n?(.+?)"
                       r"(?:\n\s*\n|\Z)", re.IGNORECASE | re.DOTALL)
 
@@ -88,9 +92,10 @@ class Block:
 
 @dataclass
 class Format:
-    """How the reply must be written: JSON with `keys`, text inside `tag`, or plain."""
+    """How the reply must be written: JSON with `keys`, text inside `tag`, inside ```
+    fences ("fence"), or plain."""
 
-    kind: Literal["json", "tag", "plain", "fields"] = "plain"
+    kind: Literal["json", "tag", "plain", "fields", "fence"] = "plain"
     keys: list[str] = field(default_factory=list)
     tag: str = ""
     #: For kind "fields": the marker that closes the reply (`[[ ## completed ## ]]`).
@@ -129,6 +134,10 @@ def parse_variables(text: str) -> list[Variable]:
             found.append(Variable(h.group(2), _kind(h.group(1)), body[h.end():end].strip()))
         if found:
             return found
+    m = _FENCED_VAR.search(text)
+    if m:
+        name = "instruction" if m.group(1).lower().startswith("instruction") else "prompt"
+        return [Variable(name, "text", m.group(2).strip())]
     m = _CURRENT.search(text)
     if m:
         found.append(Variable("prompt", "text", m.group(1).strip()))
@@ -193,6 +202,10 @@ _OUTPUT_FIELDS = re.compile(r"output fields? (?:are|is)\s*:?\s*\n((?:[ \t]*(?:\d
                             re.IGNORECASE)
 _ASKED_TAG = re.compile(r"(?:between|within|inside|wrap\w*|enclos\w*|surround\w*)\s+(?:the\s+)?"
                         r"(?:following\s+)?(?:tags?\s+)?<(\w+)>", re.IGNORECASE)
+# "Provide the new instruction within ``` blocks" / "inside triple backticks"
+_ASKED_FENCE = re.compile(r"(?:between|within|inside|in|wrap\w*|enclos\w*|surround\w*)\s+(?:a\s+|the\s+)?"
+                          r"(?:```|triple[ -]backticks?|(?:code\s+)?fences?\b|(?:markdown\s+)?code\s+blocks?)",
+                          re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\.\.\.|\{|your|here|new|improved|revised|answer|text", re.IGNORECASE)
 
 
@@ -231,6 +244,8 @@ def parse_format(instructions: str) -> Format:
                 # values listed in parentheses ("better" ("A" or "B")) are not keys
                 keys += _QUOTED.findall(re.sub(r"\([^)]*\)", " ", m.group(0)))
         return Format("json", list(dict.fromkeys(keys)))
+    if _ASKED_FENCE.search(instructions):
+        return Format("fence")
     asked = [t for t in _ASKED_TAG.findall(instructions) if t.lower() not in _NOT_OUTPUT_TAGS]
     if asked:
         return Format("tag", tag=asked[-1])

@@ -61,9 +61,7 @@ def test_undertow_requests_carry_the_scenario(scenario, ours):
 
 @pytest.mark.parametrize(("peer", "role"), [
     ("trace:optoprime", "optimize"),
-    pytest.param("gepa:optimize", "optimize", marks=pytest.mark.xfail(
-        strict=True, reason="the simulator reads GEPA's reflection request (asks for a new instruction) "
-                            "as a critique; see the simulator findings of issue #11")),
+    ("gepa:optimize", "optimize"),
 ])
 def test_same_information_gets_the_same_diagnosis(peer, role, scenario, ours, tmp_path):
     """OptoPrime-like requests (items, outputs, feedback, the variable to rewrite): the
