@@ -249,3 +249,53 @@ def test_judging_words_in_a_prompt_do_not_make_an_answer_a_judgement() -> None:
                                           "which comes first is better decided by precedence."},
             {"role": "user", "content": item}]
     assert SIM.diagnose(msgs).role == "answer"
+
+
+# -- a fenced instruction, fenced examples, a reply asked inside ``` fences -------------------
+FENCE_ASKS = ["Put the new instruction within ``` blocks.",
+              "Write the improved instruction inside triple backticks.",
+              "Give the revised instruction in a markdown code block."]
+
+
+def fenced(ask: str, intro: str = "Here are the instructions the model was given:") -> list[dict]:
+    shown = "\n\n".join(f"## Input\n{i}\n\n## Model output\n{o}\n\n## Feedback\nWrong, expected {e}."
+                        for i, o, e in EXAMPLES)
+    return [{"role": "user", "content":
+             f"{intro}\n```\n{PROMPT}\n```\n\nSome of its replies, each with feedback:\n```\n{shown}\n```\n\n"
+             f"Write a new instruction for the model that fixes these mistakes. {ask}"}]
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.sampled_from(FENCE_ASKS), st.sampled_from([
+    "Here are the instructions the model was given:", "The current prompt is as follows:",
+    "I gave an assistant this instruction:"]))
+def test_a_fenced_instruction_is_the_variable_and_the_reply_is_fenced(ask, intro) -> None:
+    """A request that shows its instruction in ``` fences and asks for a new one in fences
+    is an optimizer request with the same reading as undertow's own, and the text between
+    the reply's first and last fence is the revised instruction (the old one kept)."""
+    msgs = fenced(ask, intro)
+    d = SIM.diagnose(msgs)
+    assert d.key() == SIM.diagnose(ours()).key()
+    assert d.reply_format == "fence" and len(d.variables) == 1
+    text = SIM.complete(msgs).text
+    assert text.count("```") >= 2
+    new = text[text.index("```") + 3: text.rindex("```")].strip()
+    assert new.startswith(PROMPT) and new != PROMPT
+    # the sim's revision is drawn (it may aim at another skill), but it teaches one
+    assert any(s.taught_by(new) and not s.taught_by(PROMPT) for s in be.PROFILE.skills)
+
+
+def test_the_last_field_of_a_fenced_block_ends_at_its_fence() -> None:
+    """The request's own words after the closing fence are not the last item's feedback."""
+    fb = [f.value.strip() for f in read_fields([("user", fenced(FENCE_ASKS[0])[0]["content"])])
+          if f.kind == "feedback"]
+    assert fb and fb[-1] == f"Wrong, expected {EXAMPLES[-1][2]}."
+
+
+def test_a_critique_asked_in_fences_is_a_fenced_critique() -> None:
+    msgs = [{"role": "user", "content": fenced("")[0]["content"].rsplit("Write", 1)[0]
+             + "Give feedback on the instruction, inside triple backticks."}]
+    d = SIM.diagnose(msgs)
+    assert d.role == "critique" and d.reply_format == "fence"
+    text = SIM.complete(msgs).text
+    assert text.startswith("```\n") and text.rstrip().endswith("```")
