@@ -126,6 +126,8 @@ class ScriptedResponder:
         msgs = as_dicts(messages)
         text = "\n".join(m["content"] for m in msgs)
         k = self._forward_item(text)
+        if k is not None and hasattr(self.sim, "diagnose") and self.sim.diagnose(msgs).role != "answer":
+            k = None  # a critique of one item's output is not a forward call: the sim answers it
         if k is not None:
             reply = self._format(self.scenario.outputs[k], text)
             return SimReply(text=reply, prompt_tokens=len(text) // 4, completion_tokens=len(reply) // 4)
