@@ -52,7 +52,8 @@ def test_stream_event_sequence_and_text(srv, ant, responder):
     with ant.messages.stream(model="sim", max_tokens=64, messages=USER) as stream:
         kinds = [event.type for event in stream]
         final = stream.get_final_message()
-    want = expected(responder, USER, temperature=1.0)  # the API's default temperature
+    # no temperature sent: the sim's in-process default, not the API's 1.0
+    want = expected(responder, USER, temperature=None)
     assert final.content[0].text == want.text
     assert final.usage.output_tokens == want.completion_tokens
     raw = [k for k in kinds if k not in ("text",)]  # the SDK adds derived `text` events
