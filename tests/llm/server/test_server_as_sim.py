@@ -25,6 +25,22 @@ def test_no_temperature_means_the_same_reply_as_in_process() -> None:
             assert got.choices[0].message.content == local.complete(msgs, seed=seed).text
 
 
+def test_no_temperature_is_not_the_apis_default_of_one() -> None:
+    """Where the sim's reply depends on the temperature, a request that sends none gets
+    the in-process default's reply, not the OpenAI API's default 1.0 (issue #11, item 8)."""
+    msgs = [{"role": "system", "content": "Answer the question."},
+            {"role": "user", "content": "not not ( not False ) and True or False is"}]
+    local = SimLLM([be.PROFILE])
+    differ = [k for k in range(10) if local.complete(msgs, seed=k).text
+              != local.complete(msgs, seed=k, temperature=1.0).text]
+    assert differ, "the request must be one whose reply depends on the temperature"
+    with running_server(SimLLM([be.PROFILE])) as srv:
+        client = openai.OpenAI(base_url=srv.openai_base_url, api_key="x")
+        for seed in differ:
+            got = client.chat.completions.create(model="sim", messages=msgs, seed=seed)
+            assert got.choices[0].message.content == local.complete(msgs, seed=seed).text
+
+
 def test_response_format_reaches_the_sim_and_its_stats_are_served() -> None:
     fmt = {"type": "json_schema", "json_schema": {"name": "a", "schema": {
         "type": "object", "properties": {"answer": {"type": "string"}}}}}
