@@ -9,6 +9,7 @@ handler there. Nothing is imported.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ ROOTS = ("engine", "optimizers", "agents", "bench")
 
 
 def build_source_tree(repo: Path) -> Path:
-    """(Re)create `build/apidoc-src/undertow` under `repo`; return `build/apidoc-src`."""
-    base = repo / "build" / "apidoc-src"
+    """(Re)create `<base>/undertow`; return `<base>`: `$UNDERTOW_APIDOC_SRC` when set
+    (mkdocs.yml reads the same variable), else `build/apidoc-src` under `repo`."""
+    base = Path(os.environ.get("UNDERTOW_APIDOC_SRC") or repo / "build" / "apidoc-src")
     package = base / "undertow"
     if base.exists():
         shutil.rmtree(base)
@@ -31,7 +33,7 @@ def build_source_tree(repo: Path) -> Path:
     return base
 
 
-def on_config(config: Any, **_: Any) -> Any:
-    """MkDocs entry point: build the tree next to `mkdocs.yml` before pages render."""
-    build_source_tree(Path(config.config_file_path).resolve().parent)
-    return config
+def on_startup(**_: Any) -> None:
+    """MkDocs entry point, before any plugin's `on_config`: mkdocstrings resolves its
+    `paths` there, so the tree must exist by then (a fresh clone has none)."""
+    build_source_tree(Path(__file__).resolve().parents[1])

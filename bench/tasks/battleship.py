@@ -30,6 +30,7 @@ from typing import Any
 
 from undertow.agents.battleship import SIGNATURE
 from undertow.engine.code import check_code, compile_function
+from undertow.engine.sandbox.shared import preload_in_shared_pool
 from undertow.bench.sim.profile import CodeFix, TaskProfile
 
 SIZE = 8
@@ -219,6 +220,9 @@ def _patience(length: int) -> int:
     """Shots after a ship's first hit within which a hunting policy sinks it."""
     return 2 * length + 2
 
+
+# The sandbox workers import this module once; each game's call then forks with it loaded.
+preload_in_shared_pool(__name__)
 
 _DRIVER = """
 def _undertow_battleship(policy_source, boards, shot_limit, time_limit_s):

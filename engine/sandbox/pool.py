@@ -60,12 +60,14 @@ class SandboxPool:
             is not passed on, so API keys stay out of reach).
         max_result_mb: the largest reply accepted from a worker.
         start_timeout_s: how long a new worker may take to start.
+        preload: modules (trusted code, such as a task's driver) each worker imports once
+            at start, so that every call's forked child has them without importing again.
     """
 
     def __init__(self, workers: int = 2, *, cpu_seconds: float = 5.0, memory_mb: int = 512,
                  timeout_s: float = 10.0, file_mb: int = 64, isolation: str = "auto", procs: int = 32,
                  read_only_paths: Sequence[str] = (), env: Mapping[str, str] | None = None, max_result_mb: float = 64,
-                 start_timeout_s: float = 60.0) -> None:
+                 start_timeout_s: float = 60.0, preload: Sequence[str] = ()) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers={workers!r}; pass a positive int")
         self.limits = Limits(cpu_seconds=cpu_seconds, memory_mb=memory_mb, timeout_s=timeout_s,
@@ -87,7 +89,9 @@ class SandboxPool:
                           "private_tmp": self.isolation.pid_namespace,
                           # A worker may run another Python of this version (see isolation.py):
                           # it then still finds the packages of this one.
-                          "site_dirs": site.getsitepackages()}
+                          "site_dirs": site.getsitepackages(),
+                          # trusted modules each worker imports once; calls' children inherit them
+                          "preload": list(preload)}
         self._slots: list[WorkerProcess | None] = [None] * workers
         self._idle: queue.SimpleQueue[int] = queue.SimpleQueue()
         for i in range(workers):

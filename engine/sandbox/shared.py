@@ -17,6 +17,19 @@ from undertow.engine.sandbox.pool import SandboxPool
 _lock = threading.Lock()
 _pool: SandboxPool | None = None
 _owner_pid = 0
+_preload: list[str] = []
+
+
+def preload_in_shared_pool(module: str) -> None:
+    """Have the shared pool's workers import `module` (trusted code that sandboxed
+    drivers use) once at start, instead of every call importing it. Call it before the
+    pool's first use (a task module does so at import); later it applies to the
+    workers started after it."""
+    with _lock:
+        if module not in _preload:
+            _preload.append(module)
+        if _pool is not None:
+            _pool._settings["preload"] = list(_preload)
 
 
 def _package_dirs() -> list[str]:
@@ -39,6 +52,6 @@ def shared_pool() -> SandboxPool:
     global _pool, _owner_pid
     with _lock:
         if _pool is None or _owner_pid != os.getpid():
-            _pool = SandboxPool(workers=2, read_only_paths=_package_dirs())
+            _pool = SandboxPool(workers=2, read_only_paths=_package_dirs(), preload=_preload)
             _owner_pid = os.getpid()
         return _pool

@@ -520,6 +520,13 @@ def main() -> None:
     signal.signal(signal.SIGXCPU, _on_sigxcpu)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write raises OSError instead
     _prepare_capset()
+    for name in settings.get("preload", []):
+        # Trusted modules the calls use (the pool's `preload`), imported once here so that
+        # each call's forked child inherits them instead of importing them again.
+        try:
+            __import__(name)
+        except Exception as exc:  # noqa: BLE001 - a call that needs it will report the error itself
+            notes += f" preload {name!r} failed: {type(exc).__name__}: {exc};"
     import gc
     gc.collect()
     gc.freeze()  # children's collections skip the worker's objects: fewer copy-on-write faults

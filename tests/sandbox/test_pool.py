@@ -170,3 +170,13 @@ def test_isolation_level_is_the_strongest_available_and_reported():
                 SandboxPool(isolation=level)
     with pytest.raises(ValueError, match="isolation='off' is not one of"):
         choose("off")
+
+
+PRELOADED = "def f():\n    import sys\n    return 'colorsys' in sys.modules\n"
+
+
+@pytest.mark.parametrize("preload, expected", [(("colorsys",), True), ((), False)])
+def test_preloaded_modules_are_in_every_call_without_an_import(preload, expected):
+    """`preload` modules are imported once by the worker, so each call's child has them."""
+    with SandboxPool(workers=1, preload=preload) as own:
+        assert [own.run(PRELOADED, "f").value for _ in range(2)] == [expected, expected]
