@@ -93,7 +93,7 @@ def run_peer(optimizer: str, *, llm: str, seed: int, budget: Budget, job: dict[s
         raise BenchError(f"unknown peer optimizer {optimizer!r}; known: {', '.join(OPTIMIZERS)}")
     entry = OPTIMIZERS[optimizer]
     python = require(entry.package)
-    workdir = Path(workdir)
+    workdir = Path(workdir).resolve()  # the driver runs with cwd=workdir, so relative paths would break
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "requests.jsonl"
     log.unlink(missing_ok=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from undertow.bench.peers.conformance import sim_can_diagnose
@@ -96,3 +97,16 @@ def test_peer_on_a_non_openai_provider_is_a_clear_error(tmp_path):
     with pytest.raises(BenchError, match="OpenAI-compatible"):
         with upstream_for("anthropic:claude-x", 0):
             pass
+
+
+def test_peer_runs_from_a_relative_workdir(tmp_path, monkeypatch):
+    """`bench run --out runs/x` gives a relative workdir; the driver runs with cwd=workdir,
+    so the job path handed to it must not be relative (it failed before with FileNotFoundError)."""
+    need("trace-opt")
+    monkeypatch.chdir(tmp_path)
+    agent = _agent()
+    job = reasoning_job(agent, steps=1, batch_size=2)
+    result = run_peer("trace:optoprime", llm="sim", seed=0, budget=Budget(max_calls=4), job=job,
+                      feedback=reasoning_feedback_fn(agent), workdir=Path("rel") / "peer")
+    assert result.stopped in ("steps", "budget"), result.error
+    assert (tmp_path / "rel" / "peer" / "requests.jsonl").is_file()
