@@ -110,6 +110,13 @@ def field_kind(label: str) -> str:
     if _PHRASE.search(f" {w} "):  # "Reply in JSON", "Your answer": a sentence, not a label
         return "other"
     padded = f" {w} "
+    # A label is a noun phrase whose head names a field ("Model output", "Expected answer 3",
+    # "Output of function"); a longer phrase that only mentions one is a sentence ("Read
+    # the outputs critically:"), not a label.
+    head = f" {re.split(r' (?:of|to|from|for|on|about|by) ', w)[0]} "  # "output of function"
+    headed = any(head.endswith(f" {n} ") for _, names in FIELD_WORDS for n in names)
+    if not headed and len(w.split()) > 2:
+        return "other"
     for kind, names in FIELD_WORDS:
         if any(f" {n} " in padded for n in names):
             return kind

@@ -9,6 +9,8 @@ the same skill. The wording of these requests is written for these tests.
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import random
 
@@ -299,3 +301,14 @@ def test_a_critique_asked_in_fences_is_a_fenced_critique() -> None:
     assert d.role == "critique" and d.reply_format == "fence"
     text = SIM.complete(msgs).text
     assert text.startswith("```\n") and text.rstrip().endswith("```")
+
+
+@pytest.mark.parametrize("label, kind", [
+    ("Read the outputs critically", "other"),  # a sentence that mentions outputs
+    ("Check the expected answer carefully", "other"),
+    ("Model output", "output"), ("Expected answer", "expected"), ("Outputs", "output"),
+    ("Question 3", "input"), ("LM_output", "output"), ("OUTPUT_OF_FUNCTION", "output")])
+def test_a_label_is_named_by_its_head_not_by_a_word_it_mentions(label, kind):
+    from undertow.bench.sim.reader import field_kind
+
+    assert field_kind(label) == kind
