@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from undertow.bench.runner.errors import BenchError
-from undertow.bench.runner.tasks import INITIAL_PROMPT, ReasoningRun, TaskContext, _propagator
+from undertow.bench.runner.tasks import ReasoningRun, TaskContext
 from undertow.bench.tasks.base import Example
 from undertow.bench.tasks.loaders import BBH_TASKS, load_bbh, load_gsm8k, score_gsm8k
 from undertow.bench.tasks.reasoning import Splits
@@ -176,21 +176,8 @@ class RealRun(ReasoningRun):
     def __init__(self, name: str, ctx: TaskContext) -> None:
         if ctx.llm is None or ctx.eval_llm is None:
             raise ValueError(f"task {name} needs an LLM; pass --llm")
-        self.task = ScoredTask(name, scorer(name))  # type: ignore[assignment]
-        self.splits = real_splits(name, ctx.seed, ctx.sizes, ctx.data_dir)
-        self.llm, self.eval_llm = ctx.llm, ctx.eval_llm
-        self.batch_size = ctx.batch_size
-        self.feedback = feedback_from(self.task)
-        self.propagator = _propagator(ctx.propagator, ctx.llm)
-        from undertow.agents.cot_qa import ChainOfThoughtQA
-
-        self.agent = ChainOfThoughtQA(ctx.llm, INITIAL_PROMPT)
-        self.prompt = self.agent.instruction
-        self.prompt.name = "system_prompt"
-        self.prompt.description = f"the system prompt of an agent answering {name} items"
-        self.parameters = [self.prompt]
-
-
+        task = ScoredTask(name, scorer(name))
+        self._set_up(name, ctx, task, real_splits(name, ctx.seed, ctx.sizes, ctx.data_dir), feedback_from(task))
 
 
 REAL_TASKS: tuple[str, ...] = tuple(f"bbh:{t}" for t in BBH_TASKS) + ("gsm8k",)

@@ -168,12 +168,18 @@ class ReasoningRun:
     def __init__(self, name: str, ctx: TaskContext) -> None:
         if ctx.llm is None or ctx.eval_llm is None:
             raise ValueError(f"task {name} needs an LLM; pass --llm (e.g. --llm sim)")
-        self.task = get_task(name)
         s = ctx.sizes
-        self.splits = make_splits(name, ctx.seed, s.n_train, s.n_val, s.n_test)
+        self._set_up(name, ctx, get_task(name), make_splits(name, ctx.seed, s.n_train, s.n_val, s.n_test),
+                     reasoning_feedback(name))
+
+    def _set_up(self, name: str, ctx: TaskContext, task: Any, splits: Any,
+                feedback: Callable[[str, Example], Feedback]) -> None:
+        """The agent, its trainable instruction and the run's settings (shared with real-data runs)."""
+        self.task = task
+        self.splits = splits
         self.llm, self.eval_llm = ctx.llm, ctx.eval_llm
         self.batch_size = ctx.batch_size
-        self.feedback = reasoning_feedback(name)
+        self.feedback = feedback
         self.propagator = _propagator(ctx.propagator, ctx.llm)
         from undertow.agents.cot_qa import ChainOfThoughtQA
 
