@@ -10,6 +10,7 @@ prompt to RESULT.json whatever happens (`Run.finish`, also on errors and budget 
 from __future__ import annotations
 
 import json
+import random
 import sys
 import traceback
 import urllib.request
@@ -69,6 +70,15 @@ class Run:
             return bool(self.budget()["spent"])
         except OSError:
             return False
+
+    def batches(self) -> Any:
+        """The training batches (item indices) of each step, drawn from the job's seed;
+        stops early once the budget is spent."""
+        rng = random.Random(self.job["seed"])
+        for _ in range(self.job["steps"]):
+            if self.budget_spent():
+                return
+            yield rng.sample(range(len(self.train)), min(self.job["batch_size"], len(self.train)))
 
     def finish(self, stopped: str, error: str = "") -> None:
         with open(self.result_path, "w", encoding="utf-8") as f:

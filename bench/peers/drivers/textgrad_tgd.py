@@ -8,7 +8,6 @@ back-propagated, and TGD steps once.
 
 from __future__ import annotations
 
-import random
 
 from _peer import Run
 
@@ -29,11 +28,7 @@ def main(run: Run) -> None:
         return run.feedback("train", current[question.value], prediction.value)[1]
 
     evaluate = StringBasedFunction(judge, function_purpose="undertow's verdict on the prediction")
-    rng = random.Random(run.job["seed"])
-    for _ in range(run.job["steps"]):
-        if run.budget_spent():
-            return
-        batch = rng.sample(range(len(run.train)), min(run.job["batch_size"], len(run.train)))
+    for batch in run.batches():
         optimizer.zero_grad()
         losses = []
         for i in batch:

@@ -10,7 +10,6 @@ minibatch); then one backward and one `optimizer.step()`.
 
 from __future__ import annotations
 
-import random
 
 from _peer import Run
 from opto import trace
@@ -38,11 +37,7 @@ def main(run: Run) -> None:
     prompt = trace.node(run.prompt, name="system_prompt", trainable=True,
                         description="the system prompt of an agent that answers the question")
     optimizer = OptoPrime([prompt], llm=llm)
-    rng = random.Random(run.job["seed"])
-    for _ in range(run.job["steps"]):
-        if run.budget_spent():
-            return
-        batch = rng.sample(range(len(run.train)), min(run.job["batch_size"], len(run.train)))
+    for batch in run.batches():
         optimizer.zero_feedback()
         outputs, sentences = [], []
         for i in batch:
