@@ -29,8 +29,10 @@ import sys
 import time
 from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wire  # a sibling module, found through the path set just above
+# The engine's wire module (the protocol did not change): `engine/sandbox` sits three
+# folders up, in a source checkout and in an installed package alike.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "engine", "sandbox"))
+import wire  # found through the path set just above
 
 del sys.path[0]
 
