@@ -404,3 +404,13 @@ register_optimizer(OptimizerEntry(
 register_optimizer(OptimizerEntry(
     name="gepa", description="GEPA: reflective mutation per parameter, Pareto selection over instances, merge",
     kinds=_REASONING, uses_llm=True, factory=_gepa))
+
+
+# -- systems registered from their own modules (bench/entries/) --------------------------------
+def _register_entries() -> None:
+    from undertow.bench.entries import load_all
+
+    load_all()
+
+
+_register_entries()

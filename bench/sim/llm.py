@@ -29,6 +29,7 @@ from undertow.bench.sim.judge import judge, wants_judgement
 from undertow.bench.sim.profile import TaskProfile, load_profiles, unique_profiles
 from undertow.bench.sim.reader import Field, read_blocks
 from undertow.bench.sim.render import render_critique, render_proposal
+from undertow.bench.sim.roles import RoleRequest, claiming_role
 from undertow.bench.sim.request import (
     Block,
     Format,
@@ -92,6 +93,7 @@ class Analysis:
     blocks: list[Block]
     fields: list[Field] = field(default_factory=list)
     target: Variable | None = None
+    special: Any = None                   # a specialist role (bench/sim/roles) and its request
 
 
 def _expand_short(value: str, text: str) -> str:
@@ -187,6 +189,11 @@ class SimLLM:
             v.value = _best_attempt(_cut_trailer(_expand_short(v.value, text)))
         instructions = strip_shown(strip_insights(text))
         fmt = schema_format(response_format) or parse_format(instructions)
+        request = RoleRequest(pairs, text, instructions, fmt, response_format, tuple(self.profiles))
+        special = claiming_role(request)
+        if special is not None:
+            return Analysis(special.name, text, history, variables, fmt, [],
+                            special=(special, request))
         if is_curate_request(instructions, fmt):
             return Analysis("curate", text, history, variables, fmt, [])
         if not variables and classify(instructions, False) == "answer" and \
@@ -246,6 +253,11 @@ class SimLLM:
                response_format: Any = None) -> str:
         a = self._analyse(pairs, response_format)
         text, history, variables, fmt, blocks = a.text, a.history, a.variables, a.fmt, a.blocks
+        if a.special is not None:
+            role, request = a.special
+            reply, evidence = role.reply(request, rng)
+            self.stats.record(a.role, evidence)
+            return reply
         if a.role == "curate":
             obj = curate(text, variables, fmt, self.profiles, rng)
             self.stats.record("curate", bool(obj.get("operations")))
