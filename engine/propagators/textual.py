@@ -58,6 +58,8 @@ def critique_request(parent: Node, child: Node, feedback: list[str], max_chars: 
     name = name if name is not None else parent.label
     kind = parent.kind if isinstance(parent, Parameter) else "intermediate"
     others = [a for a in child.args if a is not parent and (isinstance(a, Node) or isinstance(a, str))]
+    if not others:  # an intermediate fed alone (a reply into a parser): show what it was computed from
+        others = source_inputs(parent)
     inputs = "\n".join(short(a.value if isinstance(a, Node) else a, max_chars) for a in others)
     op = child.op
     desc = f"{op.name}: {op.doc}" if op is not None and op.doc else (op.name if op is not None else "?")
@@ -70,6 +72,21 @@ def critique_request(parent: Node, child: Node, feedback: list[str], max_chars: 
         "Reply with the critique only."
     )
     return [{"role": "system", "content": CRITIC_SYSTEM}, {"role": "user", "content": body}]
+
+
+def source_inputs(node: Node) -> list[Any]:
+    """The data `node` was computed from (leaves that are not parameters, and plain
+    strings passed to its ancestors, such as the task item an LLM call answered), in
+    graph order; empty for a leaf."""
+    if not node.parents:
+        return []
+    found: list[Any] = []
+    for a in topological([node]):
+        if a is not node and not a.parents and not isinstance(a, Parameter):
+            found.append(a)
+        elif a.parents or a is node:
+            found += [x for x in a.args if isinstance(x, str) and x.strip()]
+    return found
 
 
 class TextualPropagator(Propagator):

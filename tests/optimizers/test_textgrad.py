@@ -160,3 +160,28 @@ def test_a_budget_stop_changes_nothing():
     with pytest.raises(BudgetExceeded):
         opt.step()                       # two requests, one call left
     assert a.value == START and b.value == START and opt.log == []
+
+
+def test_a_reply_fed_alone_into_a_parser_is_critiqued_with_the_item_it_answered():
+    """A critique request on an intermediate (a reply that a parser reads alone) carries the
+    task item the reply answered, so a critic can judge the reply against it."""
+    from undertow.bench.sim import SimLLM
+    from undertow.engine import op
+    from undertow.engine.propagators.textual import critique_request
+
+    @op
+    def final_answer(reply: str) -> str:
+        """the last line of the reply"""
+        return reply.strip().splitlines()[-1]
+
+    llm = make_llm("sim", cache_dir=False, seed=0)
+    item = SPLITS.train[0]
+    prompt = Parameter(START, name="system_prompt")
+    reply = llm_call(llm, item.input, system=prompt)
+    out = final_answer(reply)
+    messages = critique_request(reply, out, [feedback(out.value, item.target)], 2000, "reply")
+    body = messages[1]["content"]
+    assert item.input.strip()[:40] in body
+    assert "<input></input>" not in body
+    (seen,) = SimLLM(seed=0).diagnose(messages).items
+    assert seen.item is not None                        # the critic can find the item
