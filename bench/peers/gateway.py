@@ -47,9 +47,12 @@ class Meter:
 
     max_calls: int | None = None
     max_tokens: int | None = None
+    max_usd: float | None = None
+    price: tuple[float, float] = (0.0, 0.0)   # (input, output) USD per million tokens
     calls: int = 0
     tokens: int = 0
     prompt_tokens: int = 0
+    usd: float = 0.0
     refused: int = 0
     errors: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -64,20 +67,25 @@ class Meter:
 
     def spent(self) -> bool:
         return ((self.max_calls is not None and self.calls >= self.max_calls)
-                or (self.max_tokens is not None and self.tokens >= self.max_tokens))
+                or (self.max_tokens is not None and self.tokens >= self.max_tokens)
+                or (self.max_usd is not None and self.usd >= self.max_usd))
 
     def book(self, usage: dict[str, Any] | None, fallback: int) -> None:
         usage = usage or {}
         total = usage.get("total_tokens") or (usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0))
+        prompt = int(usage.get("prompt_tokens") or 0)
+        completion = int(usage.get("completion_tokens") or max(0, int(total or fallback) - prompt))
         with self.lock:
             self.tokens += int(total or fallback)
-            self.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+            self.prompt_tokens += prompt
+            self.usd += (prompt * self.price[0] + completion * self.price[1]) / 1e6
 
     def to_dict(self) -> dict[str, Any]:
         with self.lock:
             return {"calls": self.calls, "tokens": self.tokens, "prompt_tokens": self.prompt_tokens,
                     "refused": self.refused, "errors": self.errors, "max_calls": self.max_calls,
-                    "max_tokens": self.max_tokens, "spent": self.spent()}
+                    "max_tokens": self.max_tokens, "usd": round(self.usd, 6), "max_usd": self.max_usd,
+                    "spent": self.spent()}
 
 
 class Gateway(ThreadingHTTPServer):

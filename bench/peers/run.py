@@ -24,7 +24,7 @@ from undertow.bench.peers.catalog import OPTIMIZERS, package_of
 from undertow.bench.peers.gateway import FeedbackFn, Meter, Upstream, serve
 from undertow.bench.peers.install import require
 from undertow.bench.runner.errors import BenchError
-from undertow.engine.llm import Budget, parse_spec
+from undertow.engine.llm import Accounting, Budget, parse_spec
 
 DRIVERS = Path(__file__).resolve().parent / "drivers"
 API_KEY = "undertow-local"
@@ -67,6 +67,18 @@ def upstream_for(spec: str, seed: int) -> Iterator[Upstream]:
                      "(use sim, openai:MODEL or openai-compatible:URL#MODEL)")
 
 
+def usd_price(spec: str, model: str) -> tuple[float, float]:
+    """(input, output) USD per million tokens of the upstream model, for a `usd=` budget;
+    a `BenchError` when the price is unknown (the cap could not be enforced)."""
+    provider = parse_spec(spec).provider
+    price = Accounting().price(provider, model)
+    if price is None:
+        raise BenchError(f"--budget usd=... needs the price of {model!r}, which is unknown: install "
+                         "LiteLLM's price table (pip install 'undertow[litellm]') or give calls= or "
+                         "tokens= instead")
+    return price
+
+
 def peer_env(gateway_url: str, model: str, workdir: Path) -> dict[str, str]:
     """A scrubbed environment: no real keys, every client pointed at the gateway, caches
     inside the run's folder (so no reply is reused across runs without being counted)."""
@@ -97,8 +109,10 @@ def run_peer(optimizer: str, *, llm: str, seed: int, budget: Budget, job: dict[s
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "requests.jsonl"
     log.unlink(missing_ok=True)
-    meter = Meter(max_calls=budget.max_calls, max_tokens=budget.max_tokens)
+    meter = Meter(max_calls=budget.max_calls, max_tokens=budget.max_tokens, max_usd=budget.max_usd)
     with upstream_for(llm, seed) as upstream, serve(upstream, meter, feedback, log) as gw:
+        if budget.max_usd is not None:
+            meter.price = usd_price(llm, upstream.model)
         job = {**job, "gateway": gw.url, "model": upstream.model, "seed": seed}
         (workdir / "job.json").write_text(json.dumps(job), encoding="utf-8")
         result_path = workdir / "result.json"

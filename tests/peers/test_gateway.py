@@ -72,6 +72,28 @@ def test_token_cap_stops_after_the_call_that_reaches_it(sim_url):
     assert meter.calls == 1 and meter.spent()
 
 
+def test_dollar_cap_stops_after_the_call_that_reaches_it(sim_url):
+    # a price per million tokens as a paid model's: each call costs its tokens at that rate
+    meter = Meter(max_usd=1e-9, price=(3.0, 15.0))
+    with serve(Upstream(sim_url, "sim"), meter) as gw:
+        client = _client(gw)
+        reply = client.chat.completions.create(model="x", messages=ASK)
+        with pytest.raises(openai.BadRequestError, match="undertow_budget_spent"):
+            client.chat.completions.create(model="x", messages=ASK)
+    u = reply.usage
+    assert meter.calls == 1 and meter.spent()
+    assert meter.usd == pytest.approx((u.prompt_tokens * 3.0 + u.completion_tokens * 15.0) / 1e6)
+
+
+def test_a_dollar_budget_needs_a_known_price():
+    from undertow.bench.peers.run import usd_price
+    from undertow.bench.runner.errors import BenchError
+
+    assert usd_price("sim", "sim") == (0.0, 0.0)
+    with pytest.raises(BenchError, match="needs the price of 'no-such-model-xyz'"):
+        usd_price("openai:no-such-model-xyz", "no-such-model-xyz")
+
+
 def test_feedback_route_calls_undertow_and_rejects_bad_requests(sim_url):
     import urllib.error
     import urllib.request
