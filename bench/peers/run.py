@@ -24,6 +24,7 @@ from undertow.bench.peers.catalog import OPTIMIZERS, package_of
 from undertow.bench.peers.gateway import FeedbackFn, Meter, Upstream, serve
 from undertow.bench.peers.install import require
 from undertow.bench.runner.errors import BenchError
+from undertow.engine.sandbox.isolation import die_with_parent
 from undertow.engine.llm import Accounting, Budget, parse_spec
 
 DRIVERS = Path(__file__).resolve().parent / "drivers"
@@ -51,7 +52,7 @@ def upstream_for(spec: str, seed: int) -> Iterator[Upstream]:
     if parsed.provider == "sim":
         from undertow.bench.sim.server import start_in_subprocess
 
-        with start_in_subprocess(sim_seed=seed) as srv:
+        with start_in_subprocess(sim_seed=seed, die_with_parent=True) as srv:
             yield Upstream(srv.openai_base_url, "sim", stats=srv.stats)
         return
     if parsed.provider == "openai":
@@ -122,7 +123,7 @@ def run_peer(optimizer: str, *, llm: str, seed: int, budget: Budget, job: dict[s
                 proc = subprocess.run([str(python), str(DRIVERS / entry.driver), str(workdir / "job.json"),
                                        str(result_path)], stdout=out, stderr=subprocess.STDOUT,
                                       env=peer_env(gw.url, upstream.model, workdir), cwd=workdir,
-                                      timeout=timeout_s)
+                                      timeout=timeout_s, preexec_fn=die_with_parent)
                 rc: int | None = proc.returncode
             except subprocess.TimeoutExpired:
                 rc = None

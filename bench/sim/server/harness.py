@@ -114,12 +114,21 @@ def running_server(responder: Responder | None = None, *rules: RuleLike, latency
         thread.join(timeout=5)
 
 
+def _die_with_parent() -> None:
+    from undertow.engine.sandbox.isolation import die_with_parent
+
+    die_with_parent()
+
+
 @contextmanager
 def start_in_subprocess(responder: str | None = None, *rules: RuleLike, latency_s: float = 0.0,
                         seed: int = 0, sim_seed: int = 0, host: str = "127.0.0.1", port: int = 0,
-                        startup_timeout_s: float = 60.0) -> Iterator[ServerHandle]:
+                        startup_timeout_s: float = 60.0,
+                        die_with_parent: bool = False) -> Iterator[ServerHandle]:
     """Serve from a child process (own GIL). `responder` is an import path `module:factory`
-    called with no arguments (default: `SimLLM(seed=sim_seed)`)."""
+    called with no arguments (default: `SimLLM(seed=sim_seed)`). With `die_with_parent`
+    the server is killed when the calling thread's process dies, even by SIGKILL (Linux);
+    leave it off when the handle outlives the thread that started it."""
     plan = make_plan(rules, latency_s=latency_s, seed=seed)
     cmd = [sys.executable, "-m", "undertow.bench.sim.server", "--host", host, "--port", str(port),
            "--faults-json", plan.model_dump_json(), "--sim-seed", str(sim_seed), "--announce"]
@@ -128,7 +137,8 @@ def start_in_subprocess(responder: str | None = None, *rules: RuleLike, latency_
     # stderr goes to a file, not a pipe: nobody reads it while serving, and a pipe could fill.
     with tempfile.TemporaryFile(mode="w+") as errors:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                preexec_fn=_die_with_parent if die_with_parent else None)
         try:
             url = _await_announcement(proc, startup_timeout_s, errors)
             yield ServerHandle(url, process=proc)
