@@ -33,7 +33,9 @@ from undertow.bench.runner.config import (
     save_config,
 )
 from undertow.bench.runner.errors import BenchError
+from undertow.bench.runner.checkpoint import read_json, write_json
 from undertow.bench.runner.executor import InlineExecutor, make_executor, stop_now
+from undertow.bench.runner.limits import LEDGER_FILE, serve_limits
 from undertow.bench.runner.progress import LiveProgress, run_status
 from undertow.bench.runner.real import REAL_TASKS, check_data, check_sim
 from undertow.bench.runner.records import StepRecord, dump_jsonl, load_jsonl
@@ -202,13 +204,16 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
         except Exception as exc:  # noqa: BLE001 - any pickling failure
             raise BenchError(f"a callback cannot be sent to worker processes ({exc}); "
                              "run with --workers 1") from None
-    with LiveProgress(out, config, console):
+    shared = serve_limits(pool, out, rpm=config.rpm, tpm=config.tpm, burst=config.rpm_burst,
+                          sweep_budget=parse_budget(config.sweep_budget).model_dump(exclude_none=True)
+                          if config.sweep_budget else None, ledger=_saved_ledger(out))
+    with shared as (handle, service), LiveProgress(out, config, console):
         # the watcher is already running: with the inline executor the runs execute
         # right here, inside submit(), while the bars move
         try:
             futures: dict[Future[Any], RunSpec] = {}
             for r in todo:
-                futures[pool.submit(run_one, str(out), r.run_id, callbacks)] = r
+                futures[pool.submit(run_one, str(out), r.run_id, callbacks, handle)] = r
             for fut, r in futures.items():
                 try:
                     fut.result()
@@ -223,6 +228,8 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
             raise Interrupted(f"interrupted: {len(config.runs) - left} of {len(config.runs)} runs done, "
                               f"{left} stopped at their last checkpoint; continue with "
                               f"`undertow bench resume {out}`") from None
+        finally:
+            _save_ledger(out, service)
     pool.shutdown(wait=True)
     for run_id, error in outcome.failed.items():
         console.print(f"[red]run {run_id} failed:[/red] {escape(error)} "  # "[tpe]" is no markup
@@ -233,6 +240,34 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
         console.print(f"results: {out / RESULTS} ({len(outcome.records)} records); "
                       f"report: `undertow bench report {out}`")
     return outcome
+
+
+def _saved_ledger(out: Path) -> dict[str, Any] | None:
+    """The runs of `out/ledger.json`, continued on resume (runs done keep their entries)."""
+    path = out / LEDGER_FILE
+    if not path.is_file():
+        return None
+    try:
+        return dict(read_json(path).get("runs") or {})
+    except (OSError, ValueError, AttributeError):
+        log.warning("%s is unreadable; the sweep's ledger starts afresh", path)
+        return None
+
+
+def _save_ledger(out: Path, service: Any) -> None:
+    """Write the sweep's ledger (`out/ledger.json`, atomically); never hides the sweep's own error."""
+    try:
+        write_json(out / LEDGER_FILE, service.snapshot())
+    except Exception as exc:  # noqa: BLE001 - e.g. the service's process died with a killed sweep
+        log.warning("could not save the sweep's ledger: %s", exc)
+
+
+def ledger(out: str | Path) -> dict[str, Any]:
+    """The sweep's ledger saved in `out` (`ledger.json`): per run and side (train, eval), and totals."""
+    path = Path(out) / LEDGER_FILE
+    if not path.is_file():
+        raise BenchError(f"{out} holds no ledger ({LEDGER_FILE}); it is written when a sweep ends")
+    return read_json(path)
 
 
 def collect(out: str | Path, config: RunConfig | None = None) -> list[StepRecord]:
@@ -247,4 +282,5 @@ def collect(out: str | Path, config: RunConfig | None = None) -> list[StepRecord
     return records
 
 
-__all__ = ["RESULTS", "Interrupted", "Outcome", "check_llm", "collect", "make_config", "parse_budget", "resume", "start"]
+__all__ = ["RESULTS", "Interrupted", "Outcome", "check_llm", "collect", "ledger", "make_config", "parse_budget",
+           "resume", "start"]
