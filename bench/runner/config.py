@@ -59,7 +59,10 @@ class RunConfig(BaseModel):
         """Parse the budgets now, so a bad one fails before any run starts."""
         parse_budget(self.budget)
         if self.sweep_budget is not None:
-            parse_budget(self.sweep_budget)
+            try:
+                parse_budget(self.sweep_budget)
+            except BenchError as exc:
+                raise BenchError(f"--sweep-budget: {exc}") from None
         if self.rpm_burst is not None and self.rpm is None:
             raise BenchError("--rpm-burst needs --rpm (the limit it is the burst of)")
         return self

@@ -52,7 +52,6 @@ def _total(entries: list[dict[str, Any]]) -> dict[str, Any]:
         for k in _FIELDS:
             out[k] += e.get(k, 0)
     out["total_tokens"] = out["prompt_tokens"] + out["completion_tokens"]
-    out["cost_usd"] = round(out["cost_usd"], 10)
     return out
 
 

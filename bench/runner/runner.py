@@ -70,11 +70,17 @@ class Outcome:
 
 def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "sim", seeds: int = 1,
                 budget: str = "calls=200", steps: int = 5, workers: int = 1, check_key: bool = True,
-                data_dir: str | None = None, **sizes: int) -> RunConfig:
+                data_dir: str | None = None, rpm: float | None = None, tpm: float | None = None,
+                rpm_burst: float | None = None, sweep_budget: str | None = None, **sizes: int) -> RunConfig:
     """A checked config for the compatible pairs of `tasks` x `optimizers` over seeds 0..seeds-1.
 
     `check_key=False` checks the LLM spec but not the API key (a dry run sends nothing).
+    `rpm`, `tpm` (and `rpm_burst`) are the provider's limits, shared by every run of the
+    sweep; `sweep_budget` caps the training spend of all runs together.
     """
+    for name, value in (("--rpm", rpm), ("--tpm", tpm), ("--rpm-burst", rpm_burst)):
+        if value is not None and not value > 0:
+            raise BenchError(f"{name} must be a positive number per minute, got {value}")
     if seeds < 1:
         raise BenchError(f"--seeds must be at least 1, got {seeds}")
     grid = pairs(tasks, optimizers)
@@ -86,7 +92,8 @@ def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "
     if real and data_dir is not None:
         data_dir = str(Path(data_dir).expanduser().resolve())
     config = RunConfig(runs=runs, llm=llm.strip(), budget=budget, steps=steps, workers=workers,
-                       data_dir=data_dir, **sizes)
+                       data_dir=data_dir, rpm=rpm, tpm=tpm, rpm_burst=rpm_burst, sweep_budget=sweep_budget,
+                       **sizes)
     config.check()
     if any(get_task_entry(r.task).uses_llm or get_optimizer_entry(r.optimizer).uses_llm for r in runs):
         check_llm(config.llm, check_key=check_key)

@@ -1,0 +1,265 @@
+"""Rate limits and a spend ledger shared by every run of a sweep (bench/runner/limits.py).
+
+The sweep tests run against the sim-server over HTTP with a requests-per-minute limit
+that the server enforces (429 + retry-after-ms): the shared limiter must keep the
+whole sweep under it, whatever the number of workers, the ledger must add up to the
+records, and the records must be those of a sweep without any limit. Nothing here
+bounds wall time: the checks count requests by the server's own arrival times.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.runner.conftest import SMALL
+from undertow.bench.runner import make_config, start
+from undertow.bench.runner.errors import BenchError
+from undertow.bench.runner.executor import make_executor
+from undertow.bench.runner.limits import SweepLimits, serve_limits
+from undertow.bench.runner.runner import ledger
+from undertow.bench.sim.server import running_server
+from undertow.engine.llm import BudgetExceeded, Limiter, SpendLedger
+
+RPM, BURST = 600.0, 2.0           # the sweep's limiter: 10 requests a second, 2 at once
+SERVER_BURST = BURST + 6          # the server's: same rate, room for requests late in transit
+
+
+def _comparable(records):
+    return [r.model_dump(exclude={"wall_s"}) for r in records]
+
+
+def _config(url: str, **limits):
+    return make_config(["word_sorting"], ["none", "optoprime"], llm=f"openai-compatible:{url}/v1#sim",
+                       seeds=1, steps=1, budget="calls=30", workers=2, **SMALL, **limits)
+
+
+def _last_per_run(records, split="test"):
+    return {(r.task, r.optimizer, r.seed): r for r in records if r.split == split}
+
+
+def _check_ledger(out: Path, records) -> dict:
+    book = ledger(out)
+    last = _last_per_run(records)
+    assert set(book["runs"]) == {f"{t}__{o}__s{s}" for t, o, s in last}
+    # the sweep's total is the sum of what each run's records say it spent
+    assert book["total"]["train"]["calls"] == sum(r.calls for r in last.values())
+    assert book["total"]["train"]["total_tokens"] == sum(r.tokens for r in last.values())
+    assert book["total"]["train"]["cost_usd"] == pytest.approx(sum(r.cost_usd for r in last.values()))
+    for (t, o, s), rec in last.items():
+        run_id = f"{t}__{o}__s{s}"
+        entry = book["runs"][run_id]
+        assert entry["train"]["calls"] == rec.calls
+        # evaluation: the records' eval_calls are counted at the test record; the run's final
+        # checkpoint also holds the forward pass that draws its graph, which the ledger books too
+        final = json.loads((out / "runs" / run_id / "checkpoint.json").read_text())
+        booked = sum(p["calls"] for p in (final["eval_accounting"] or {"by_purpose": {}})["by_purpose"].values())
+        assert entry["eval"]["calls"] == booked
+        assert rec.eval_calls <= entry["eval"]["calls"] <= rec.eval_calls + 1
+    return book
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while t - times[lo] > window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+def test_a_sweep_with_two_workers_stays_under_the_servers_rpm_and_its_ledger_adds_up(tmp_path, quiet):
+    with running_server(None) as free:  # no limit anywhere: the reference records
+        reference = start(_config(free.url), tmp_path / "free", console=quiet,
+                          executor=make_executor(1))
+    assert reference.failed == {}
+
+    with running_server(None, rpm=RPM, rpm_burst=SERVER_BURST) as srv:
+        limited = start(_config(srv.url, rpm=RPM, rpm_burst=BURST), tmp_path / "limited", console=quiet)
+        stats, arrivals = srv.stats(), srv.arrivals()
+    assert limited.failed == {}
+    assert stats["rate_limited"] == 0 and "429" not in stats["by_status"]
+    times = sorted(t for t, served in arrivals if served)
+    n = len(times)
+    assert n == stats["by_path"]["/v1/chat/completions"] > 3 * BURST  # enough for the limit to bind
+    # the server saw no more than the limiter grants: BURST at once, then RPM/60 a second
+    # (a window's count may exceed it only by requests granted just before it began)
+    rate = RPM / 60
+    for window in (0.25, 1.0):
+        assert _max_in_window(times, window) <= BURST + rate * window + 0.5 * rate
+    # and the limiter did bind: the requests past the burst were spread at the rate
+    assert times[-1] - times[0] >= (n - BURST - 1) / rate * 0.95
+    # limits change when calls go, never what they answer
+    assert _comparable(limited.records) == _comparable(reference.records)
+    book = _check_ledger(tmp_path / "limited", limited.records)
+    assert book["rpm"] == RPM and book["burst"] == BURST
+    # cache hits are booked at their nominal size (bench/runner/metered.py): the ledger counts them too
+    assert book["total"]["train"]["calls"] + book["total"]["eval"]["calls"] >= n
+
+
+def test_without_the_shared_limiter_the_same_sweep_meets_429s(tmp_path, quiet):
+    """The control: the server's limit is real, so staying under it is the limiter's doing.
+    (At 60 requests a minute the sweep's ~35 calls would have to take half a minute to
+    pass; its retries give up, so runs may fail: only the server's count matters here.)"""
+    with running_server(None, rpm=60, rpm_burst=SERVER_BURST) as srv:
+        start(_config(srv.url), tmp_path / "unlimited", console=quiet)
+        stats = srv.stats()
+    assert stats["rate_limited"] > 0
+
+
+@pytest.mark.slow
+def test_on_ray_the_limiter_is_a_named_actor_and_gives_the_same_results(tmp_path, quiet):
+    pytest.importorskip("ray", reason="extra [ray] not installed")
+    import ray
+
+    from undertow.bench.runner.executor import make_named_executor
+
+    with running_server(None, rpm=RPM, rpm_burst=SERVER_BURST) as srv:
+        local = start(_config(srv.url, rpm=RPM, rpm_burst=BURST), tmp_path / "local", console=quiet)
+        srv.reset_stats()
+        on_ray = start(_config(srv.url, rpm=RPM, rpm_burst=BURST), tmp_path / "ray", console=quiet,
+                       executor=make_named_executor("ray", 2))
+        stats = srv.stats()
+    assert on_ray.failed == {} and not ray.is_initialized()
+    assert stats["rate_limited"] == 0
+    assert _comparable(on_ray.records) == _comparable(local.records)
+    _check_ledger(tmp_path / "ray", on_ray.records)
+
+
+def test_a_sweep_budget_stops_the_runs_once_all_of_them_spent_it(tmp_path, quiet):
+    config = make_config(["word_sorting"], ["optoprime"], seeds=3, steps=3, budget="calls=50",
+                         sweep_budget="calls=12", **SMALL)
+    out = start(config, tmp_path / "capped", console=quiet)
+    assert out.failed == {}
+    book = _check_ledger(tmp_path / "capped", out.records)
+    tests = [r for r in out.records if r.split == "test"]
+    # one worker: runs go in turn, the first ones spend the sweep's calls, the last stops at once
+    assert any(r.stopped == "budget" for r in tests)
+    assert book["total"]["train"]["calls"] <= 12 + 16  # at most one batch in flight past the cap
+    assert tests[-1].calls == 0
+    assert book["sweep_budget"] == {"max_calls": 12}
+
+
+def test_bad_limits_are_one_line_errors():
+    with pytest.raises(BenchError, match="--rpm must be a positive"):
+        make_config(["word_sorting"], ["none"], rpm=0)
+    with pytest.raises(BenchError, match="--rpm-burst needs --rpm"):
+        make_config(["word_sorting"], ["none"], rpm_burst=3)
+    with pytest.raises(BenchError, match="--sweep-budget: bad budget part"):
+        make_config(["word_sorting"], ["none"], sweep_budget="dollars=3")
+
+
+# -- the service itself ----------------------------------------------------------------------------
+calls = st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["train", "eval"]),
+                           st.integers(0, 500), st.integers(0, 500),
+                           st.floats(0, 1, allow_nan=False)), max_size=40)
+
+
+@given(calls)
+def test_the_ledger_total_is_the_sum_of_its_runs(booked):
+    service = SweepLimits()
+    for run, side, p, c, usd in booked:
+        service.book(run, side, p, c, usd)
+    snap = service.snapshot()
+    for side in ("train", "eval"):
+        mine = [b for b in booked if b[1] == side]
+        assert snap["total"][side]["calls"] == len(mine)
+        assert snap["total"][side]["total_tokens"] == sum(b[2] + b[3] for b in mine)
+        assert snap["total"][side]["cost_usd"] == pytest.approx(sum(b[4] for b in mine))
+        assert snap["total"][side]["calls"] == sum(e[side]["calls"] for e in snap["runs"].values())
+
+
+def test_reopening_a_run_restarts_its_entry_from_its_checkpoint_and_a_saved_ledger_continues():
+    service = SweepLimits()
+    service.book("r1", "train", 10, 5, 0.0)
+    service.book("r1", "train", 10, 5, 0.0)  # a step the run redoes after a crash
+    service.open_run("r1", {"train": {"calls": 1, "prompt_tokens": 10, "completion_tokens": 5}})
+    assert service.snapshot()["runs"]["r1"]["train"]["calls"] == 1
+    again = SweepLimits(ledger=service.snapshot()["runs"])
+    again.book("r2", "eval", 1, 1, 0.0)
+    assert again.snapshot()["total"]["train"]["calls"] == 1
+    assert again.snapshot()["total"]["eval"]["calls"] == 1
+
+
+def test_the_adapters_fit_the_engine_protocols_and_the_sweep_cap_refuses():
+    from undertow.bench.runner.limits import RunLedger, SharedLimiter
+    from undertow.engine.llm import Usage
+
+    service = SweepLimits(rpm=60, burst=2, sweep_budget={"max_calls": 2})
+    limiter, train = SharedLimiter(service, "k", tokens=False), RunLedger(service, "r", "train", capped=True)
+    assert isinstance(limiter, Limiter) and isinstance(train, SpendLedger)
+    assert limiter.reserve(5) == 0.0 and limiter.reserve(5) == 0.0
+    assert limiter.reserve(5) == pytest.approx(1.0, abs=0.05)  # the third waits for the refill
+    assert SharedLimiter(service, "other", tokens=False).reserve() == 0.0  # one bucket per provider key
+    for _ in range(2):
+        train.admit("forward")
+        train.book("forward", Usage(prompt_tokens=3, completion_tokens=1), 0.0)
+    RunLedger(service, "r", "eval", capped=True).admit("forward")  # evaluation is not capped
+    with pytest.raises(BudgetExceeded, match="sweep max_calls"):
+        train.admit("optimizer")
+
+
+def test_the_manager_process_serves_one_service_to_every_worker_process(tmp_path):
+    """Processes of a pool see one ledger and one limiter through the manager's proxies."""
+    pool = make_executor(2)
+    try:
+        with serve_limits(pool, tmp_path, rpm=600, burst=1) as (handle, service):
+            waits = list(pool.map(_reserve_and_book, [handle] * 6))
+            snap = service.snapshot()
+    finally:
+        pool.shutdown()
+    assert snap["total"]["train"]["calls"] == 6
+    # one bucket for all: 1 at once then 10 a second, so the 6 grants wait 0, 0.1, ..., 0.5 s
+    assert sorted(round(w, 1) for w in waits) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+
+
+def _reserve_and_book(handle) -> float:
+    service = handle.connect()
+    wait = service.reserve("openai|x|m", 0)
+    service.book("run", "train", 1, 1, 0.0)
+    return wait
+
+
+def test_the_sim_server_refuses_past_its_rpm_with_retry_after():
+    import http.client
+    import json
+
+    with running_server(None, rpm=60, rpm_burst=2) as srv:
+        host, port = srv.url.removeprefix("http://").rsplit(":", 1)
+        got = []
+        for _ in range(4):
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            conn.request("POST", "/v1/chat/completions", headers={"Content-Type": "application/json"},
+                         body=json.dumps({"model": "sim", "messages": [{"role": "user", "content": "hi"}]}))
+            resp = conn.getresponse()
+            resp.read()
+            got.append((resp.status, resp.getheader("retry-after-ms")))
+            conn.close()
+        stats, arrivals = srv.stats(), srv.arrivals()
+    assert [s for s, _ in got] == [200, 200, 429, 429]
+    assert all(0 < int(ms) <= 1000 for _, ms in got[2:])
+    assert stats["rate_limited"] == 2 and stats["by_status"]["429"] == 2
+    assert [ok for _, ok in arrivals] == [True, True, False, False]
+
+
+def test_a_limiter_shared_by_threads_grants_in_order():
+    service = SweepLimits(rpm=120, burst=1)
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        w = service.reserve("k")
+        with lock:
+            waits.append(w)
+
+    threads = [threading.Thread(target=take) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(round(w * 2) for w in waits) == [0, 1, 2, 3, 4]  # 0, 0.5, 1, 1.5, 2 s
