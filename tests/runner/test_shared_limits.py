@@ -107,9 +107,26 @@ def test_without_the_shared_limiter_the_same_sweep_meets_429s(tmp_path, quiet):
     (At 60 requests a minute the sweep's ~35 calls would have to take half a minute to
     pass; its retries give up, so runs may fail: only the server's count matters here.)"""
     with running_server(None, rpm=60, rpm_burst=SERVER_BURST) as srv:
-        start(_config(srv.url), tmp_path / "unlimited", console=quiet)
+        out = start(_config(srv.url), tmp_path / "unlimited", console=quiet)
         stats = srv.stats()
     assert stats["rate_limited"] > 0
+    # a run whose retries ran out fails on its own, with its error; the pool stays usable
+    assert all(e.startswith("RetriesExhaustedError") for e in out.failed.values()), out.failed
+
+
+def test_llm_errors_cross_process_boundaries():
+    """A worker reports its run's error by pickling it; one that cannot be unpickled breaks
+    the whole process pool (every other run then fails with BrokenProcessPool)."""
+    import pickle
+
+    from undertow.engine.llm import LLMAPIError, MissingAPIKeyError, RetriesExhaustedError
+
+    errors = [RetriesExhaustedError(LLMAPIError("429", status=429, retryable=True), 4),
+              MissingAPIKeyError("openai", "OPENAI_API_KEY"),
+              BudgetExceeded("max_calls", 3, None, {"calls": 3, "total_tokens": 5, "cost_usd": 0.0}, {})]
+    for exc in errors:
+        again = pickle.loads(pickle.dumps(exc))
+        assert type(again) is type(exc) and str(again) == str(exc)
 
 
 @pytest.mark.slow
