@@ -280,3 +280,33 @@ def test_a_limiter_shared_by_threads_grants_in_order():
     for t in threads:
         t.join()
     assert sorted(round(w * 2) for w in waits) == [0, 1, 2, 3, 4]  # 0, 0.5, 1, 1.5, 2 s
+
+
+def test_the_run_file_takes_the_limits(tmp_path):
+    from undertow.bench.runner.runfile import load_run_file
+
+    path = tmp_path / "sweep.toml"
+    path.write_text('rpm = 600\ntpm = 90000\nrpm-burst = 4\nsweep_budget = "usd=5"\n')
+    assert load_run_file(path) == {"rpm": 600, "tpm": 90000, "rpm_burst": 4, "sweep_budget": "usd=5"}
+    path.write_text("rpm = -1\n")
+    with pytest.raises(BenchError, match="bad value for 'rpm'"):
+        load_run_file(path)
+
+
+def test_bench_run_cli_passes_the_limits_to_the_sweep(tmp_path):
+    from typer.testing import CliRunner
+
+    from undertow.bench.cli import app
+    from undertow.bench.runner.config import load_config
+
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(app, ["bench", "run", "--task", "numeric_dag", "--optimizer", "none", "--steps", "1",
+                                      "--rpm", "6000", "--tpm", "100000", "--sweep-budget", "calls=50",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    config = load_config(out)
+    assert (config.rpm, config.tpm, config.sweep_budget) == (6000, 100000, "calls=50")
+    assert ledger(out)["rpm"] == 6000
+    bad = CliRunner().invoke(app, ["bench", "run", "--task", "numeric_dag", "--optimizer", "none",
+                                   "--rpm-burst", "3", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code != 0 and "--rpm-burst needs --rpm" in bad.output
