@@ -27,8 +27,9 @@ import multiprocessing
 import os
 import secrets
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from multiprocessing.managers import BaseManager
@@ -67,12 +68,14 @@ class SweepLimits:
         sweep_budget: a cap on the training spend of all runs together, as a dict of
             `Budget` fields (None: none).
         ledger: a saved ledger (`snapshot()["runs"]`) to continue, on resume.
+        clock: the limiters' clock in seconds (default `time.monotonic`; tests pass a fixed one).
     """
 
     def __init__(self, rpm: float | None = None, tpm: float | None = None, burst: float | None = None,
                  sweep_budget: dict[str, Any] | None = None,
-                 ledger: dict[str, dict[str, dict[str, float]]] | None = None) -> None:
-        self.rpm, self.tpm, self.burst = rpm, tpm, burst
+                 ledger: dict[str, dict[str, dict[str, float]]] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rpm, self.tpm, self.burst, self._clock = rpm, tpm, burst, clock
         self.sweep_budget = Budget(**sweep_budget) if sweep_budget else None
         self._limiters: dict[str, RateLimiter] = {}
         self._runs: dict[str, dict[str, dict[str, float]]] = {
@@ -85,7 +88,8 @@ class SweepLimits:
         with self._lock:
             found = self._limiters.get(key)
             if found is None:
-                found = self._limiters[key] = RateLimiter(self.rpm, self.tpm, burst=self.burst)
+                found = self._limiters[key] = RateLimiter(self.rpm, self.tpm, burst=self.burst,
+                                                                clock=self._clock)
             return found
 
     def reserve(self, key: str, tokens: int = 0) -> float:

@@ -27,7 +27,7 @@ from undertow.bench.sim.server import running_server
 from undertow.engine.llm import BudgetExceeded, Limiter, SpendLedger
 
 RPM, BURST = 600.0, 2.0           # the sweep's limiter: 10 requests a second, 2 at once
-SERVER_BURST = BURST + 6          # the server's: same rate, room for requests late in transit
+SERVER_BURST = BURST + 10         # the server's: same rate, room for requests up to 1 s late in transit
 
 
 def _comparable(records):
@@ -88,12 +88,13 @@ def test_a_sweep_with_two_workers_stays_under_the_servers_rpm_and_its_ledger_add
     n = len(times)
     assert n == stats["by_path"]["/v1/chat/completions"] > 3 * BURST  # enough for the limit to bind
     # the server saw no more than the limiter grants: BURST at once, then RPM/60 a second
-    # (a window's count may exceed it only by requests granted just before it began)
-    rate = RPM / 60
-    for window in (0.25, 1.0):
-        assert _max_in_window(times, window) <= BURST + rate * window + 0.5 * rate
+    # (a window's count may exceed it only by requests granted before it began and held up
+    # on their way: up to a second of that is allowed on this shared machine)
+    rate, late_s = RPM / 60, 1.0
+    for window in (0.25, 1.0, 2.0):
+        assert _max_in_window(times, window) <= BURST + rate * (window + late_s)
     # and the limiter did bind: the requests past the burst were spread at the rate
-    assert times[-1] - times[0] >= (n - BURST - 1) / rate * 0.95
+    assert times[-1] - times[0] >= (n - BURST - 1) / rate - late_s
     # limits change when calls go, never what they answer
     assert _comparable(limited.records) == _comparable(reference.records)
     book = _check_ledger(tmp_path / "limited", limited.records)
@@ -207,11 +208,11 @@ def test_the_adapters_fit_the_engine_protocols_and_the_sweep_cap_refuses():
     from undertow.bench.runner.limits import RunLedger, SharedLimiter
     from undertow.engine.llm import Usage
 
-    service = SweepLimits(rpm=60, burst=2, sweep_budget={"max_calls": 2})
+    service = SweepLimits(rpm=60, burst=2, sweep_budget={"max_calls": 2}, clock=_frozen)
     limiter, train = SharedLimiter(service, "k", tokens=False), RunLedger(service, "r", "train", capped=True)
     assert isinstance(limiter, Limiter) and isinstance(train, SpendLedger)
     assert limiter.reserve(5) == 0.0 and limiter.reserve(5) == 0.0
-    assert limiter.reserve(5) == pytest.approx(1.0, abs=0.05)  # the third waits for the refill
+    assert limiter.reserve(5) == pytest.approx(1.0)  # the third waits for the refill
     assert SharedLimiter(service, "other", tokens=False).reserve() == 0.0  # one bucket per provider key
     for _ in range(2):
         train.admit("forward")
@@ -225,14 +226,19 @@ def test_the_manager_process_serves_one_service_to_every_worker_process(tmp_path
     """Processes of a pool see one ledger and one limiter through the manager's proxies."""
     pool = make_executor(2)
     try:
-        with serve_limits(pool, tmp_path, rpm=600, burst=1) as (handle, service):
+        with serve_limits(pool, tmp_path, rpm=600, burst=1, clock=_frozen) as (handle, service):
             waits = list(pool.map(_reserve_and_book, [handle] * 6))
             snap = service.snapshot()
     finally:
         pool.shutdown()
     assert snap["total"]["train"]["calls"] == 6
     # one bucket for all: 1 at once then 10 a second, so the 6 grants wait 0, 0.1, ..., 0.5 s
-    assert sorted(round(w, 1) for w in waits) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    assert sorted(round(w, 6) for w in waits) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+
+
+def _frozen() -> float:
+    """A clock that never moves: the limiter's answers depend only on the reservations."""
+    return 0.0
 
 
 def _reserve_and_book(handle) -> float:
@@ -264,8 +270,17 @@ def test_the_sim_server_refuses_past_its_rpm_with_retry_after():
     assert [ok for _, ok in arrivals] == [True, True, False, False]
 
 
+def test_tokens_per_minute_are_shared_and_settled_with_the_real_count():
+    service = SweepLimits(tpm=600, clock=_frozen)  # 10 tokens a second, a minute's worth at once
+    assert service.reserve("k", 500) == 0.0
+    assert service.reserve("k", 200) == pytest.approx(10.0)  # 100 tokens in debt
+    service.settle("k", 200, 50)  # the reply was smaller than reserved: 150 back
+    assert service.reserve("k", 0) == 0.0 and service.reserve("k", 60) == pytest.approx(1.0)
+    assert SweepLimits(clock=_frozen).reserve("k", 10**9) == 0.0  # no limit set
+
+
 def test_a_limiter_shared_by_threads_grants_in_order():
-    service = SweepLimits(rpm=120, burst=1)
+    service = SweepLimits(rpm=120, burst=1, clock=_frozen)
     waits: list[float] = []
     lock = threading.Lock()
 
@@ -279,7 +294,7 @@ def test_a_limiter_shared_by_threads_grants_in_order():
         t.start()
     for t in threads:
         t.join()
-    assert sorted(round(w * 2) for w in waits) == [0, 1, 2, 3, 4]  # 0, 0.5, 1, 1.5, 2 s
+    assert sorted(round(w, 6) for w in waits) == [0.0, 0.5, 1.0, 1.5, 2.0]
 
 
 def test_the_run_file_takes_the_limits(tmp_path):
