@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from undertow.bench.runner.limits import RunLedger, SharedLimiter, limits_key
 from undertow.engine.llm import (
     LLM,
     Accounting,
@@ -25,7 +26,6 @@ from undertow.engine.llm import (
 from undertow.engine.llm.accounting import Reservation
 from undertow.engine.llm.cache import ResponseCache, request_key
 from undertow.engine.llm.retry import RetryPolicy
-from undertow.bench.runner.limits import RunLedger, SharedLimiter, limits_key
 
 
 class MeteredLLM(LLM):

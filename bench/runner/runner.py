@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from undertow.bench.registry import get_optimizer_entry, get_task_entry, pairs
 from undertow.bench.runner.budget import parse_budget
+from undertow.bench.runner.checkpoint import read_json, write_json
 from undertow.bench.runner.config import (
     CONFIG_FILE,
     RunConfig,
@@ -33,7 +34,6 @@ from undertow.bench.runner.config import (
     save_config,
 )
 from undertow.bench.runner.errors import BenchError
-from undertow.bench.runner.checkpoint import read_json, write_json
 from undertow.bench.runner.executor import InlineExecutor, make_executor, stop_now
 from undertow.bench.runner.limits import LEDGER_FILE, serve_limits
 from undertow.bench.runner.progress import LiveProgress, run_status

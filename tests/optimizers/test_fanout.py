@@ -9,8 +9,6 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from undertow.engine import Parameter
 from undertow.engine.llm import make_llm
 from undertow.optimizers.fanout import Fanout, as_fanout
 from undertow.optimizers.prompts import GEPA
@@ -125,8 +123,9 @@ def test_mcts_gives_the_same_forest_with_width_1_and_4_and_the_default():
 
 
 def test_optoprime_candidates_are_the_same_with_width_1_and_3():
-    from tests.optimizers.test_optoprime_e2e import _setup, accuracy, train_step
     from undertow.optimizers.opto import OptoPrime
+
+    from tests.optimizers.test_optoprime_e2e import _setup, accuracy, train_step
 
     def once(width: int):
         splits, llm, prompt = _setup(0)

@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from tests.runner.conftest import SMALL
 from undertow.bench.runner import make_config, start
 from undertow.bench.runner.errors import BenchError
 from undertow.bench.runner.executor import make_executor
@@ -25,6 +23,8 @@ from undertow.bench.runner.limits import SweepLimits, serve_limits
 from undertow.bench.runner.runner import ledger
 from undertow.bench.sim.server import running_server
 from undertow.engine.llm import BudgetExceeded, Limiter, SpendLedger
+
+from tests.runner.conftest import SMALL
 
 RPM, BURST = 600.0, 2.0           # the sweep's limiter: 10 requests a second, 2 at once
 SERVER_BURST = BURST + 10         # the server's: same rate, room for requests up to 1 s late in transit
@@ -120,7 +120,11 @@ def test_llm_errors_cross_process_boundaries():
     the whole process pool (every other run then fails with BrokenProcessPool)."""
     import pickle
 
-    from undertow.engine.llm import LLMAPIError, MissingAPIKeyError, RetriesExhaustedError
+    from undertow.engine.llm import (
+        LLMAPIError,
+        MissingAPIKeyError,
+        RetriesExhaustedError,
+    )
 
     errors = [RetriesExhaustedError(LLMAPIError("429", status=429, retryable=True), 4),
               MissingAPIKeyError("openai", "OPENAI_API_KEY"),
@@ -134,7 +138,6 @@ def test_llm_errors_cross_process_boundaries():
 def test_on_ray_the_limiter_is_a_named_actor_and_gives_the_same_results(tmp_path, quiet):
     pytest.importorskip("ray", reason="extra [ray] not installed")
     import ray
-
     from undertow.bench.runner.executor import make_named_executor
 
     with running_server(None, rpm=RPM, rpm_burst=SERVER_BURST) as srv:
@@ -310,7 +313,6 @@ def test_the_run_file_takes_the_limits(tmp_path):
 
 def test_bench_run_cli_passes_the_limits_to_the_sweep(tmp_path):
     from typer.testing import CliRunner
-
     from undertow.bench.cli import app
     from undertow.bench.runner.config import load_config
 
