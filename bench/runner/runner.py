@@ -213,7 +213,7 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
                              "run with --workers 1") from None
     shared = serve_limits(pool, out, rpm=config.rpm, tpm=config.tpm, burst=config.rpm_burst,
                           sweep_budget=parse_budget(config.sweep_budget).model_dump(exclude_none=True)
-                          if config.sweep_budget else None, ledger=_saved_ledger(out))
+                          if config.sweep_budget else None, ledger=_done_spend(out, config, outcome.done))
     with shared as (handle, service), LiveProgress(out, config, console):
         # the watcher is already running: with the inline executor the runs execute
         # right here, inside submit(), while the bars move
@@ -249,16 +249,29 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
     return outcome
 
 
-def _saved_ledger(out: Path) -> dict[str, Any] | None:
-    """The runs of `out/ledger.json`, continued on resume (runs done keep their entries)."""
-    path = out / LEDGER_FILE
-    if not path.is_file():
-        return None
-    try:
-        return dict(read_json(path).get("runs") or {})
-    except (OSError, ValueError, AttributeError):
-        log.warning("%s is unreadable; the sweep's ledger starts afresh", path)
-        return None
+def _done_spend(out: Path, config: RunConfig, done: list[str]) -> dict[str, Any]:
+    """The ledger entries of the runs already done, from their final checkpoints (so a
+    resumed sweep's ledger covers them even if the sweep that ran them was killed)."""
+    entries: dict[str, Any] = {}
+    specs = {r.run_id: r for r in config.runs}
+    for run_id in done:
+        path = run_dir(out, run_id) / "checkpoint.json"
+        if not path.is_file():
+            continue
+        state = read_json(path)
+        entry = {side: _summed((state.get(key) or {}).get("by_purpose", {}))
+                 for side, key in (("train", "accounting"), ("eval", "eval_accounting"))}
+        if get_optimizer_entry(specs[run_id].optimizer).peer and state.get("records"):
+            last = state["records"][-1]  # a peer's calls went through its gateway: its records say
+            entry["train"] = {"calls": last["calls"], "prompt_tokens": last["tokens"],
+                              "completion_tokens": 0, "cost_usd": last["cost_usd"]}
+        entries[run_id] = entry
+    return entries
+
+
+def _summed(by_purpose: dict[str, Any]) -> dict[str, Any]:
+    return {k: sum(p.get(k, 0) for p in by_purpose.values())
+            for k in ("calls", "prompt_tokens", "completion_tokens", "cost_usd")}
 
 
 def _save_ledger(out: Path, service: Any) -> None:

@@ -327,3 +327,40 @@ def test_bench_run_cli_passes_the_limits_to_the_sweep(tmp_path):
     bad = CliRunner().invoke(app, ["bench", "run", "--task", "numeric_dag", "--optimizer", "none",
                                    "--rpm-burst", "3", "--out", str(tmp_path / "bad")])
     assert bad.exit_code != 0 and "--rpm-burst needs --rpm" in bad.output
+
+
+KILLER = """
+import os, signal, sys
+from undertow.bench.runner import make_config, start
+from undertow.engine import Callback
+
+class Kill(Callback):
+    run = step = calls = 0
+    def on_run_start(self, run): self.run = run.run_id
+    def on_step_start(self, step): self.step, self.calls = step.step, 0
+    def on_llm_call(self, call):
+        self.calls += 1
+        if self.run == "word_sorting__optoprime__s1" and self.step == 2 and self.calls == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+config = make_config(["word_sorting"], ["optoprime"], seeds=2, steps=3, budget="calls=60",
+                     n_train=8, n_val=6, n_test=6, batch_size=2)
+start(config, sys.argv[1], callbacks=[Kill()])
+"""
+
+
+def test_a_sweep_killed_mid_step_and_resumed_has_a_ledger_equal_to_its_records(tmp_path, quiet):
+    """SIGKILL: no ledger.json is written; the resume rebuilds the entries of the runs done from
+    their checkpoints, and the killed run's from its last one (its redone calls count once)."""
+    import subprocess
+    import sys
+
+    from undertow.bench.runner import resume
+
+    out = tmp_path / "killed"
+    done = subprocess.run([sys.executable, "-c", KILLER, str(out)], capture_output=True, timeout=300)
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    assert not (out / "ledger.json").exists()
+    again = resume(out, console=quiet)
+    assert again.failed == {}
+    _check_ledger(out, again.records)
