@@ -8,8 +8,9 @@ optimizer steps, and what the sweep's shared limiter costs a call.
   width 1 / width 4. Both widths end with the same results (checked here too:
   `same_results`), as the tests check on the in-process sim.
 - `limits`: microseconds per call that the sweep's shared limiter and ledger add
-  (one `reserve` and one `book`), in-process and through the manager process that
-  serves local worker processes.
+  (one `reserve` and one `book`), in-process, through the manager process that
+  serves local worker processes, and through the Ray actor (a local Ray instance;
+  null without Ray). Called from the driver here; a Ray task calls it the same way.
 """
 
 from __future__ import annotations
@@ -104,5 +105,18 @@ def limits_figures(calls: int = 2000) -> dict[str, Any]:
             managed = per_call(handle.connect())
     finally:
         pool.shutdown()
-    return {"limits": {"calls": calls, "in_process_us_per_call": round(local, 1),
-                       "manager_process_us_per_call": round(managed, 1)}}
+    figures = {"calls": calls, "in_process_us_per_call": round(local, 1),
+               "manager_process_us_per_call": round(managed, 1), "ray_actor_us_per_call": None}
+    try:
+        from undertow.bench.runner.executor import make_named_executor
+
+        ray_pool = make_named_executor("ray", 1)
+    except Exception:  # noqa: BLE001 - Ray missing or unable to start: the figure stays null
+        return {"limits": figures}
+    try:
+        with tempfile.TemporaryDirectory() as tmp, \
+                serve_limits(ray_pool, Path(tmp), rpm=1e9, tpm=1e12) as (handle, _):
+            figures["ray_actor_us_per_call"] = round(per_call(handle.connect()), 1)
+    finally:
+        ray_pool.shutdown()
+    return {"limits": figures}
