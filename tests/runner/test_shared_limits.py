@@ -364,3 +364,26 @@ def test_a_sweep_killed_mid_step_and_resumed_has_a_ledger_equal_to_its_records(t
     again = resume(out, console=quiet)
     assert again.failed == {}
     _check_ledger(out, again.records)
+
+
+@given(st.lists(st.floats(0, 0.5, allow_nan=False), min_size=1, max_size=80),
+       st.floats(30, 6000), st.floats(1, 20))
+def test_the_servers_bucket_never_admits_more_than_burst_plus_rate_in_any_window(gaps, rpm, burst):
+    """Whatever the arrival pattern, the server's rpm limit lets through at most
+    `burst + rate * span` requests in any span, and every refusal names a positive wait."""
+    from itertools import accumulate
+
+    from undertow.bench.sim.server.faults import RequestBucket
+
+    times = list(accumulate(gaps))
+    bucket = RequestBucket(rpm, burst, now=0.0)
+    admitted = []
+    for t in times:
+        wait = bucket.admit(t)
+        assert wait >= 0.0
+        if wait == 0.0:
+            admitted.append(t)
+    rate = rpm / 60
+    for i in range(len(admitted)):
+        for j in range(i, len(admitted)):
+            assert j - i + 1 <= burst + rate * (admitted[j] - admitted[i]) + 1e-9
