@@ -91,6 +91,10 @@ def run_cmd(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Folder with bbh/<task>.json and gsm8k/*.jsonl for the real-data tasks (default $UNDERTOW_DATA_DIR).")] = None,
     executor: Annotated[str, typer.Option(help="Where runs execute: local (processes) or ray.")] = "local",
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster address (with --executor ray; default: a local Ray instance). The --out folder must be reachable at the same path on every node.")] = None,
+    rpm: Annotated[float | None, typer.Option(help="The provider's requests per minute, shared by every run of the sweep (one limiter per provider and model, whatever the workers).")] = None,
+    tpm: Annotated[float | None, typer.Option(help="The provider's tokens per minute, shared by every run of the sweep.")] = None,
+    rpm_burst: Annotated[float | None, typer.Option(help="Requests let through at once after an idle spell (default: a minute's worth of --rpm).")] = None,
+    sweep_budget: Annotated[str | None, typer.Option(help="A cap on the training spend of all runs together (calls=N, tokens=N, usd=X); each run's --budget still applies.")] = None,
 ) -> None:
     """Run tasks x optimizers x seeds at a matched budget, checkpointing every step."""
     from undertow.bench.registry import TASKS, default_optimizers
@@ -102,7 +106,8 @@ def run_cmd(
     opts: dict[str, Any] = {"task": task, "optimizer": optimizer, "llm": llm, "seeds": seeds, "budget": budget,
                             "steps": steps, "out": out, "workers": workers, "n_train": n_train, "n_val": n_val,
                             "n_test": n_test, "batch_size": batch_size, "otel": otel,
-                            "data_dir": data_dir, "executor": executor, "ray_address": ray_address}
+                            "data_dir": data_dir, "executor": executor, "ray_address": ray_address,
+                            "rpm": rpm, "tpm": tpm, "rpm_burst": rpm_burst, "sweep_budget": sweep_budget}
 
     def go() -> Any:
         if config_file is not None:
@@ -117,7 +122,8 @@ def run_cmd(
                              llm=o["llm"], seeds=o["seeds"], budget=o["budget"], steps=o["steps"],
                              workers=o["workers"], n_train=o["n_train"], n_val=o["n_val"], n_test=o["n_test"],
                              batch_size=o["batch_size"], check_key=not dry_run,
-                             data_dir=str(o["data_dir"]) if o["data_dir"] else None)
+                             data_dir=str(o["data_dir"]) if o["data_dir"] else None,
+                             rpm=o["rpm"], tpm=o["tpm"], rpm_burst=o["rpm_burst"], sweep_budget=o["sweep_budget"])
         if dry_run:
             return _dry_run(console, config, as_json)
         callbacks = _otel_callbacks(o["otel"])

@@ -61,6 +61,10 @@ def sim_server(
         "'kind=truncate,probability=0.1', 'kind=hang', 'kind=malformed,api=anthropic'."),
     faults_json: str | None = typer.Option(None, help="A fault plan as JSON text or a file (see docs/sim-server.md)."),
     fault_seed: int | None = typer.Option(None, help="Seed of probabilistic faults."),
+    rpm: float | None = typer.Option(None, help="Requests per minute the server accepts (a provider's "
+                                     "limit); past it a completion gets 429 with retry-after-ms."),
+    rpm_burst: float | None = typer.Option(None, help="Requests accepted at once after an idle spell "
+                                           "(default: a minute's worth)."),
     sim_seed: int = typer.Option(0, help="Seed of the simulated LLM."),
     responder: str | None = typer.Option(None, help="module:factory serving instead of SimLLM (tests)."),
     verbose: bool = typer.Option(False, help="Log every request to stderr."),
@@ -74,7 +78,7 @@ def sim_server(
     )
 
     try:
-        plan = build_plan(fault, faults_json, latency, fault_seed)
+        plan = build_plan(fault, faults_json, latency, fault_seed, rpm, rpm_burst)
     except (FaultSpecError, OSError) as exc:
         raise typer.BadParameter(str(exc)) from None
     serve(host, port, plan=plan, responder=load_responder(responder, sim_seed), verbose=verbose)

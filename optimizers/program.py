@@ -24,6 +24,7 @@ from typing import Any
 
 from undertow.engine import Parameter
 from undertow.engine.llm import LLM, run_sync
+from undertow.optimizers.fanout import Fanout, per_item
 from undertow.optimizers.search.prompting import Item, ScoreFn
 
 #: ``feedback(output, item, score) -> sentence``.
@@ -102,9 +103,17 @@ class Program(ABC):
                       ) -> list[tuple[str, tuple[Call, ...]]]:
         """The final output and the parameter calls for each item, in order."""
 
-    async def arun(self, values: Mapping[str, Any], items: Sequence[Item]) -> list[Rollout]:
-        """Answer ``items`` with ``values``; score them when the program has a metric."""
-        answers = await self.aanswer(values, items)
+    async def arun(self, values: Mapping[str, Any], items: Sequence[Item],
+                   fanout: Fanout | None = None) -> list[Rollout]:
+        """Answer ``items`` with ``values``; score them when the program has a metric.
+
+        With a ``fanout`` each item is one rollout job, ``fanout.width`` at a time;
+        without, the program answers them all in one call (``aanswer``).
+        """
+        if fanout is None:
+            answers = await self.aanswer(values, items)
+        else:
+            answers = await per_item(fanout, lambda part: self.aanswer(values, part), items)
         out = []
         for it, (output, calls) in zip(items, answers):
             if self.score is None:

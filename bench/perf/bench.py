@@ -23,6 +23,7 @@ Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
   and `trace_opt` (the same from trace-opt's OptoPrime in its own interpreter, or
   null: not installed, failed, or skipped past `trace_opt_limit_s`, noted in
   `trace_opt_skipped`).
+- `fanout` and `limits` (only when asked for with `--part`): see `bench/perf/fanout.py`.
 - `backward_fanin`: subgraph backward seconds on the fan-in graph at N = 300 and
   3000 and `linearity` = t(3000) / t(300) (10 for linear; goal <= 15).
 """
@@ -259,6 +260,14 @@ def run(quick: bool = False, trace_opt_python: str | None = None, limit_s: float
     if "optoprime" in parts:
         sizes = [10, 100, 300] if quick else [10, 100, 300, 1000, 3000]
         result.update(optoprime_table(sizes, trace_opt_python, limit_s))
+    if "fanout" in parts:
+        from undertow.bench.perf.fanout import fanout_figures
+
+        result.update(fanout_figures(repetitions, quick=quick))
+    if "limits" in parts:
+        from undertow.bench.perf.fanout import limits_figures
+
+        result.update(limits_figures())
     if "backward" in parts:
         reps = 5 if quick else 7
         t = {n: _time_graph(_fanin, n, reps) for n in (300, 3000)}

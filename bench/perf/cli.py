@@ -43,7 +43,7 @@ def perf_bench(
         None, envvar="UNDERTOW_TRACE_OPT_PYTHON",
         help="Interpreter with trace-opt installed (default: the peers cache's trace-opt venv)."),
     limit_s: float = typer.Option(60.0, help="Skip trace-opt cells that would run past this."),
-    part: list[str] = typer.Option(None, help="Only these parts: runner, executors, optoprime, backward."),
+    part: list[str] = typer.Option(None, help="Only these parts: runner, executors, optoprime, backward; also fanout, limits (not run by default)."),
 ) -> None:
     """Runner overhead and 2-worker scaling, executor overhead (pool vs Ray), OptoPrime vs trace-opt by N."""
     from undertow.bench.perf.bench import run

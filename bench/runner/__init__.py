@@ -25,7 +25,7 @@ _WHERE = {
     "StepRecord": "records", "dump_jsonl": "records", "load_jsonl": "records",
     "Report": "report", "write_report": "report",
     "Outcome": "runner", "collect": "runner", "make_config": "runner", "resume": "runner", "start": "runner",
-    "run_one": "worker",
+    "run_one": "worker", "ledger": "runner", "SweepLimits": "limits",
     "Interrupted": "runner", "describe": "show", "describe_run": "show", "estimate": "estimate",
 }
 __all__ = [
@@ -42,11 +42,13 @@ __all__ = [
     "RunConfig",
     "RunSpec",
     "StepRecord",
+    "SweepLimits",
     "collect",
     "curves",
     "dump_jsonl",
     "format_budget",
     "leaderboard",
+    "ledger",
     "load_config",
     "load_jsonl",
     "make_config",

@@ -45,14 +45,26 @@ class RunConfig(BaseModel):
     n_test: int = Field(50, ge=1)
     batch_size: int = Field(4, ge=1)
     data_dir: str | None = None        # folder of the real-data tasks (bbh:*, gsm8k)
+    # provider limits shared by every run of the sweep (bench/runner/limits.py)
+    rpm: float | None = Field(None, gt=0)          # requests per minute
+    tpm: float | None = Field(None, gt=0)          # tokens per minute
+    rpm_burst: float | None = Field(None, gt=0)    # requests at once after an idle spell
+    sweep_budget: str | None = None    # a cap on the training spend of all runs together
 
     @property
     def sizes(self) -> SplitSizes:
         return SplitSizes(self.n_train, self.n_val, self.n_test)
 
     def check(self) -> RunConfig:
-        """Parse the budget now, so a bad one fails before any run starts."""
+        """Parse the budgets now, so a bad one fails before any run starts."""
         parse_budget(self.budget)
+        if self.sweep_budget is not None:
+            try:
+                parse_budget(self.sweep_budget)
+            except BenchError as exc:
+                raise BenchError(f"--sweep-budget: {exc}") from None
+        if self.rpm_burst is not None and self.rpm is None:
+            raise BenchError("--rpm-burst needs --rpm (the limit it is the burst of)")
         return self
 
 

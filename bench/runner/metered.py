@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from undertow.bench.runner.limits import RunLedger, SharedLimiter, limits_key
 from undertow.engine.llm import (
     LLM,
     Accounting,
@@ -40,11 +41,15 @@ class MeteredLLM(LLM):
         self.accounting.record_hit(purpose)
         response = self._response(reply, request, key, purpose, started,
                                   cached=True, cost=0.0, attempts=0)
-        self.accounting.record(purpose, request.provider, request.model, response.usage, held)
+        cost = self.accounting.record(purpose, request.provider, request.model, response.usage, held)
+        if self.ledger is not None:  # booked like any call, so the sweep's ledger matches the records
+            self.ledger.book(purpose, response.usage, cost)
         return key, response, None
 
 
-def build_llms(spec: str, *, seed: int, cache_dir: Path | None, budget: Budget | None
+def build_llms(spec: str, *, seed: int, cache_dir: Path | None, budget: Budget | None,
+               limits: Any = None, run_id: str = "", rate_limited: bool = False,
+               tokens_limited: bool = False, sweep_capped: bool = False
                ) -> tuple[MeteredLLM, MeteredLLM]:
     """(train, eval): two clients over one backend and one cache folder.
 
@@ -52,17 +57,28 @@ def build_llms(spec: str, *, seed: int, cache_dir: Path | None, budget: Budget |
     `eval` scores the agent on held-out splits and is not budgeted, so every
     optimizer is measured on the same items whatever it spent. For `sim` the
     simulator's seed is the run's seed.
+
+    `limits` (a connected `SweepLimits`, see `limits.py`): both clients book their calls
+    in the sweep's ledger under `run_id`; with `rate_limited` they wait for the sweep's
+    shared rate limiter; with `sweep_capped` the train client stops at the sweep budget.
     """
     parsed = parse_spec(spec)
     backend = make_backend(parsed, seed=seed) if parsed.provider == "sim" else make_backend(parsed)
 
-    def one(acc: Accounting) -> MeteredLLM:
+    limiter = None
+    if limits is not None and rate_limited:
+        limiter = SharedLimiter(limits, limits_key(backend.provider, backend.endpoint, parsed.model),
+                                tokens=tokens_limited)
+
+    def one(acc: Accounting, side: str) -> MeteredLLM:
         cache = ResponseCache(cache_dir) if cache_dir is not None else None
+        ledger = RunLedger(limits, run_id, side, capped=sweep_capped) if limits is not None else None
         return MeteredLLM(backend, model=parsed.model, cache=cache, accounting=acc,
                           retry=RetryPolicy(max_retries=3), max_concurrency=16, timeout=60.0,
-                          seed=None if parsed.provider == "sim" else seed)
+                          seed=None if parsed.provider == "sim" else seed,
+                          rate_limiter=limiter, ledger=ledger)
 
-    return one(Accounting(budget)), one(Accounting())
+    return one(Accounting(budget), "train"), one(Accounting(), "eval")
 
 
 def spend(llm: LLM) -> dict[str, Any]:

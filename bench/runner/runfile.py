@@ -19,6 +19,10 @@ command line win over the file. Example:
     batch_size = 4
     otel = "otlp"      # optional: console or otlp
     data_dir = "~/data"  # optional: real BBH / GSM8K files (bbh:<task>, gsm8k)
+    rpm = 10000          # optional: the provider's limits, shared by the whole sweep
+    tpm = 2000000
+    rpm_burst = 100
+    sweep_budget = "usd=50"  # optional: a cap on the training spend of all runs together
 """
 
 from __future__ import annotations
@@ -52,6 +56,10 @@ class RunFile(BaseModel):
     data_dir: Path | None = None
     executor: str | None = None
     ray_address: str | None = None
+    rpm: float | None = Field(None, gt=0)
+    tpm: float | None = Field(None, gt=0)
+    rpm_burst: float | None = Field(None, gt=0)
+    sweep_budget: str | None = None
 
     @field_validator("task", "optimizer", mode="before")
     @classmethod

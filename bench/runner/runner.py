@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from undertow.bench.registry import get_optimizer_entry, get_task_entry, pairs
 from undertow.bench.runner.budget import parse_budget
+from undertow.bench.runner.checkpoint import read_json, write_json
 from undertow.bench.runner.config import (
     CONFIG_FILE,
     RunConfig,
@@ -34,6 +35,7 @@ from undertow.bench.runner.config import (
 )
 from undertow.bench.runner.errors import BenchError
 from undertow.bench.runner.executor import InlineExecutor, make_executor, stop_now
+from undertow.bench.runner.limits import LEDGER_FILE, serve_limits
 from undertow.bench.runner.progress import LiveProgress, run_status
 from undertow.bench.runner.real import REAL_TASKS, check_data, check_sim
 from undertow.bench.runner.records import StepRecord, dump_jsonl, load_jsonl
@@ -68,11 +70,17 @@ class Outcome:
 
 def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "sim", seeds: int = 1,
                 budget: str = "calls=200", steps: int = 5, workers: int = 1, check_key: bool = True,
-                data_dir: str | None = None, **sizes: int) -> RunConfig:
+                data_dir: str | None = None, rpm: float | None = None, tpm: float | None = None,
+                rpm_burst: float | None = None, sweep_budget: str | None = None, **sizes: int) -> RunConfig:
     """A checked config for the compatible pairs of `tasks` x `optimizers` over seeds 0..seeds-1.
 
     `check_key=False` checks the LLM spec but not the API key (a dry run sends nothing).
+    `rpm`, `tpm` (and `rpm_burst`) are the provider's limits, shared by every run of the
+    sweep; `sweep_budget` caps the training spend of all runs together.
     """
+    for name, value in (("--rpm", rpm), ("--tpm", tpm), ("--rpm-burst", rpm_burst)):
+        if value is not None and not value > 0:
+            raise BenchError(f"{name} must be a positive number per minute, got {value}")
     if seeds < 1:
         raise BenchError(f"--seeds must be at least 1, got {seeds}")
     grid = pairs(tasks, optimizers)
@@ -84,7 +92,8 @@ def make_config(tasks: Iterable[str], optimizers: Iterable[str], *, llm: str = "
     if real and data_dir is not None:
         data_dir = str(Path(data_dir).expanduser().resolve())
     config = RunConfig(runs=runs, llm=llm.strip(), budget=budget, steps=steps, workers=workers,
-                       data_dir=data_dir, **sizes)
+                       data_dir=data_dir, rpm=rpm, tpm=tpm, rpm_burst=rpm_burst, sweep_budget=sweep_budget,
+                       **sizes)
     config.check()
     if any(get_task_entry(r.task).uses_llm or get_optimizer_entry(r.optimizer).uses_llm for r in runs):
         check_llm(config.llm, check_key=check_key)
@@ -202,13 +211,16 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
         except Exception as exc:  # noqa: BLE001 - any pickling failure
             raise BenchError(f"a callback cannot be sent to worker processes ({exc}); "
                              "run with --workers 1") from None
-    with LiveProgress(out, config, console):
+    shared = serve_limits(pool, out, rpm=config.rpm, tpm=config.tpm, burst=config.rpm_burst,
+                          sweep_budget=parse_budget(config.sweep_budget).model_dump(exclude_none=True)
+                          if config.sweep_budget else None, ledger=_done_spend(out, config, outcome.done))
+    with shared as (handle, service), LiveProgress(out, config, console):
         # the watcher is already running: with the inline executor the runs execute
         # right here, inside submit(), while the bars move
         try:
             futures: dict[Future[Any], RunSpec] = {}
             for r in todo:
-                futures[pool.submit(run_one, str(out), r.run_id, callbacks)] = r
+                futures[pool.submit(run_one, str(out), r.run_id, callbacks, handle)] = r
             for fut, r in futures.items():
                 try:
                     fut.result()
@@ -223,6 +235,8 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
             raise Interrupted(f"interrupted: {len(config.runs) - left} of {len(config.runs)} runs done, "
                               f"{left} stopped at their last checkpoint; continue with "
                               f"`undertow bench resume {out}`") from None
+        finally:
+            _save_ledger(out, service)
     pool.shutdown(wait=True)
     for run_id, error in outcome.failed.items():
         console.print(f"[red]run {run_id} failed:[/red] {escape(error)} "  # "[tpe]" is no markup
@@ -233,6 +247,47 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
         console.print(f"results: {out / RESULTS} ({len(outcome.records)} records); "
                       f"report: `undertow bench report {out}`")
     return outcome
+
+
+def _done_spend(out: Path, config: RunConfig, done: list[str]) -> dict[str, Any]:
+    """The ledger entries of the runs already done, from their final checkpoints (so a
+    resumed sweep's ledger covers them even if the sweep that ran them was killed)."""
+    entries: dict[str, Any] = {}
+    specs = {r.run_id: r for r in config.runs}
+    for run_id in done:
+        path = run_dir(out, run_id) / "checkpoint.json"
+        if not path.is_file():
+            continue
+        state = read_json(path)
+        entry = {side: _summed((state.get(key) or {}).get("by_purpose", {}))
+                 for side, key in (("train", "accounting"), ("eval", "eval_accounting"))}
+        if get_optimizer_entry(specs[run_id].optimizer).peer and state.get("records"):
+            last = state["records"][-1]  # a peer's calls went through its gateway: its records say
+            entry["train"] = {"calls": last["calls"], "prompt_tokens": last["tokens"],
+                              "completion_tokens": 0, "cost_usd": last["cost_usd"]}
+        entries[run_id] = entry
+    return entries
+
+
+def _summed(by_purpose: dict[str, Any]) -> dict[str, Any]:
+    return {k: sum(p.get(k, 0) for p in by_purpose.values())
+            for k in ("calls", "prompt_tokens", "completion_tokens", "cost_usd")}
+
+
+def _save_ledger(out: Path, service: Any) -> None:
+    """Write the sweep's ledger (`out/ledger.json`, atomically); never hides the sweep's own error."""
+    try:
+        write_json(out / LEDGER_FILE, service.snapshot())
+    except Exception as exc:  # noqa: BLE001 - e.g. the service's process died with a killed sweep
+        log.warning("could not save the sweep's ledger: %s", exc)
+
+
+def ledger(out: str | Path) -> dict[str, Any]:
+    """The sweep's ledger saved in `out` (`ledger.json`): per run and side (train, eval), and totals."""
+    path = Path(out) / LEDGER_FILE
+    if not path.is_file():
+        raise BenchError(f"{out} holds no ledger ({LEDGER_FILE}); it is written when a sweep ends")
+    return read_json(path)
 
 
 def collect(out: str | Path, config: RunConfig | None = None) -> list[StepRecord]:
@@ -247,4 +302,5 @@ def collect(out: str | Path, config: RunConfig | None = None) -> list[StepRecord
     return records
 
 
-__all__ = ["RESULTS", "Interrupted", "Outcome", "check_llm", "collect", "make_config", "parse_budget", "resume", "start"]
+__all__ = ["RESULTS", "Interrupted", "Outcome", "check_llm", "collect", "ledger", "make_config", "parse_budget",
+           "resume", "start"]

@@ -61,11 +61,13 @@ def _budget_hit(exc: BaseException) -> bool:
     return False
 
 
-def run_one(out: str | Path, run_id: str, callbacks: Iterable[Callback] = ()) -> dict[str, Any]:
+def run_one(out: str | Path, run_id: str, callbacks: Iterable[Callback] = (),
+            limits: Any = None) -> dict[str, Any]:
     """Run (or finish) one run of the bench in `out`; return its checkpoint summary.
 
     `callbacks` see the run, its steps, its optimizer's proposals and its LLM calls
-    (in the process that runs it: with worker processes, each gets a copy).
+    (in the process that runs it: with worker processes, each gets a copy). `limits` is
+    the handle of the sweep's shared rate limits and ledger (`limits.py`), if any.
     """
     out = Path(out)
     config = load_config(out)
@@ -77,7 +79,8 @@ def run_one(out: str | Path, run_id: str, callbacks: Iterable[Callback] = ()) ->
     saved = read_json(path) if path.is_file() else None
     if saved is not None and saved.get("status") == "done":
         return _summary(saved)
-    return _Run(out, config, spec, folder, CallbackList(callbacks)).go(saved)
+    service = limits.connect() if limits is not None else None
+    return _Run(out, config, spec, folder, CallbackList(callbacks), limits=service).go(saved)
 
 
 def _summary(state: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +89,7 @@ def _summary(state: dict[str, Any]) -> dict[str, Any]:
 
 class _Run:
     def __init__(self, out: Path, config: Any, spec: RunSpec, folder: Path,
-                 callbacks: CallbackList | None = None) -> None:
+                 callbacks: CallbackList | None = None, limits: Any = None) -> None:
         self.config, self.spec, self.folder = config, spec, folder
         self.callbacks = callbacks or CallbackList()
         self.task = get_task_entry(spec.task)
@@ -97,8 +100,11 @@ class _Run:
         self.budget = parse_budget(config.budget)
         llm = eval_llm = None
         if self.uses_llm:
-            llm, eval_llm = build_llms(config.llm, seed=spec.seed, cache_dir=out / "cache",
-                                       budget=self.budget)
+            llm, eval_llm = build_llms(
+                config.llm, seed=spec.seed, cache_dir=out / "cache", budget=self.budget, limits=limits,
+                run_id=spec.run_id, rate_limited=bool(config.rpm or config.tpm),
+                tokens_limited=bool(config.tpm), sweep_capped=config.sweep_budget is not None)
+        self.limits = limits
         self.llm, self.eval_llm = llm, eval_llm
         ctx = TaskContext(seed=spec.seed, llm=llm, eval_llm=eval_llm, sizes=config.sizes,
                           batch_size=config.batch_size, propagator=self.opt_entry.propagator,
@@ -202,12 +208,28 @@ class _Run:
                 if llm is not None:
                     llm.close()
 
+    def _open_ledger(self) -> None:
+        """(Re)start this run's entry in the sweep's ledger from what its accounting holds."""
+        if self.limits is None:
+            return
+        spent = {}
+        for side, client in (("train", self.llm), ("eval", self.eval_llm)):
+            if client is not None:
+                total = client.accounting.spent()
+                spent[side] = {"calls": total.calls, "prompt_tokens": total.prompt_tokens,
+                               "completion_tokens": total.completion_tokens, "cost_usd": total.cost_usd}
+        if self.peer_spent is not None:  # a peer's calls go through its gateway, not our clients
+            spent["train"] = {"calls": self.peer_spent["calls"], "prompt_tokens": self.peer_spent["tokens"],
+                              "completion_tokens": 0, "cost_usd": 0.0}
+        self.limits.open_run(self.spec.run_id, spent)
+
     def _go(self, saved: dict[str, Any] | None) -> dict[str, Any]:
         if self.opt_entry.peer:
             return self._go_peer()
         if saved is not None:
             self._restore(saved)
-        else:
+        self._open_ledger()
+        if saved is None:
             self._record("val", self.agent.evaluate("val"))
             self._save(self._state("running"))
         last = self.optimizer.state_dict()
@@ -259,6 +281,7 @@ class _Run:
             "steps_done": result.steps_done, "spent": result.spent, "notes": result.notes,
             "prompt": result.prompt})
         self.peer_spent = result.spent
+        self._open_ledger()
         if result.stopped == "error":
             raise RuntimeError(f"peer {name} ({result.framework}) failed: {result.error[:500]} "
                                f"(log: {self.folder / 'peer' / 'peer.log'})")

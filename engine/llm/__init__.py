@@ -40,6 +40,7 @@ from undertow.engine.llm.errors import (
                                         RetriesExhaustedError,
 )
 from undertow.engine.llm.factory import make_backend, make_llm
+from undertow.engine.llm.limits import Limiter, SpendLedger
 from undertow.engine.llm.ratelimit import RateLimiter
 from undertow.engine.llm.retry import RetryPolicy, parse_retry_after
 from undertow.engine.llm.spec import Spec, SpecError, parse_spec
@@ -54,9 +55,9 @@ from undertow.engine.llm.types import LLMRequest, LLMResponse, Message, Reply, U
 __all__ = [
     "DEFAULT_PRICES", "LLM", "Accounting", "Backend", "Budget", "BudgetExceeded", "LLMAPIError", "Reservation",
     "LLMConfigError", "LLMConnectionError", "LLMError", "LLMRequest", "LLMResponse",
-    "LLMTimeoutError", "MalformedResponseError", "Message", "MissingAPIKeyError", "Prompt",
+    "LLMTimeoutError", "Limiter", "MalformedResponseError", "Message", "MissingAPIKeyError", "Prompt",
     "RateLimiter", "Reply", "ResponseCache", "RetriesExhaustedError", "RetryPolicy", "Spec",
-    "SpecError", "Spend", "StructuredOutputError", "Usage", "canonical_json",
+    "SpecError", "Spend", "SpendLedger", "StructuredOutputError", "Usage", "canonical_json",
     "default_cache_dir", "extract_json", "make_backend", "make_llm", "parse_retry_after",
     "parse_spec", "parse_structured", "request_key", "run_sync", "to_messages",
     "allm_call", "llm_call", "response_of",

@@ -95,6 +95,9 @@ class BudgetExceeded(LLMError):
             f"{spent['total_tokens']} tokens, ${spent['cost_usd']:.4f}); no request was sent. "
             "Raise the budget to go on.")
 
+    def __reduce__(self) -> tuple:  # picklable: a worker process can report it
+        return (type(self), (self.limit, self.cap, self.purpose, self.spent, self.by_purpose))
+
 
 class Accounting:
     """Thread-safe ledger of spend per purpose, with optional budgets.

@@ -24,7 +24,7 @@ from undertow.engine.llm.aio import LoopLocal, run_sync
 from undertow.engine.llm.backends.base import Backend, estimate_tokens
 from undertow.engine.llm.cache import ResponseCache, request_key
 from undertow.engine.llm.errors import LLMConfigError, LLMError
-from undertow.engine.llm.ratelimit import RateLimiter
+from undertow.engine.llm.limits import Limiter, SpendLedger
 from undertow.engine.llm.retry import RetryPolicy, aretry_call, retry_call
 from undertow.engine.llm.structured import (
     StructuredOutputError,
@@ -70,7 +70,10 @@ class LLM:
         cache: a `ResponseCache`, or None for no caching.
         accounting: the ledger and budgets (share one between clients for one budget).
         retry: the retry policy (retries are ours; SDK retries are off).
-        rate_limiter: optional requests/tokens-per-minute limits.
+        rate_limiter: optional requests/tokens-per-minute limits: a `RateLimiter`, or any
+            `Limiter` (e.g. one shared by the processes of a sweep).
+        ledger: optional `SpendLedger` told of every booked call (and asked before each),
+            so spend can be summed, and capped, across clients and processes.
         max_concurrency: most requests in flight at once in async use.
         timeout: seconds per attempt (None: the SDK's default).
         purpose: the default accounting purpose ("forward", "optimizer", "judge", ...).
@@ -82,7 +85,8 @@ class LLM:
 
     def __init__(self, backend: Backend, *, model: str, cache: ResponseCache | None = None,
                  accounting: Accounting | None = None, retry: RetryPolicy | None = None,
-                 rate_limiter: RateLimiter | None = None, max_concurrency: int = 16,
+                 rate_limiter: Limiter | None = None, ledger: SpendLedger | None = None,
+                 max_concurrency: int = 16,
                  timeout: float | None = 60.0, purpose: str = "forward", stream: bool = False,
                  temperature: float | None = None, max_tokens: int | None = None,
                  seed: int | None = None) -> None:
@@ -94,6 +98,7 @@ class LLM:
         self.accounting = accounting if accounting is not None else Accounting()
         self.retry = retry if retry is not None else RetryPolicy()
         self.rate_limiter = rate_limiter
+        self.ledger = ledger
         self.max_concurrency = max_concurrency
         self.timeout = timeout
         self.purpose = purpose
@@ -180,6 +185,8 @@ class LLM:
 
     def _reserve(self, request: LLMRequest, purpose: str) -> Reservation:
         """Book the request's worst case (prompt bound + max_tokens, priced) under the budgets."""
+        if self.ledger is not None:
+            self.ledger.admit(purpose)
         return self.accounting.reserve(purpose, request.provider, request.model,
                                        prompt_tokens=prompt_token_bound(request),
                                        max_tokens=request.max_tokens)
@@ -202,6 +209,8 @@ class LLM:
               attempts: int, estimate: int, held: Reservation | None = None) -> LLMResponse:
         usage = Usage(prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
         cost = self.accounting.record(purpose, request.provider, request.model, usage, held)
+        if self.ledger is not None:
+            self.ledger.book(purpose, usage, cost)
         if self.rate_limiter is not None:
             self.rate_limiter.settle(estimate, usage.total_tokens)
         cut_by_budget = held is not None and held.max_tokens is not None and reply.finish_reason == "length"
@@ -224,7 +233,9 @@ class LLM:
         try:
             if self.rate_limiter is not None:
                 estimate = self._estimate(sent)
-                self.rate_limiter.acquire(estimate)
+                wait = self.rate_limiter.reserve(estimate)
+                if wait > 0:
+                    time.sleep(wait)
             stream = self.stream if stream is None else stream
             timeout = self.timeout if timeout is None else timeout
             reply, attempts = retry_call(
@@ -303,7 +314,9 @@ class LLM:
                                       f"({type(_batch.error).__name__})")
                 if self.rate_limiter is not None:
                     estimate = self._estimate(sent)
-                    await self.rate_limiter.aacquire(estimate)
+                    wait = self.rate_limiter.reserve(estimate)
+                    if wait > 0:
+                        await asyncio.sleep(wait)
                 stream = self.stream if stream is None else stream
                 timeout = self.timeout if timeout is None else timeout
                 reply, attempts = await aretry_call(

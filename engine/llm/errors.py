@@ -30,6 +30,9 @@ class MissingAPIKeyError(LLMConfigError):
             f"or pass api_key=... to the client"
         )
 
+    def __reduce__(self) -> tuple:  # picklable: a worker process can report it
+        return (type(self), (self.provider, self.env_var))
+
 
 class LLMAPIError(LLMError):
     """The provider answered with an HTTP error status."""
@@ -73,3 +76,6 @@ class RetriesExhaustedError(LLMError):
         super().__init__(
             f"gave up after {attempts} attempt(s) (max_retries={attempts - 1}); "
             f"last error: {last_error}")
+
+    def __reduce__(self) -> tuple:  # picklable: a worker process can report it (a pool
+        return (type(self), (self.last_error, self.attempts))  # breaks on one it cannot read)

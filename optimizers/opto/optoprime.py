@@ -19,12 +19,12 @@ Reports are measured with a real tokenizer when one is installed (`tokens.py`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from undertow.engine import Module, Parameter, SubgraphFeedback, no_trace
 from undertow.optimizers.base import Optimizer, Proposal
+from undertow.optimizers.fanout import Fanout, as_fanout
 from undertow.optimizers.opto.blocks import Block, fit_blocks, plan_blocks, reply_budget, variable_text
 from undertow.optimizers.opto.graph import GraphView
 from undertow.optimizers.opto.parse import (
@@ -94,6 +94,9 @@ class OptoPrime(Optimizer):
             model its reply and what was wrong (one more call, booked against the
             budget like any other), before the step is given up.
         concurrency: most requests in flight at once when a step is split into blocks.
+        fanout: how the step's requests (blocks x candidates) fan out: a width or a
+            `Fanout` (`undertow.optimizers.fanout`); default `Fanout(concurrency)`.
+            Replies come back in order whatever the width.
         tokenizer: a `TokenCounter` for the budget (default: the best installed, see
             `tokens.token_counter`; its name is logged with every proposal).
     """
@@ -104,7 +107,7 @@ class OptoPrime(Optimizer):
                  temperature: float | None = None, max_tokens: int = 6000,
                  max_value_chars: int = 500, keep_current: bool = True,
                  system_prompt: str = SYSTEM_PROMPT, json_mode: bool | None = None,
-                 repair: bool = True, concurrency: int = 8,
+                 repair: bool = True, concurrency: int = 8, fanout: Fanout | int | None = None,
                  tokenizer: TokenCounter | None = None) -> None:
         super().__init__(parameters)
         if not hasattr(llm, "complete"):
@@ -134,6 +137,7 @@ class OptoPrime(Optimizer):
         self.json_mode = json_mode
         self.repair = repair
         self.concurrency = concurrency
+        self.fanout = as_fanout(fanout) or Fanout(concurrency)
         self.tokenizer = tokenizer or token_counter()
         self.memory: list[dict[str, Any]] = []
         self.last_rejections: list[dict[str, Any]] = []
@@ -215,11 +219,7 @@ class OptoPrime(Optimizer):
             return self.llm.complete(messages, purpose="optimizer", temperature=self.temperature,
                                      sample_index=i, max_tokens=blocks[b].reply_tokens, **extra).text
 
-        if len(jobs) == 1 or self.concurrency == 1:
-            texts = [one(j) for j in jobs]
-        else:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs))) as pool:
-                texts = list(pool.map(one, jobs))
+        texts = self.fanout.map_sync(one, jobs)
         n = self.n_candidates
         return [texts[b * n:(b + 1) * n] for b in range(len(blocks))]
 

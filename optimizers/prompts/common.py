@@ -16,6 +16,7 @@ from typing import Any
 
 from undertow.engine import InvalidValueError, Parameter
 from undertow.optimizers.base import Optimizer, Proposal
+from undertow.optimizers.fanout import Fanout, as_fanout
 from undertow.optimizers.program import Program, Rollout
 from undertow.optimizers.search.prompting import Item, _esc, as_items
 
@@ -24,11 +25,15 @@ class ProgramOptimizer(Optimizer):
     """Base of the prompt optimizers: a program, its text parameters, a budget ledger.
 
     ``budget`` counts what each phase spent: ``rollouts`` (items answered by the
-    program) and ``requests`` (optimizer-model calls), by phase name.
+    program) and ``requests`` (optimizer-model calls), by phase name. ``fanout`` (a
+    `Fanout` or a width) runs the rollouts of a minibatch as that many jobs at once
+    (None: the program answers a minibatch in one call); results do not depend on it.
     """
 
-    def __init__(self, program: Program, *, train: Sequence[Any], seed: int = 0) -> None:
+    def __init__(self, program: Program, *, train: Sequence[Any], seed: int = 0,
+                 fanout: Fanout | int | None = None) -> None:
         super().__init__(program.parameters)
+        self.fanout = as_fanout(fanout)
         program.check_names()
         self.program = program
         self.train: list[Item] = as_items(train, "train")

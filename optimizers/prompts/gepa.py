@@ -36,6 +36,7 @@ from typing import Any
 from undertow.engine import StateError
 from undertow.engine.llm import LLM, run_sync
 from undertow.optimizers.base import Proposal
+from undertow.optimizers.fanout import Fanout
 from undertow.optimizers.program import Program, Rollout, mean
 from undertow.optimizers.prompts.common import JSON_REPLY, ProgramOptimizer, rollout_blocks
 from undertow.optimizers.search.prompting import Item, as_items, parse_suggestion, variable_block
@@ -64,12 +65,14 @@ class GEPA(ProgramOptimizer):
         merge: try a merge every ``merge_every`` steps once one is possible (0: never).
         max_rollouts: stop when this many rollouts are spent (None: no limit).
         temperature, seed: the reflection's sampling temperature; seed of all draws.
+        fanout: rollouts at once (a width or a `Fanout`; `undertow.optimizers.fanout`):
+            minibatch and Pareto-set items as separate jobs. Results do not depend on it.
     """
 
     def __init__(self, program: Program, llm: LLM, *, train: Sequence[Any], val: Sequence[Any],
                  minibatch: int = 6, merge_every: int = 3, max_rollouts: int | None = None,
-                 temperature: float = 0.7, seed: int = 0) -> None:
-        super().__init__(program, train=train, seed=seed)
+                 temperature: float = 0.7, seed: int = 0, fanout: Fanout | int | None = None) -> None:
+        super().__init__(program, train=train, seed=seed, fanout=fanout)
         if not program.labelled:
             raise ValueError("GEPA scores candidates with the task metric and its feedback; give it "
                              "a program with a score function")
@@ -86,7 +89,7 @@ class GEPA(ProgramOptimizer):
 
     # -- bookkeeping -----------------------------------------------------------------------------
     async def _run(self, values: dict[str, Any], items: Sequence[Item], phase: str) -> list[Rollout]:
-        out = await self.program.arun(values, items)
+        out = await self.program.arun(values, items, fanout=self.fanout)
         self.rollouts += len(out)
         self.spend(phase, rollouts=len(out))
         return out

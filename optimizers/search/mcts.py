@@ -20,6 +20,7 @@ root) of the tree whose such node scores highest.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
 import time
@@ -31,6 +32,7 @@ import numpy as np
 from undertow.engine import InvalidValueError, Module, Parameter
 from undertow.engine.llm import LLM, run_sync
 from undertow.optimizers.base import Optimizer, Proposal
+from undertow.optimizers.fanout import Fanout, as_fanout, per_item
 from undertow.optimizers.search.forest import FLAG_PRUNED, FLAG_TERMINAL, Forest
 from undertow.optimizers.search.prompting import (
     Item,
@@ -81,6 +83,9 @@ class PromptMCTS(Optimizer):
         capacity: nodes per tree (default fits ``64`` iterations).
         backend: tree backend name or object (default: chosen by the forest's size).
         seed: seeds the training batches and failure subsets.
+        fanout: jobs at once (a width or a `Fanout`; `undertow.optimizers.fanout`): leaf
+            expansions, the scoring of their children and the items of a batch. None:
+            expansions all at once, children scored in turn. Results do not depend on it.
         run: ``await run(prompt, items) -> [Outcome]``, how a candidate answers items
             (default: the prompt as the system prompt of ``task_llm``); whole-program
             searches pass one that runs the program with the candidate in place.
@@ -94,7 +99,7 @@ class PromptMCTS(Optimizer):
                  target_score: float = 1.0, patience: int | None = None,
                  temperature: float = 0.7, capacity: int | None = None,
                  backend: str | TreeBackend | None = None, seed: int = 0,
-                 run: RunFn | None = None) -> None:
+                 run: RunFn | None = None, fanout: Fanout | int | None = None) -> None:
         super().__init__(parameters)
         if len(self.parameters) != 1 or self.parameters[0].kind != "text":
             raise ValueError("PromptMCTS optimizes exactly one text Parameter (a prompt); "
@@ -119,6 +124,8 @@ class PromptMCTS(Optimizer):
         self.forest = Forest(num_trees, capacity, backend=backend, exploration=exploration,
                              discount=1.0, payload_codec=(asdict, lambda d: PromptNode(**d)))
         self.val_cache: dict[str, float] = {}
+        self.fanout = as_fanout(fanout)
+        self._scoring: dict[str, Any] = {}  # prompt -> its validation scoring in flight
         self.best: tuple[float, str] | None = None
         self.iterations = 0
         self.stale = 0
@@ -126,15 +133,30 @@ class PromptMCTS(Optimizer):
         self.wall_seconds = 0.0
 
     async def _run(self, prompt: str, items: Sequence[Item]) -> list[Outcome]:
+        if self.fanout is not None:
+            return await per_item(self.fanout, lambda part: self._run_all(prompt, part), items)
+        return await self._run_all(prompt, items)
+
+    async def _run_all(self, prompt: str, items: Sequence[Item]) -> list[Outcome]:
         if self.run_fn is not None:
             return list(await self.run_fn(prompt, items))
         return await run_prompt(self.task_llm, prompt, items, self.score_fn)
 
     # ---- scoring -----------------------------------------------------------------
     async def _val_score(self, prompt: str) -> float:
-        if prompt not in self.val_cache:
-            outcomes = await self._run(prompt, self.val)
-            self.val_cache[prompt] = mean_score(outcomes)
+        """The prompt's validation score, computed once: concurrent jobs asking for the same
+        prompt share one scoring (so the calls spent do not depend on the fan-out)."""
+        if prompt in self.val_cache:
+            return self.val_cache[prompt]
+        pending = self._scoring.get(prompt)
+        if pending is None:
+            pending = self._scoring[prompt] = asyncio.ensure_future(self._run(prompt, self.val))
+        try:
+            outcomes = await asyncio.shield(pending)
+        finally:
+            if pending.done():
+                self._scoring.pop(prompt, None)
+        self.val_cache[prompt] = mean_score(outcomes)
         return self.val_cache[prompt]
 
     def _rng(self, tree: int, node: int) -> random.Random:
@@ -170,7 +192,10 @@ class PromptMCTS(Optimizer):
                 continue
             with contextlib.suppress(InvalidValueError):  # a constraint rejects it
                 new.append(self.param.validate(text))
-        scores = [await self._val_score(p) for p in new]
+        if self.fanout is None:
+            scores = [await self._val_score(p) for p in new]
+        else:
+            scores = await self.fanout.map(self._val_score, new)
         return [PromptNode(p, s, info.depth + 1) for p, s in zip(new, scores)]
 
     # ---- one iteration -------------------------------------------------------------
@@ -193,7 +218,8 @@ class PromptMCTS(Optimizer):
                 if self._expandable(b, leaf):
                     jobs[b, leaf] = self._expand(b, leaf)
         try:
-            results = dict(zip(jobs, await _gather(list(jobs.values()))))
+            gather = self.fanout.gather if self.fanout is not None else _gather
+            results = dict(zip(jobs, await gather(list(jobs.values()))))
         except BaseException:
             f.backup(leaves, self._own_scores(leaves))  # release virtual loss, then stop
             raise

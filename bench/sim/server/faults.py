@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -86,6 +87,18 @@ class FaultPlan(BaseModel):
     )
     rules: list[FaultRule] = Field(default_factory=list)
     seed: int = Field(0, description="Seed of the probability draws (reproducible runs).")
+    rpm: float | None = Field(
+        None, gt=0, description="Requests per minute the server accepts (a provider's limit); "
+        "past it a completion gets 429 with retry-after-ms. None: no limit.")
+    rpm_burst: float | None = Field(
+        None, gt=0, description="Requests accepted at once after an idle spell (default: a "
+        "minute's worth, as providers count).")
+
+    @model_validator(mode="after")
+    def _burst_needs_rpm(self) -> FaultPlan:
+        if self.rpm_burst is not None and self.rpm is None:
+            raise ValueError("rpm_burst needs rpm (the limit it is the burst of)")
+        return self
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> FaultPlan:
@@ -96,8 +109,30 @@ class FaultPlan(BaseModel):
             raise FaultSpecError(f"invalid fault schedule: {_explain(exc)}") from None
 
 
+class RequestBucket:
+    """The server's requests-per-minute limit: a token bucket that refuses, never queues.
+
+    `admit(now)` takes one request if the bucket holds one and returns 0.0; otherwise it
+    takes nothing and returns the seconds until one is there (the `retry-after`).
+    """
+
+    def __init__(self, rpm: float, burst: float | None, now: float) -> None:
+        self.rate = rpm / 60.0
+        self.capacity = float(burst if burst is not None else rpm)
+        self.level, self.stamp = self.capacity, now
+
+    def admit(self, now: float) -> float:
+        self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.level >= 1.0:
+            self.level -= 1.0
+            return 0.0
+        return (1.0 - self.level) / self.rate
+
+
 class FaultSchedule:
-    """Thread-safe runtime state of a `FaultPlan`: hits left per rule, the RNG, counters."""
+    """Thread-safe runtime state of a `FaultPlan`: hits left per rule, the RNG, the
+    request bucket of its `rpm` limit, and the arrival times of completion requests."""
 
     def __init__(self, plan: FaultPlan | None = None) -> None:
         self._lock = threading.Lock()
@@ -109,10 +144,23 @@ class FaultSchedule:
             self._plan = plan
             self._left = [r.times for r in plan.rules]
             self._rng = random.Random(plan.seed)
+            self._bucket = RequestBucket(plan.rpm, plan.rpm_burst, time.monotonic()) if plan.rpm else None
+
+    def rate_limit(self, now: float | None = None) -> float:
+        """0.0 if a completion request may be served now, else the seconds until one may
+        (the request is refused: 429). Always 0.0 without an `rpm` limit."""
+        with self._lock:
+            if self._bucket is None:
+                return 0.0
+            return self._bucket.admit(time.monotonic() if now is None else now)
 
     @property
     def latency_s(self) -> float:
         return self._plan.latency_s
+
+    @property
+    def rpm(self) -> float | None:
+        return self._plan.rpm
 
     def snapshot(self) -> dict:
         """The installed plan plus the hits left per rule (JSON-ready)."""

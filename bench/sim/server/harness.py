@@ -28,11 +28,12 @@ RuleLike = FaultRule | dict[str, Any] | str
 
 
 def make_plan(rules: tuple[RuleLike, ...] | list[RuleLike] = (), *, latency_s: float = 0.0,
-              seed: int = 0) -> FaultPlan:
-    """A `FaultPlan` from rules given as `FaultRule`s, dicts or spec strings."""
+              seed: int = 0, rpm: float | None = None, rpm_burst: float | None = None) -> FaultPlan:
+    """A `FaultPlan` from rules given as `FaultRule`s, dicts or spec strings (and an
+    optional requests-per-minute limit, `rpm` with `rpm_burst`)."""
     parsed = [r if isinstance(r, FaultRule) else parse_fault_spec(r) if isinstance(r, str)
               else FaultRule.model_validate(r) for r in rules]
-    return FaultPlan(latency_s=latency_s, rules=parsed, seed=seed)
+    return FaultPlan(latency_s=latency_s, rules=parsed, seed=seed, rpm=rpm, rpm_burst=rpm_burst)
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,14 @@ class ServerHandle:
     def anthropic_base_url(self) -> str:
         return self.url
 
-    def set_faults(self, *rules: RuleLike, latency_s: float = 0.0, seed: int = 0) -> dict:
+    def set_faults(self, *rules: RuleLike, latency_s: float = 0.0, seed: int = 0,
+                   rpm: float | None = None, rpm_burst: float | None = None) -> dict:
         """Replace the fault plan, e.g. `set_faults("status=429,times=2,retry_after_ms=10")`.
 
         Rules fire in order (see `FaultSchedule`); `latency_s` is added to every API
         request. Returns the installed plan with the hits left per rule.
         """
-        plan = make_plan(rules, latency_s=latency_s, seed=seed)
+        plan = make_plan(rules, latency_s=latency_s, seed=seed, rpm=rpm, rpm_burst=rpm_burst)
         return self._call("POST", "/_undertow/faults", plan.model_dump(mode="json"))
 
     def clear_faults(self) -> dict:
@@ -77,6 +79,11 @@ class ServerHandle:
         """Request counters: requests, by_path, by_status, faults, streams, connections,
         in_flight, max_in_flight."""
         return self._call("GET", "/_undertow/stats")
+
+    def arrivals(self) -> list[tuple[float, bool]]:
+        """(seconds since the last stats reset, served) for every completion request;
+        served is False for those the `rpm` limit refused with 429."""
+        return [(float(t), bool(ok)) for t, ok in self._call("GET", "/_undertow/arrivals")["arrivals"]]
 
     def reset_stats(self) -> None:
         """Zero the request counters."""
@@ -100,10 +107,11 @@ class ServerHandle:
 @contextmanager
 def running_server(responder: Responder | None = None, *rules: RuleLike, latency_s: float = 0.0,
                    seed: int = 0, host: str = "127.0.0.1", port: int = 0,
-                   models: tuple[str, ...] = ("sim",)) -> Iterator[ServerHandle]:
+                   models: tuple[str, ...] = ("sim",), rpm: float | None = None,
+                   rpm_burst: float | None = None) -> Iterator[ServerHandle]:
     """Serve `responder` (default: `SimLLM()`) from a background thread of this process."""
     server = SimServer(host, port, responder=responder, models=models,
-                       faults=make_plan(rules, latency_s=latency_s, seed=seed))
+                       faults=make_plan(rules, latency_s=latency_s, seed=seed, rpm=rpm, rpm_burst=rpm_burst))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="undertow-sim-server", daemon=True)
     thread.start()
@@ -123,13 +131,14 @@ def _die_with_parent() -> None:
 @contextmanager
 def start_in_subprocess(responder: str | None = None, *rules: RuleLike, latency_s: float = 0.0,
                         seed: int = 0, sim_seed: int = 0, host: str = "127.0.0.1", port: int = 0,
-                        startup_timeout_s: float = 60.0,
+                        startup_timeout_s: float = 60.0, rpm: float | None = None,
+                        rpm_burst: float | None = None,
                         die_with_parent: bool = False) -> Iterator[ServerHandle]:
     """Serve from a child process (own GIL). `responder` is an import path `module:factory`
     called with no arguments (default: `SimLLM(seed=sim_seed)`). With `die_with_parent`
     the server is killed when the calling thread's process dies, even by SIGKILL (Linux);
     leave it off when the handle outlives the thread that started it."""
-    plan = make_plan(rules, latency_s=latency_s, seed=seed)
+    plan = make_plan(rules, latency_s=latency_s, seed=seed, rpm=rpm, rpm_burst=rpm_burst)
     cmd = [sys.executable, "-m", "undertow.bench.sim.server", "--host", host, "--port", str(port),
            "--faults-json", plan.model_dump_json(), "--sim-seed", str(sim_seed), "--announce"]
     if responder:

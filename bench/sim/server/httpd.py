@@ -11,6 +11,7 @@ Routes:
   GET  /v1/models[/ID]        model list (both SDKs read it)
   GET  /_undertow/health      liveness
   GET  /_undertow/stats       request counters (JSON)
+  GET  /_undertow/arrivals    arrival time of every completion request since the last reset
   POST /_undertow/stats/reset zero the counters
   GET  /_undertow/faults      the installed fault plan and the hits left per rule
   POST /_undertow/faults      install a new plan (a `FaultPlan` JSON object)
@@ -343,6 +344,8 @@ class _Handler(BaseHTTPRequestHandler):
             if sim_stats is not None and hasattr(sim_stats, "to_dict"):
                 out["sim"] = sim_stats.to_dict()
             return self._json(200, out)
+        if (method, path) == ("GET", "/_undertow/arrivals"):
+            return self._json(200, server.stats.arrivals_dict())
         if (method, path) == ("POST", "/_undertow/stats/reset"):
             server.stats.reset()
             sim_stats = getattr(server.responder, "stats", None)
@@ -366,6 +369,10 @@ class _Handler(BaseHTTPRequestHandler):
         route = "/v1/messages" if api == "anthropic" else "/v1/chat/completions"
         self.server.stats.begin(route, request.stream)
         try:
+            wait = self.server.schedule.rate_limit()
+            self.server.stats.arrive(admitted=wait == 0.0)
+            if wait > 0.0:
+                return self._rate_limited(api, wait)
             rule = self.server.schedule.pick(api, request.stream)
             self._wait(self.server.schedule.latency_s + (rule.delay_s if rule else 0.0))
             if rule is not None:
@@ -397,6 +404,14 @@ class _Handler(BaseHTTPRequestHandler):
         return [self.server.complete(messages, model=request.model, temperature=request.temperature,
                                      seed=seed, sample_index=i, max_tokens=cap, **extra)
                 for i in range(n)]
+
+    def _rate_limited(self, api: str, wait: float) -> None:
+        """429 for a request past the `rpm` limit, saying when the next one will be let in."""
+        ms = max(1, int(wait * 1000 + 0.999))
+        headers = {"retry-after-ms": str(ms), "retry-after": str(max(1, int(wait + 0.999))),
+                   "x-should-retry": "true"}
+        self._error(api, 429, f"rate limit reached: this server accepts {self.server.schedule.rpm:g} "
+                    f"requests per minute; retry in {ms} ms", headers=headers)
 
     def _status_fault(self, api: str, rule: FaultRule) -> None:
         headers = {}

@@ -33,8 +33,9 @@ def load_responder(path: str | None, sim_seed: int = 0) -> Responder:
 
 
 def build_plan(specs: list[str] = (), faults_json: str | None = None, latency_s: float | None = None,
-               seed: int | None = None) -> FaultPlan:
-    """A plan from a JSON object or file (optional) plus `--fault` specs and overrides."""
+               seed: int | None = None, rpm: float | None = None, rpm_burst: float | None = None) -> FaultPlan:
+    """A plan from a JSON object or file (optional) plus `--fault` specs and overrides
+    (`rpm`, `rpm_burst`: the server's requests-per-minute limit, see `FaultPlan`)."""
     plan = FaultPlan()
     if faults_json:
         text = Path(faults_json).read_text() if not faults_json.lstrip().startswith("{") else faults_json
@@ -42,7 +43,9 @@ def build_plan(specs: list[str] = (), faults_json: str | None = None, latency_s:
     rules = list(plan.rules) + [parse_fault_spec(s) for s in specs]
     try:
         return FaultPlan(latency_s=plan.latency_s if latency_s is None else latency_s, rules=rules,
-                         seed=plan.seed if seed is None else seed)
+                         seed=plan.seed if seed is None else seed,
+                         rpm=plan.rpm if rpm is None else rpm,
+                         rpm_burst=plan.rpm_burst if rpm_burst is None else rpm_burst)
     except ValidationError as exc:
         raise FaultSpecError(f"invalid fault plan: {exc.errors()[0]['loc'][0]}: "
                              f"{exc.errors()[0]['msg']}") from None
@@ -78,13 +81,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fault", action="append", default=[], help="rule spec, e.g. status=429,times=2")
     ap.add_argument("--faults-json", default=None, help="a FaultPlan as JSON text or a file path")
     ap.add_argument("--seed", type=int, default=None, help="seed of probabilistic faults")
+    ap.add_argument("--rpm", type=float, default=None,
+                    help="requests per minute accepted; past it: 429 with retry-after-ms")
+    ap.add_argument("--rpm-burst", type=float, default=None,
+                    help="requests accepted at once after an idle spell (default: a minute's worth)")
     ap.add_argument("--sim-seed", type=int, default=0, help="seed of the default SimLLM")
     ap.add_argument("--responder", default=None, help="module:factory of the responder")
     ap.add_argument("--announce", action="store_true", help="print {'url': ...} when listening")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
     try:
-        plan = build_plan(args.fault, args.faults_json, args.latency, args.seed)
+        plan = build_plan(args.fault, args.faults_json, args.latency, args.seed, args.rpm, args.rpm_burst)
     except (FaultSpecError, OSError) as exc:
         ap.error(str(exc))
     serve(args.host, args.port, plan=plan, responder=load_responder(args.responder, args.sim_seed),

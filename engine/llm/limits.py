@@ -1,0 +1,50 @@
+"""Pluggable rate limits and spend ledgers for the `LLM` client.
+
+The client needs two small things from whatever limits it beyond its own process:
+
+- a `Limiter`: `reserve(tokens)` books one request (and an estimate of its tokens)
+  and answers how many seconds the caller must wait before sending it;
+  `settle(estimated, actual)` corrects the token estimate once the reply is in.
+  `RateLimiter` (this package) is one, for one process; the bench provides one shared
+  by every worker of a sweep (a manager process locally, a named Ray actor on Ray).
+- a `SpendLedger`: `admit(purpose)` may refuse a call before anything is booked (by
+  raising `BudgetExceeded`), and `book(purpose, usage, cost_usd)` is told of every call
+  the client's own `Accounting` books, so spend can be summed across processes.
+
+Both are Protocols, so the engine imports none of their implementations (the
+dependency points from the bench to the engine). The waiting itself happens in the
+client, so a limiter answers at once and never holds a lock or a connection while a
+caller sleeps.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from undertow.engine.llm.types import Usage
+
+
+@runtime_checkable
+class Limiter(Protocol):
+    """Grants requests under rate limits: see the module docstring."""
+
+    def reserve(self, tokens: int = 0) -> float:
+        """Book one request of about `tokens` tokens; return the seconds to wait before sending it."""
+        ...
+
+    def settle(self, estimated: int, actual: int) -> None:
+        """Replace a reservation's token estimate by the real count."""
+        ...
+
+
+@runtime_checkable
+class SpendLedger(Protocol):
+    """Sees every booked call of a client, and may refuse new ones."""
+
+    def admit(self, purpose: str) -> None:
+        """Raise `BudgetExceeded` to refuse the next call of `purpose` (nothing is sent)."""
+        ...
+
+    def book(self, purpose: str, usage: Usage, cost_usd: float) -> None:
+        """Record one call the client booked (sent, or a cache hit booked at its nominal size)."""
+        ...
