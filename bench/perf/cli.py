@@ -44,12 +44,19 @@ def perf_bench(
         help="Interpreter with trace-opt installed (default: the peers cache's trace-opt venv)."),
     limit_s: float = typer.Option(60.0, help="Skip trace-opt cells that would run past this."),
     part: list[str] = typer.Option(None, help="Only these parts: runner, executors, optoprime, backward."),
+    runner_repetitions: int = typer.Option(
+        None, min=1, help="Repetitions of the runner part (default 5, 2 with --quick); the minimum is kept."),
 ) -> None:
     """Runner overhead and 2-worker scaling, executor overhead (pool vs Ray), OptoPrime vs trace-opt by N."""
-    from undertow.bench.perf.bench import run
+    from undertow.bench.perf.bench import PARTS, run
 
+    unknown = sorted(set(part or ()) - set(PARTS))
+    if unknown:
+        raise typer.BadParameter(f"unknown part {', '.join(unknown)}; use one of {', '.join(PARTS)}",
+                                 param_hint="--part")
     kw = {"parts": tuple(part)} if part else {}
-    emit(run(quick=quick, trace_opt_python=trace_opt_python, limit_s=limit_s, **kw))
+    emit(run(quick=quick, trace_opt_python=trace_opt_python, limit_s=limit_s,
+             runner_repetitions=runner_repetitions, **kw))
 
 
 @perf_app.command("tree")

@@ -65,9 +65,9 @@ class StepRecord(BaseModel):
         return self
 
 
-def dump_jsonl(path: Path, records: Iterable[StepRecord]) -> None:
-    """Write records as JSON lines, atomically."""
-    write_atomic(path, "".join(r.model_dump_json() + "\n" for r in records))
+def dump_jsonl(path: Path, records: Iterable[StepRecord], *, durable: bool = True) -> None:
+    """Write records as JSON lines, atomically (`durable=False`: no fsync)."""
+    write_atomic(path, "".join(r.model_dump_json() + "\n" for r in records), durable=durable)
 
 
 def load_jsonl(path: Path) -> list[StepRecord]:
