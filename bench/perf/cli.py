@@ -61,10 +61,21 @@ def perf_bench(
 
 @perf_app.command("tree")
 def perf_tree(quick: bool = typer.Option(False, help="A few seconds instead of minutes."),
-              backend: list[str] = typer.Option(None, help="Restrict to these backends.")) -> None:
+              backend: list[str] = typer.Option(None, help="Restrict to these backends."),
+              runs: int = typer.Option(1, min=1, help="With N > 1: also UCT score eta over N runs of "
+                                       "each numba cell with B*M >= 1e6 (min/median/max), as `eta_runs`."),
+              runs_only: bool = typer.Option(False, help="With --runs: only the eta distribution, "
+                                             "not the whole suite.")) -> None:
     """Tree-store kernels: nodes/s and bandwidth efficiency per backend, op and size."""
     from undertow.bench.perf.tree import run
-    emit(run(quick=quick, backends=backend or None))
+    from undertow.bench.perf.tree_runs import eta_runs
+
+    if runs_only and runs < 2:
+        raise typer.BadParameter("--runs-only needs --runs N with N >= 2", param_hint="--runs-only")
+    result: dict = {"suite": "tree", "llm": "none"} if runs_only else run(quick=quick, backends=backend or None)
+    if runs > 1:
+        result["eta_runs"] = eta_runs(runs, quick=quick)
+    emit(result)
 
 
 @perf_app.command("llm")
