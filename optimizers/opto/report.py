@@ -471,8 +471,10 @@ def render_report(view: GraphView, *, sections: Mapping[str, bool] | None = None
         # whole text's; a level clearly over budget is passed without counting it whole.
         # The report returned is always counted whole.
         parts = renderer.parts
-        low = sum(memo.count(p) for p in parts) - (len(parts) - 1) * JOIN_SLACK
-        if low > max_tokens and i < len(levels) - 1:
+        # (not at the first level: most reports fit there, and counting its sections
+        # and then the whole would count it twice)
+        if 0 < i < len(levels) - 1 and \
+                sum(memo.count(p) for p in parts) - (len(parts) - 1) * JOIN_SLACK > max_tokens:
             continue
         tokens = count(text)
         if tokens <= max_tokens:
