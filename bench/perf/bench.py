@@ -1,17 +1,22 @@
 """`undertow perf bench`: what the runner costs, how it scales, and OptoPrime on large graphs.
 
 Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
-`repetitions`, steadier than the median on a shared machine):
+`repetitions` (the runner part: `runner_repetitions`, 5 by default, direct / inline /
+2 workers interleaved), steadier than the median on a shared machine):
 
 - `runner_overhead_ratio`: wall time of a grid through the runner (inline, one
-  worker: checkpoints with fsync, records, progress, graph files) / the same
+  worker: group-committed checkpoints, records, progress, graph.dot) / the same
   optimizer loops run directly (same agents, optimizers, LLM clients and caches;
   nothing saved), with the in-process zero-latency simulated LLM, at the runner's
-  default split sizes. Goal <= 1.2. The runner's cost is per step and per run
-  (about 5 ms an fsync'd checkpoint, 30 ms the graph files), so the ratio falls as
-  runs get longer; zero-latency runs are the worst case.
+  default split sizes. Goal <= 1.2. `runner_overhead_ratio_cpu` is the same ratio in
+  CPU seconds of this process (everything runs in it), which other people's load
+  on the machine moves much less than the wall.
 - `scaling_2_workers`: the grid's wall time with 1 worker / with 2 (local process
-  pool). Goal >= 1.5 on 2 cores (a shared machine makes it lower).
+  pool), and `scaling_2_workers_each` the ratio of each interleaved repetition. Goal
+  >= 1.5 on 2 cores. `cpu_parallelism_2` is the machine's own 2-process speedup at
+  the time (two pure-CPU jobs in turn / at once): the ceiling for `scaling_2_workers`
+  while other processes share the cores. `load_avg` / `runner_load_avg`: the load
+  averages around the measurement.
 - `executor_overhead_per_run_s`: (wall of k tiny runs through an executor with one
   worker - wall inline) / k, for the process pool and for Ray (a local instance;
   its start-up is `ray_startup_s`, not counted per run); null where Ray is missing.
