@@ -23,11 +23,14 @@ def write_json(path: Path, data: Any, *, durable: bool = True, compact: bool = F
     """`write_atomic` of `data` as JSON (NaN/inf refused: they are not JSON).
 
     `compact` drops the indentation (files written at every step, read by programs)."""
+    write_atomic(path, json_text(data, compact=compact), durable=durable)
+
+
+def json_text(data: Any, *, compact: bool = False) -> str:
+    """`data` as the JSON text `write_json` writes (indented unless `compact`)."""
     if compact:
-        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
-    else:
-        text = json.dumps(data, indent=1, allow_nan=False)
-    write_atomic(path, text + "\n", durable=durable)
+        return json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n"
+    return json.dumps(data, indent=1, allow_nan=False) + "\n"
 
 
 def read_json(path: Path) -> Any:
