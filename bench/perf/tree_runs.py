@@ -75,12 +75,12 @@ def eta_runs(runs: int, quick: bool = False, repetitions: int = 5) -> dict[str, 
             times, gbs = [], []
             for _ in range(repetitions):
                 gbs.append(triad.gbs(1))
-                times.append(_timed(lambda: be.score(store, Policy.UCT, 1)))
+                times.append(_timed(lambda st=store: be.score(st, Policy.UCT, 1)))
             paired = [B * M * nbytes_per_node / t / (bw * 1e9) for t, bw in zip(times, gbs, strict=True)]
             etas.append(statistics.median(paired))
             ns.append(statistics.median(times) / (B * M) * 1e9)
             bws.append(statistics.median(gbs))
-        del store
+        store = None  # free it before the next cell's is built
         cells.append({"B": B, "M": M, "runs": runs, "eta": _stats(etas),
                       "runs_eta_ge_goal": sum(e >= ETA_GOAL for e in etas),
                       "ns_per_node": _stats(ns), "triad_gbs": _stats(bws),

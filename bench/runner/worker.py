@@ -42,8 +42,8 @@ from undertow.bench.runner.metered import build_llms, spend
 from undertow.bench.runner.records import StepRecord, dump_jsonl, records_text
 from undertow.bench.runner.tasks import TaskContext
 from undertow.engine import to_dot
-from undertow.engine.files import atomic_write_many
 from undertow.engine.callbacks import Callback, CallbackList, RunEvent, StepEvent
+from undertow.engine.files import atomic_write_many
 from undertow.engine.llm import BudgetExceeded
 
 log = logging.getLogger("undertow.bench.runner")

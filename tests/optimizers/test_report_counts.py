@@ -38,7 +38,7 @@ def test_join_is_never_far_below_the_sum_of_its_sections(parts: list[str]) -> No
     assert whole >= sum(COUNT(p) for p in parts) - (len(parts) - 1) * JOIN_SLACK
 
 
-def _reference(view, max_tokens: int, count):  # noqa: ANN001 - the pre-memo algorithm
+def _reference(view, max_tokens: int, count):
     """Every level rendered from scratch and counted whole: what render_report returned
     before it shared work between levels and skipped levels by their sections' counts."""
     from undertow.optimizers.opto.report import _levels, _Renderer, check_sections
