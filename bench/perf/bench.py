@@ -1,17 +1,22 @@
 """`undertow perf bench`: what the runner costs, how it scales, and OptoPrime on large graphs.
 
 Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
-`repetitions`, steadier than the median on a shared machine):
+`repetitions` (the runner part: `runner_repetitions`, 5 by default, direct / inline /
+2 workers interleaved), steadier than the median on a shared machine):
 
 - `runner_overhead_ratio`: wall time of a grid through the runner (inline, one
-  worker: checkpoints with fsync, records, progress, graph files) / the same
+  worker: group-committed checkpoints, records, progress, graph.dot) / the same
   optimizer loops run directly (same agents, optimizers, LLM clients and caches;
   nothing saved), with the in-process zero-latency simulated LLM, at the runner's
-  default split sizes. Goal <= 1.2. The runner's cost is per step and per run
-  (about 5 ms an fsync'd checkpoint, 30 ms the graph files), so the ratio falls as
-  runs get longer; zero-latency runs are the worst case.
+  default split sizes. Goal <= 1.2. `runner_overhead_ratio_cpu` is the same ratio in
+  CPU seconds of this process (everything runs in it), which other people's load
+  on the machine moves much less than the wall.
 - `scaling_2_workers`: the grid's wall time with 1 worker / with 2 (local process
-  pool). Goal >= 1.5 on 2 cores (a shared machine makes it lower).
+  pool), and `scaling_2_workers_each` the ratio of each interleaved repetition. Goal
+  >= 1.5 on 2 cores. `cpu_parallelism_2` is the machine's own 2-process speedup at
+  the time (two pure-CPU jobs in turn / at once): the ceiling for `scaling_2_workers`
+  while other processes share the cores. `load_avg` / `runner_load_avg`: the load
+  averages around the measurement.
 - `executor_overhead_per_run_s`: (wall of k tiny runs through an executor with one
   worker - wall inline) / k, for the process pool and for Ray (a local instance;
   its start-up is `ray_startup_s`, not counted per run); null where Ray is missing.
@@ -42,6 +47,9 @@ from pathlib import Path
 from typing import Any
 
 TRACE_OPT_DEFAULT = "~/.cache/undertow/peers/trace-opt-0.1.3.8/bin/python"
+PARTS = ("runner", "executors", "optoprime", "backward")
+#: Parts run only when named (`--part fanout --part limits`).
+OPTIONAL_PARTS = ("fanout", "limits")
 
 
 def _quiet_console() -> Any:
@@ -61,27 +69,31 @@ def _grid(seeds: int, steps: int, workers: int = 1) -> Any:
                        budget="calls=1000", workers=workers)
 
 
-def _through_runner(config: Any, executor: Any = None) -> float:
+def _through_runner(config: Any, executor: Any = None, cpu: list[float] | None = None) -> float:
+    """Wall seconds of the grid through the runner; appends this process's CPU seconds to `cpu`."""
     from undertow.bench.runner import start
 
     with tempfile.TemporaryDirectory(prefix="undertow-perf-bench-") as d:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         outcome = start(config, Path(d) / "run", console=_quiet_console(), executor=executor)
         wall = time.perf_counter() - t
+        if cpu is not None:
+            cpu.append(time.process_time() - c)
     if outcome.failed:
         raise RuntimeError(f"perf bench: runs failed: {outcome.failed}")
     return wall
 
 
-def _direct(config: Any) -> float:
-    """The grid's optimizer loops without the runner: same objects, nothing saved."""
+def _direct(config: Any, cpu: list[float] | None = None) -> float:
+    """The grid's optimizer loops without the runner: same objects, nothing saved (wall
+    seconds; appends the CPU seconds to `cpu`)."""
     from undertow.bench.registry import get_optimizer_entry, get_task_entry
     from undertow.bench.runner.budget import parse_budget
     from undertow.bench.runner.metered import build_llms
     from undertow.bench.runner.tasks import TaskContext
 
     with tempfile.TemporaryDirectory(prefix="undertow-perf-direct-") as d:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for spec in config.runs:
             task, entry = get_task_entry(spec.task), get_optimizer_entry(spec.optimizer)
             llm = eval_llm = None
@@ -99,27 +111,76 @@ def _direct(config: Any) -> float:
                 agent.evaluate("val")
             opt.finalize()
             agent.evaluate("test")
-            for c in (llm, eval_llm):
-                if c is not None:
-                    c.close()
+            for client in (llm, eval_llm):
+                if client is not None:
+                    client.close()
+        if cpu is not None:
+            cpu.append(time.process_time() - c)
         return time.perf_counter() - t
 
 
+def _burn(n: int) -> float:
+    """Pure-Python CPU work (no I/O, no shared state): seconds to do it."""
+    t = time.perf_counter()
+    acc = 0
+    for i in range(n):
+        acc += i * i
+    return time.perf_counter() - t
+
+
+def cpu_parallelism(repetitions: int, n: int = 2_000_000) -> float:
+    """The machine's own 2-process speedup at this moment: two equal pure-CPU jobs run one
+    after the other / on a 2-process pool (min over repetitions each). What
+    `scaling_2_workers` can reach at best while other people share the cores."""
+    from undertow.bench.runner.executor import make_executor
+
+    pool = make_executor(2)
+    try:
+        list(pool.map(_burn, [10, 10]))  # start the workers
+        serial, parallel = [], []
+        for _ in range(repetitions):
+            t = time.perf_counter()
+            _burn(n), _burn(n)
+            serial.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            list(pool.map(_burn, [n, n]))
+            parallel.append(time.perf_counter() - t)
+    finally:
+        pool.shutdown(wait=True)
+    return round(min(serial) / min(parallel), 3)
+
+
 def runner_figures(repetitions: int, quick: bool) -> dict[str, Any]:
+    """Direct, inline runner and 2-worker runner, interleaved repetition by repetition (so
+    a burst of load from other processes hits all three alike), minimum of each."""
     from undertow.bench.runner.executor import make_executor
 
     seeds, steps = (1, 2) if quick else (2, 3)
     one = _grid(seeds, steps, 1)
-    direct = min(_direct(one) for _ in range(repetitions))
-    runner = min(_through_runner(one) for _ in range(repetitions))
     two = _grid(seeds, steps, 2)
-    parallel = min(_through_runner(two, make_executor(2)) for _ in range(repetitions))
+    _direct(one), _through_runner(one)  # warm-up: imports, caches, the sim's profiles
+    direct, runner, parallel = [], [], []
+    direct_cpu: list[float] = []
+    runner_cpu: list[float] = []
+    load_before = os.getloadavg()
+    for _ in range(repetitions):
+        direct.append(_direct(one, direct_cpu))
+        runner.append(_through_runner(one, cpu=runner_cpu))
+        parallel.append(_through_runner(two, make_executor(2)))
     return {
         "grid": {"tasks": ["word_sorting", "numeric_dag"], "optimizers": ["none", "optoprime"],
                  "seeds": seeds, "steps": steps, "runs": len(one.runs)},
-        "direct_s": round(direct, 3), "runner_s": round(runner, 3), "runner_2_workers_s": round(parallel, 3),
-        "runner_overhead_ratio": round(runner / direct, 3),
-        "scaling_2_workers": round(runner / parallel, 3),
+        "runner_repetitions": repetitions,
+        "direct_s": round(min(direct), 3), "runner_s": round(min(runner), 3),
+        "runner_2_workers_s": round(min(parallel), 3),
+        "runner_overhead_ratio": round(min(runner) / min(direct), 3),
+        # CPU time of this process (inline: everything runs here): steadier under others' load
+        "runner_overhead_ratio_cpu": round(min(runner_cpu) / min(direct_cpu), 3),
+        "scaling_2_workers": round(min(runner) / min(parallel), 3),
+        "scaling_2_workers_each": sorted(round(a / b, 3) for a, b in zip(runner, parallel)),
+        "cpu_parallelism_2": cpu_parallelism(repetitions),
+        "runner_load_avg": {"before": [round(x, 2) for x in load_before],
+                     "after": [round(x, 2) for x in os.getloadavg()]},
     }
 
 
@@ -206,7 +267,8 @@ def _trace_opt_step(python: str, n: int, base_url: str, count: Any, limit_s: flo
     return {"tokens": count(text), "cpu_ms": round(data["cpu_ms"], 1),
             "updated_fraction": round(data["updated"] / n, 4), "requests": data.get("requests"),
             "backward_ms": round(data["backward_ms"], 2),
-            "work_s": data["backward_ms"] / 1e3 + data.get("step_wall_s", data["cpu_ms"] / 1e3)}
+            # its own work (CPU), not the wall: on a loaded machine the wall is mostly waiting
+            "work_s": (data["backward_ms"] + data["cpu_ms"]) / 1e3}
 
 
 def optoprime_table(sizes: list[int], trace_opt_python: str | None, limit_s: float) -> dict[str, Any]:
@@ -217,7 +279,7 @@ def optoprime_table(sizes: list[int], trace_opt_python: str | None, limit_s: flo
     python = os.path.expanduser(trace_opt_python or TRACE_OPT_DEFAULT)
     have_trace = os.path.exists(python)
     rows, skipped = [], []
-    last: tuple[int, float] | None = None  # (N, seconds of trace-opt's backward + step)
+    last: tuple[int, float] | None = None  # (N, trace-opt's backward + step CPU seconds)
     with start_in_subprocess() as server:
         _undertow_step(10, server.openai_base_url, count)  # warm-up: imports, client, tokenizer
         for n in sizes:
@@ -245,16 +307,18 @@ def optoprime_table(sizes: list[int], trace_opt_python: str | None, limit_s: flo
 
 
 def run(quick: bool = False, trace_opt_python: str | None = None, limit_s: float = 60.0,
-        parts: tuple[str, ...] = ("runner", "executors", "optoprime", "backward")) -> dict[str, Any]:
+        parts: tuple[str, ...] = PARTS,
+        runner_repetitions: int | None = None) -> dict[str, Any]:
     """Measure and return the figures described in the module docstring."""
     from undertow.bench.perf.engine import _fanin, _time_graph
 
     repetitions = 2 if quick else 3
     result: dict[str, Any] = {"suite": "bench", "llm": "sim", "python": sys.version.split()[0],
                               "machine": platform.machine(), "cpus": os.cpu_count(),
-                              "repetitions": repetitions}
+                              "repetitions": repetitions,
+                              "load_avg": [round(x, 2) for x in os.getloadavg()]}
     if "runner" in parts:
-        result.update(runner_figures(repetitions, quick))
+        result.update(runner_figures(runner_repetitions or (2 if quick else 5), quick))
     if "executors" in parts:
         result.update(executor_figures(repetitions))
     if "optoprime" in parts:

@@ -44,20 +44,38 @@ def perf_bench(
         help="Interpreter with trace-opt installed (default: the peers cache's trace-opt venv)."),
     limit_s: float = typer.Option(60.0, help="Skip trace-opt cells that would run past this."),
     part: list[str] = typer.Option(None, help="Only these parts: runner, executors, optoprime, backward; also fanout, limits (not run by default)."),
+    runner_repetitions: int = typer.Option(
+        None, min=1, help="Repetitions of the runner part (default 5, 2 with --quick); the minimum is kept."),
 ) -> None:
     """Runner overhead and 2-worker scaling, executor overhead (pool vs Ray), OptoPrime vs trace-opt by N."""
-    from undertow.bench.perf.bench import run
+    from undertow.bench.perf.bench import OPTIONAL_PARTS, PARTS, run
 
+    unknown = sorted(set(part or ()) - set(PARTS) - set(OPTIONAL_PARTS))
+    if unknown:
+        raise typer.BadParameter(f"unknown part {', '.join(unknown)}; use one of {', '.join(PARTS + OPTIONAL_PARTS)}",
+                                 param_hint="--part")
     kw = {"parts": tuple(part)} if part else {}
-    emit(run(quick=quick, trace_opt_python=trace_opt_python, limit_s=limit_s, **kw))
+    emit(run(quick=quick, trace_opt_python=trace_opt_python, limit_s=limit_s,
+             runner_repetitions=runner_repetitions, **kw))
 
 
 @perf_app.command("tree")
 def perf_tree(quick: bool = typer.Option(False, help="A few seconds instead of minutes."),
-              backend: list[str] = typer.Option(None, help="Restrict to these backends.")) -> None:
+              backend: list[str] = typer.Option(None, help="Restrict to these backends."),
+              runs: int = typer.Option(1, min=1, help="With N > 1: also UCT score eta over N runs of "
+                                       "each numba cell with B*M >= 1e6 (min/median/max), as `eta_runs`."),
+              runs_only: bool = typer.Option(False, help="With --runs: only the eta distribution, "
+                                             "not the whole suite.")) -> None:
     """Tree-store kernels: nodes/s and bandwidth efficiency per backend, op and size."""
     from undertow.bench.perf.tree import run
-    emit(run(quick=quick, backends=backend or None))
+    from undertow.bench.perf.tree_runs import eta_runs
+
+    if runs_only and runs < 2:
+        raise typer.BadParameter("--runs-only needs --runs N with N >= 2", param_hint="--runs-only")
+    result: dict = {"suite": "tree", "llm": "none"} if runs_only else run(quick=quick, backends=backend or None)
+    if runs > 1:
+        result["eta_runs"] = eta_runs(runs, quick=quick)
+    emit(result)
 
 
 @perf_app.command("llm")

@@ -14,14 +14,23 @@ from undertow.bench.runner.errors import BenchError
 from undertow.engine.files import atomic_write_text
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one step."""
-    atomic_write_text(path, text)
+def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
+    """Replace `path` with `text` in one step (`durable=False`: no fsync, see `atomic_write_bytes`)."""
+    atomic_write_text(path, text, durable=durable)
 
 
-def write_json(path: Path, data: Any) -> None:
-    """`write_atomic` of `data` as JSON (NaN/inf refused: they are not JSON)."""
-    write_atomic(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
+def write_json(path: Path, data: Any, *, durable: bool = True, compact: bool = False) -> None:
+    """`write_atomic` of `data` as JSON (NaN/inf refused: they are not JSON).
+
+    `compact` drops the indentation (files written at every step, read by programs)."""
+    write_atomic(path, json_text(data, compact=compact), durable=durable)
+
+
+def json_text(data: Any, *, compact: bool = False) -> str:
+    """`data` as the JSON text `write_json` writes (indented unless `compact`)."""
+    if compact:
+        return json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n"
+    return json.dumps(data, indent=1, allow_nan=False) + "\n"
 
 
 def read_json(path: Path) -> Any:

@@ -65,9 +65,14 @@ class StepRecord(BaseModel):
         return self
 
 
-def dump_jsonl(path: Path, records: Iterable[StepRecord]) -> None:
-    """Write records as JSON lines, atomically."""
-    write_atomic(path, "".join(r.model_dump_json() + "\n" for r in records))
+def dump_jsonl(path: Path, records: Iterable[StepRecord], *, durable: bool = True) -> None:
+    """Write records as JSON lines, atomically (`durable=False`: no fsync)."""
+    write_atomic(path, records_text(records), durable=durable)
+
+
+def records_text(records: Iterable[StepRecord]) -> str:
+    """Records as JSON lines (what `dump_jsonl` writes)."""
+    return "".join(r.model_dump_json() + "\n" for r in records)
 
 
 def load_jsonl(path: Path) -> list[StepRecord]:

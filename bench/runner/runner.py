@@ -205,6 +205,8 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
                   f"{config.steps} steps, budget {config.budget}, {label} -> {out}")
     log.info("bench %s: %d runs, %d to do, workers=%d", out, len(config.runs), len(todo), config.workers)
     pool = executor or make_executor(min(config.workers, max(1, len(todo))))
+    if not isinstance(pool, InlineExecutor):
+        todo = longest_first(config, todo)
     if callbacks and not isinstance(pool, InlineExecutor):
         try:  # worker processes get a copy of each callback
             pickle.dumps(callbacks)
@@ -238,6 +240,9 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
         finally:
             _save_ledger(out, service)
     pool.shutdown(wait=True)
+    order = {r.run_id: i for i, r in enumerate(config.runs)}
+    outcome.done.sort(key=order.__getitem__)
+    outcome.failed = dict(sorted(outcome.failed.items(), key=lambda kv: order[kv[0]]))
     for run_id, error in outcome.failed.items():
         console.print(f"[red]run {run_id} failed:[/red] {escape(error)} "  # "[tpe]" is no markup
                       f"(fix it, then `undertow bench resume {escape(str(out))}`)")
@@ -288,6 +293,20 @@ def ledger(out: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise BenchError(f"{out} holds no ledger ({LEDGER_FILE}); it is written when a sweep ends")
     return read_json(path)
+
+
+def longest_first(config: RunConfig, todo: list[RunSpec]) -> list[RunSpec]:
+    """`todo` with the runs expected to be longest first (ties in config order).
+
+    Workers take runs in submission order, so starting the long ones first keeps a
+    long run from starting last while the other workers idle (longest-processing-time
+    scheduling). The expected length is the dry-run estimate's tokens (optimizer and
+    scoring); the order changes no result: each run depends only on its config and seed.
+    """
+    from undertow.bench.runner.estimate import estimate
+
+    rows = {e.run_id: e.tokens + e.eval_tokens for e in estimate(config.model_copy(update={"runs": todo}))}
+    return sorted(todo, key=lambda r: -rows[r.run_id])
 
 
 def collect(out: str | Path, config: RunConfig | None = None) -> list[StepRecord]:

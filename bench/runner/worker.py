@@ -7,6 +7,15 @@ there is one. The checkpoint holds the step index, the optimizer's `state_dict()
 records so far, and is written atomically; so a run killed at any point resumes at
 the last finished step, redoes the unfinished one (its LLM calls come back from the
 cache, and are booked the same: see `metered.py`) and ends with the same results.
+
+Durability is group-committed: every step's checkpoint replaces the last one
+atomically (a killed process never leaves half a file: the data is in the OS's page
+cache), but it is fsync'd only when `SYNC_EVERY_S` has passed since the run's last
+fsync, and always at the run's end (graph.dot, records and the checkpoint fsync'd
+together, then put in place, the checkpoint last) and on failure. So a kill loses at
+most the unfinished step; a crash of the whole machine loses at most the steps of the
+last `SYNC_EVERY_S` seconds, which resume redoes. The traced graph is saved once per
+run as `graph.dot`; `bench report` renders it to SVG when it needs one.
 """
 
 from __future__ import annotations
@@ -21,24 +30,26 @@ from typing import Any
 from undertow.bench.registry import get_optimizer_entry, get_task_entry
 from undertow.bench.runner.budget import parse_budget
 from undertow.bench.runner.checkpoint import (
+    json_text,
     read_json,
     rng_restore,
     rng_state,
-    write_atomic,
     write_json,
 )
 from undertow.bench.runner.config import RunSpec, load_config
 from undertow.bench.runner.llm_label import llm_label
 from undertow.bench.runner.metered import build_llms, spend
-from undertow.bench.runner.records import StepRecord, dump_jsonl
+from undertow.bench.runner.records import StepRecord, dump_jsonl, records_text
 from undertow.bench.runner.tasks import TaskContext
-from undertow.engine import GraphvizNotFoundError, render, to_dot
+from undertow.engine import to_dot
 from undertow.engine.callbacks import Callback, CallbackList, RunEvent, StepEvent
+from undertow.engine.files import atomic_write_many
 from undertow.engine.llm import BudgetExceeded
 
 log = logging.getLogger("undertow.bench.runner")
 
 CHECKPOINT = "checkpoint.json"
+SYNC_EVERY_S = 1.0  # group commit: fsync a running run's checkpoint at most this often
 
 
 def _version() -> str:
@@ -128,6 +139,8 @@ class _Run:
         self.started = time.perf_counter()
         self.framework = self.opt_entry.peer or f"undertow {_version()}"
         self.peer_spent: dict[str, Any] | None = None  # peers: what the gateway counted
+        self.synced = time.monotonic()  # last fsync of this run's files (group commit)
+        self.graph_dot: str | None = None  # DOT of the traced graph, saved at the end
 
     # state ------------------------------------------------------------------------
     def _wall(self) -> float:
@@ -157,9 +170,23 @@ class _Run:
         self.step = int(saved["step"])
         self.wall_before = float(saved.get("wall_s", 0.0))
 
-    def _save(self, state: dict[str, Any]) -> None:
-        write_json(self.folder / CHECKPOINT, state)
-        dump_jsonl(self.folder / RECORDS, self.records)
+    def _save(self, state: dict[str, Any], *, final: bool = False) -> None:
+        """Records, then the checkpoint, each replaced atomically; fsync'd at the end of the
+        run and otherwise at most every `SYNC_EVERY_S` (see the module docstring)."""
+        now = time.monotonic()
+        if final:  # graph, records, then the checkpoint saying "done": fsync'd together
+            files = [(self.folder / RECORDS, records_text(self.records).encode()),
+                     (self.folder / CHECKPOINT, json_text(state).encode())]
+            if self.graph_dot is not None:
+                files.insert(0, (self.folder / "graph.dot", self.graph_dot.encode()))
+            atomic_write_many(files)
+            self.synced = now
+            return
+        durable = now - self.synced >= SYNC_EVERY_S
+        if durable:
+            self.synced = now
+        dump_jsonl(self.folder / RECORDS, self.records, durable=durable)
+        write_json(self.folder / CHECKPOINT, state, durable=durable, compact=True)
 
     def _record(self, split: str, score: float, stopped: str = "") -> None:
         used = spend(self.llm) if self.llm is not None else {"calls": 0, "tokens": 0, "cost_usd": 0.0}
@@ -249,15 +276,16 @@ class _Run:
                 break
             self.step += 1
             self._record("val", self.agent.evaluate("val"))
-            self._save(self._state("running"))
-            last = self.optimizer.state_dict()
+            state = self._state("running")
+            self._save(state)
+            last = state["optimizer"]
             log.debug("run %s step %d val %.4f", self.spec.run_id, self.step, self.records[-1].score)
             self.callbacks.emit("on_step", self._step_event())
         self.optimizer.finalize()  # e.g. TPE: from the next trial back to the best one seen
         self._record("test", self.agent.evaluate("test"), stopped=stopped)
         self._write_graph()
         state = self._state("done", stopped=stopped)
-        self._save(state)
+        self._save(state, final=True)
         return _summary(state)
 
     def _go_peer(self) -> dict[str, Any]:
@@ -291,7 +319,7 @@ class _Run:
         self._record("test", self.agent.evaluate("test"), stopped=result.stopped)
         self._write_graph()
         state = self._state("done", stopped=result.stopped)
-        self._save(state)
+        self._save(state, final=True)
         return _summary(state)
 
     def _mark_failed(self, exc: Exception) -> None:
@@ -302,10 +330,8 @@ class _Run:
                               "error": f"{type(exc).__name__}: {exc}"})
 
     def _write_graph(self) -> None:
-        """The traced graph of one forward pass: DOT always, SVG where graphviz is."""
-        outputs = self.agent.trace()
-        write_atomic(self.folder / "graph.dot", to_dot(outputs))
-        try:
-            render(outputs, self.folder / "graph.svg")
-        except GraphvizNotFoundError:
-            pass
+        """The traced graph of one forward pass, as DOT text, saved with the final checkpoint.
+        Rendering it (graphviz's `dot`, tens of ms a graph) is left to whoever shows it:
+        `bench report` renders the best run's graph to SVG, `undertow.engine.render_dot`
+        renders any saved one."""
+        self.graph_dot = to_dot(self.agent.trace())

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,6 +154,8 @@ def _stem(name: str) -> str:
 
 def match_name(key: str, names: Iterable[str]) -> str:
     """The variable `key` refers to, out of `names`; `SuggestionError` if none or several."""
+    if isinstance(names, (Mapping, AbstractSet)) and key in names:  # the usual case, O(1)
+        return key
     names = list(names)
     norm = normalize_name(key)
     exact = [n for n in names if n == key]

@@ -171,50 +171,114 @@ def _key(view: GraphView, n: Node, collapse: str) -> tuple:
     return (n.op.name, args, tuple(sorted((n.kwargs or {}).keys())), is_error(n))
 
 
-def _runs(view: GraphView, calls: Sequence[Node], collapse: str, minimum: int = 3
-          ) -> list[list[Node]]:
+def _runs(view: GraphView, calls: Sequence[Node], collapse: str, minimum: int = 3,
+          key: Callable[[Node, str], tuple] | None = None) -> list[list[Node]]:
     """Consecutive calls with the same key, grouped; groups shorter than `minimum` split."""
     if collapse == "none":
         return [[n] for n in calls]
+    key = key or (lambda n, c: _key(view, n, c))
     runs: list[list[Node]] = []
+    last: tuple | None = None
     for n in calls:
-        if runs and _key(view, runs[-1][0], collapse) == _key(view, n, collapse):
+        k = key(n, collapse)
+        if runs and last == k:
             runs[-1].append(n)
         else:
             runs.append([n])
+        last = k
     out: list[list[Node]] = []
     for r in runs:
         out.extend([r] if len(r) >= minimum else [[n] for n in r])
     return out
 
 
+class _Memo:
+    """What the levels of one `render_report` share: call lines, run keys, the
+    #Variables section and token counts of sections (each computed once, not per level)."""
+
+    def __init__(self, view: GraphView, count: Callable[[str], int]) -> None:
+        self.view, self._count = view, count
+        self.calls: dict[tuple[int, int], str] = {}
+        self.keys: dict[tuple[int, str], tuple] = {}
+        self.variables: dict[bool, str] = {}
+        self.counts: dict[str, int] = {}
+        self._offered = {id(v) for v in view.variables}
+        self._reads: dict[int, frozenset[int]] = {}
+        self._values: dict[tuple[int, int], str] = {}
+
+    def reads(self, n: Node) -> frozenset[int]:
+        """The offered variables `n` reads (ids)."""
+        got = self._reads.get(id(n))
+        if got is None:
+            got = self._reads[id(n)] = frozenset(id(p) for p in n.parents if id(p) in self._offered)
+        return got
+
+    def value_line(self, n: Node, limit: int) -> str:
+        """`(type) name = value` of an intermediate value, cut to `limit`."""
+        k = (id(n), limit)
+        line = self._values.get(k)
+        if line is None:
+            line = self._values[k] = (f"({type(n.value).__name__}) {self.view.name(n)} = "
+                                      f"{one_line(n.value, limit)}")
+        return line
+
+    def call(self, n: Node, limit: int) -> str:
+        k = (id(n), limit)
+        line = self.calls.get(k)
+        if line is None:
+            line = self.calls[k] = _call(self.view, n, limit)
+        return line
+
+    def key(self, n: Node, collapse: str) -> tuple:
+        k = (id(n), collapse)
+        got = self.keys.get(k)
+        if got is None:
+            got = self.keys[k] = _key(self.view, n, collapse)
+        return got
+
+    def count(self, text: str) -> int:
+        got = self.counts.get(text)
+        if got is None:
+            got = self.counts[text] = self._count(text)
+        return got
+
+
+#: How many tokens fewer than the sum of two sections' counts their join ("\n\n"
+#: between them) can have: BPE may merge the separator with whitespace around it
+#: (1 or 2 at most; 4 is generous, tests/optimizers/test_report_counts.py checks it).
+JOIN_SLACK = 4
+
+
 class _Renderer:
     def __init__(self, view: GraphView, shown: dict[str, bool], memory: Sequence[Mapping[str, Any]],
-                 rejections: Sequence[Mapping[str, Any]], level: _Level) -> None:
+                 rejections: Sequence[Mapping[str, Any]], level: _Level, memo: _Memo | None = None) -> None:
         self.view, self.shown, self.level = view, shown, level
         self.memory, self.rejections = memory, rejections
+        self.memo = memo or _Memo(view, estimate_tokens)
         self.left_out: list[str] = []
         self.hidden: set[int] = set()  # calls collapsed out of #Code (and #Others)
         self.variable_code = True  # every call reading an offered variable is in #Code
+        self.parts: list[str] = []  # the sections of the last render, in order
 
     def code(self) -> str:
         lines: list[str] = []
         lim = self.level.value_chars
-        offered = {id(v) for v in self.view.variables}
+        reads = self.memo.reads
 
         def new_variables(n: Node, seen: set[int]) -> bool:
             """Whether `n` reads an offered variable no shown call of its run has read."""
-            fresh = {id(p) for p in n.parents if id(p) in offered} - seen
+            fresh = reads(n) - seen
             seen |= fresh
             return bool(fresh)
 
-        for run in _runs(self.view, self.view.calls, self.level.collapse):
+        call = self.memo.call
+        for run in _runs(self.view, self.view.calls, self.level.collapse, key=self.memo.key):
             if len(run) == 1:
-                lines.append(_call(self.view, run[0], lim))
+                lines.append(call(run[0], lim))
                 continue
             # A collapsed run still shows, for every offered variable it reads, the first
             # call reading it: that is where the model sees how the variable is used.
-            lines.append(_call(self.view, run[0], lim))
+            lines.append(call(run[0], lim))
             seen: set[int] = set()
             new_variables(run[0], seen)
             new_variables(run[-1], seen)
@@ -225,7 +289,7 @@ class _Renderer:
                     stretch.append(n)
                     continue
                 if len(stretch) == 1:
-                    lines.append(_call(self.view, stretch[0], lim))
+                    lines.append(call(stretch[0], lim))
                 elif stretch:
                     self.hidden.update(id(m) for m in stretch)
                     hidden += len(stretch)
@@ -233,8 +297,8 @@ class _Renderer:
                                  f"({self.view.name(stretch[0])} … {self.view.name(stretch[-1])}), left out")
                 stretch = []
                 if n is not None:
-                    lines.append(_call(self.view, n, lim))
-            lines.append(_call(self.view, run[-1], lim))
+                    lines.append(call(n, lim))
+            lines.append(call(run[-1], lim))
             if hidden:
                 self.left_out.append(f"{hidden} repeated {run[0].op.name} calls in #Code")
         cap = self.level.max_code_lines
@@ -255,6 +319,13 @@ class _Renderer:
             if docs else ""
 
     def variables(self) -> str:
+        """The same at every level (values are never shortened): rendered once per report."""
+        got = self.memo.variables.get(self.shown["constraints"])
+        if got is None:
+            got = self.memo.variables[self.shown["constraints"]] = self._variables()
+        return got
+
+    def _variables(self) -> str:
         out = ["#Variables"]
         for p in self.view.variables:
             out.append(variable_tag(self.view.name(p), p.kind, p.value))
@@ -288,9 +359,7 @@ class _Renderer:
                 self.left_out.append(f"{len(mids)} intermediate values (#Others)")
             return ""
         shown = [n for n in mids if id(n) not in self.hidden]
-        lim = self.level.value_chars
-        lines = [f"({type(n.value).__name__}) {self.view.name(n)} = {one_line(n.value, lim)}"
-                 for n in shown]
+        lines = [self.memo.value_line(n, self.level.value_chars) for n in shown]
         if len(shown) < len(mids):
             lines.append(f"# … {len(mids) - len(shown)} values of collapsed calls left out")
         return "#Others\n" + "\n".join(lines) if lines else ""
@@ -357,7 +426,8 @@ class _Renderer:
             parts.append("#Left out (to stay within the report's size budget)\n"
                          + "\n".join(f"- {x}" for x in self.left_out))
         parts.append(REPLY)
-        return "\n\n".join(p for p in parts if p), self.left_out
+        self.parts = [p for p in parts if p]
+        return "\n\n".join(self.parts), self.left_out
 
 
 def _levels(max_value_chars: int, n_outputs: int, n_calls: int, max_tokens: int) -> list[_Level]:
@@ -391,10 +461,22 @@ def render_report(view: GraphView, *, sections: Mapping[str, bool] | None = None
         raise ValueError("max_tokens and max_value_chars must be positive")
     shown = check_sections(sections)
     text, left, tokens, whole = "", [], 0, True
-    for level in _levels(max_value_chars, len(view.outputs), len(view.calls), max_tokens):
-        renderer = _Renderer(view, shown, memory, rejections, level)
+    memo = _Memo(view, count)
+    levels = _levels(max_value_chars, len(view.outputs), len(view.calls), max_tokens)
+    for i, level in enumerate(levels):
+        renderer = _Renderer(view, shown, memory, rejections, level, memo)
         text, left = renderer.render()
-        tokens, whole = count(text), renderer.variable_code and shown["code"]
+        whole = renderer.variable_code and shown["code"]
+        # The sections' own counts (cached: most repeat from level to level) bound the
+        # whole text's; a level clearly over budget is passed without counting it whole.
+        # The report returned is always counted whole.
+        parts = renderer.parts
+        # (not at the first level: most reports fit there, and counting its sections
+        # and then the whole would count it twice)
+        if 0 < i < len(levels) - 1 and \
+                sum(memo.count(p) for p in parts) - (len(parts) - 1) * JOIN_SLACK > max_tokens:
+            continue
+        tokens = count(text)
         if tokens <= max_tokens:
             return Report(text, tokens, left, whole)
     note = (f"the report is still about {tokens} tokens, over the budget of "

@@ -223,7 +223,16 @@ def _score_kernel(policy, k, chunk, table, visits, value_sum, prior, g, h, infli
                                   flags[b, lo:e], prior[b, lo:e], vl, c, tb, m, sb, thr)
             if hit:
                 thr = _topk_insert(sb, m, lo, k, part_vals[t], part_idx[t], thr)
-    for b in prange(B):  # merge the chunks of a tree in index order: same tie-break
+
+
+@njit(cache=True, error_model="numpy")
+def _merge_chunks(k, C, part_vals, part_idx, out_vals, out_idx):
+    """Merge the per-chunk top-k of each tree in chunk (index) order: the same tie-break
+    as one pass over the tree. Serial, in the calling thread: B * C * k values is little
+    work, and a second parallel region would wait once more for every worker thread
+    (on a loaded machine, a scheduler time slice when one is descheduled)."""
+    B = out_vals.shape[0]
+    for b in range(B):
         for c in range(C):
             t = b * C + c
             for j in range(k):
@@ -373,10 +382,13 @@ class NumbaBackend(TreeBackend):
         B, M = s.visits.shape
         chunk = min(SCORE_CHUNK, M)
         C = (M + chunk - 1) // chunk
-        part_vals = np.full((B * C, k), -np.inf)
-        part_idx = np.full((B * C, k), -1, dtype=np.int32)
         out_vals = np.full((B, k), -np.inf)
         out_idx = np.full((B, k), -1, dtype=np.int32)
+        if C == 1:  # small trees: each work item is a whole tree and writes its own result
+            part_vals, part_idx = out_vals, out_idx
+        else:
+            part_vals = np.full((B * C, k), -np.inf)
+            part_idx = np.full((B * C, k), -1, dtype=np.int32)
         tbuf = np.empty((get_num_threads(), SCORE_BLOCK + 8))
         sbuf = np.empty((get_num_threads(), SCORE_BLOCK))
         kernel = _pick(_score_kernel, B * M >= PARALLEL_MIN_NODES)
@@ -384,6 +396,8 @@ class NumbaBackend(TreeBackend):
                s.h, s.inflight, s.flags, s.parent, s.first_child, s.num_children,
                s.parent_sqrt_log, s.num_nodes, s.exploration, s.virtual_loss, tbuf, sbuf,
                part_vals, part_idx, out_vals, out_idx)
+        if C > 1:
+            _merge_chunks(k, C, part_vals, part_idx, out_vals, out_idx)
         return TopK(out_vals, out_idx)
 
     def _descend(self, store: TreeStore, policy: Policy, num_paths: int) -> np.ndarray:

@@ -1,0 +1,72 @@
+"""Token counting for OptoPrime's reports: the fast path counts what `encode` counts, and
+the section-sum bound that lets `render_report` skip levels holds for real tokenizers."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from undertow.optimizers.opto.report import JOIN_SLACK
+from undertow.optimizers.opto.tokens import FALLBACK, token_counter
+
+bpe_openai = pytest.importorskip("bpe_openai")
+ENC = bpe_openai.get_encoding("o200k_base")
+COUNT = token_counter()
+
+# texts like report sections: tags, code, numbers, whitespace runs, special-token text
+pieces = st.sampled_from(["<variable name=\"x1\" kind=\"float\">", "</variable>", "#Code", "add_3 = add(x1, x2)",
+                          " ", "  ", "\n", "\n\n", "\t", "3.25", "é", "猫", "<|endoftext|>", "…", "def f(a):",
+                          "    return a", "{\"k\": [1, 2]}", "word", "Word", "'s", "!!"])
+texts = st.lists(st.one_of(pieces, st.text(max_size=12)), max_size=30).map("".join)
+
+
+@pytest.mark.skipif(COUNT.name == FALLBACK, reason="no real tokenizer installed")
+@settings(max_examples=200, deadline=None)
+@given(texts)
+def test_fast_count_equals_encode(text: str) -> None:
+    """`token_counter()` (encode_ordinary) gives encode(disallowed_special=())'s count."""
+    assert COUNT(text) == len(ENC.encode(text, disallowed_special=()))
+
+
+@pytest.mark.skipif(COUNT.name == FALLBACK, reason="no real tokenizer installed")
+@settings(max_examples=300, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=6))
+def test_join_is_never_far_below_the_sum_of_its_sections(parts: list[str]) -> None:
+    """render_report skips a level when sum(section counts) - joins * JOIN_SLACK is over
+    budget: that must be a lower bound of the joined text's count."""
+    whole = COUNT("\n\n".join(parts))
+    assert whole >= sum(COUNT(p) for p in parts) - (len(parts) - 1) * JOIN_SLACK
+
+
+def _reference(view, max_tokens: int, count):
+    """Every level rendered from scratch and counted whole: what render_report returned
+    before it shared work between levels and skipped levels by their sections' counts."""
+    from undertow.optimizers.opto.report import _levels, _Renderer, check_sections
+
+    shown = check_sections(None)
+    text = ""
+    for level in _levels(500, len(view.outputs), len(view.calls), max_tokens):
+        text, left = _Renderer(view, shown, (), (), level).render()
+        if count(text) <= max_tokens:
+            return text, left
+    return text, left
+
+
+@pytest.mark.skipif(COUNT.name == FALLBACK, reason="no real tokenizer installed")
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 60), max_tokens=st.integers(150, 3000), words=st.booleans())
+def test_shared_levels_render_the_same_report(n: int, max_tokens: int, words: bool) -> None:
+    """The memoized, level-skipping render picks the same level and text as the reference."""
+    from undertow.engine import Parameter, backward
+    from undertow.optimizers.opto import GraphView, render_report
+
+    xs = [Parameter(f"word {i} " * (i % 5) if words else float(i % 7), name=f"x{i}") for i in range(n)]
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    backward(total, "make it larger")
+    view = GraphView.build([fb for x in xs for fb in x.feedback], {id(x): f"x{i}" for i, x in enumerate(xs)})
+    got = render_report(view, max_tokens=max_tokens, count=COUNT)
+    text, left = _reference(view, max_tokens, COUNT)
+    assert (got.text, got.left_out[:len(left)]) == (text, left)
+    assert got.tokens == COUNT(got.text)
