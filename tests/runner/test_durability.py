@@ -41,8 +41,9 @@ def test_fsync_only_at_the_end_unless_the_group_commit_interval_passed(
     calls = _fsyncs(monkeypatch)
     outcome = start(config, out, console=quiet, executor=InlineExecutor())
     assert outcome.failed == {}
-    # config.json and results.jsonl are written durably by the runner itself (2 more)
-    assert len(calls) == expected + 2
+    # config.json, results.jsonl and the sweep's ledger.json are written durably by the
+    # runner itself (3 more)
+    assert len(calls) == expected + 3
     run = out / "runs" / "numeric_dag__none__s0"
     assert read_json(run / "checkpoint.json")["status"] == "done"
     assert (run / "graph.dot").read_text().startswith("digraph")
