@@ -55,6 +55,7 @@ class TaskContext:
     propagator: str          # "subgraph", "numeric" or "textual" (from the optimizer entry)
     data_dir: str | None = None  # the real-data tasks' folder (--data-dir), else $UNDERTOW_DATA_DIR
     run_dir: str | None = None   # this run's folder: where optimizers keep files (a library)
+    steps: int = 5               # the run's step count (a stream spreads its items over them)
 
 
 class TaskRun(Protocol):

@@ -26,6 +26,7 @@ from undertow.optimizers.experience.bootstrap import TrajectoryBootstrap
 from undertow.optimizers.experience.optimizer import ExperienceOptimizer
 from undertow.optimizers.experience.schema import ExperienceStoreError
 from undertow.optimizers.experience.store import ExperienceStore
+from undertow.optimizers.experience.stream import ExpRAG, ReMem
 
 LIBRARY = "library.db"
 SNAPSHOTS = "snapshots"
@@ -146,6 +147,36 @@ class PersistedBootstrap(Snapshots, TrajectoryBootstrap):
 
     def extra_state(self) -> dict[str, Any]:
         return {**_plain(super().extra_state()), **self._snapshot_state()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self._restore_snapshot(state)
+        super().load_extra_state(state)
+
+
+class PersistedExpRAG(Snapshots, ExpRAG):
+    """`ExpRAG` with library snapshots in its state (a stream run resumes with its memory)."""
+
+    def __init__(self, *args: Any, folder: str | Path, **kwargs: Any) -> None:
+        self._init_persisted(folder, "")
+        super().__init__(*args, **kwargs)
+
+    def extra_state(self) -> dict[str, Any]:
+        return {**super().extra_state(), **self._snapshot_state()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self._restore_snapshot(state)
+        super().load_extra_state(state)
+
+
+class PersistedReMem(Snapshots, ReMem):
+    """`ReMem` with library snapshots in its state."""
+
+    def __init__(self, *args: Any, folder: str | Path, **kwargs: Any) -> None:
+        self._init_persisted(folder, "")
+        super().__init__(*args, **kwargs)
+
+    def extra_state(self) -> dict[str, Any]:
+        return {**super().extra_state(), **self._snapshot_state()}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self._restore_snapshot(state)
