@@ -41,10 +41,10 @@ STREAM_LOG = "stream.json"
 class StreamRun:
     """One seeded stream, answered item by item (see the module docstring)."""
 
-    def __init__(self, ctx: TaskContext) -> None:
+    def __init__(self, ctx: TaskContext, mix: str = "mixed") -> None:
         if ctx.llm is None or ctx.eval_llm is None:
             raise ValueError("task stream needs an LLM; pass --llm (e.g. --llm sim)")
-        self.items = st.make_stream(ctx.seed)
+        self.items = st.make_stream(ctx.seed, mix=mix)
         self.llm, self.eval_llm = ctx.llm, ctx.eval_llm
         self.run_dir = ctx.run_dir
         self.per_step = math.ceil(len(self.items) / max(1, ctx.steps))
