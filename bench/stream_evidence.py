@@ -1,6 +1,7 @@
 """Figures and tables of docs/evo-memory.md from finished bench runs (llm=sim marked).
 
     python -m undertow.bench.stream_evidence STREAM_RUN_DIR --out docs/img
+    python -m undertow.bench.stream_evidence --warm-start --seeds 5
 
 Reads each stream run's `runs/<run>/stream.json` (the per-item log: correct, memory
 size, retrieval latency) and prints one JSON object: per memory, the stream accuracy
@@ -93,11 +94,77 @@ def plot(out: Path, img: Path) -> Path:
     return path
 
 
+# -- warm start: is it retrieval that helps? -------------------------------------------------
+def _stream(seed: int, folder: Path, mix: str) -> Any:
+    from undertow.bench.entries.stream import StreamRun
+    from undertow.bench.runner.tasks import SplitSizes, TaskContext
+    from undertow.engine.llm import make_llm
+
+    llm = make_llm("sim", cache_dir=False, seed=seed)
+    return StreamRun(TaskContext(seed=seed, llm=llm, eval_llm=llm, sizes=SplitSizes(), batch_size=4,
+                                 propagator="subgraph", run_dir=str(folder), steps=5), mix=mix)
+
+
+def play(run: Any, optimizer: Any, steps: int = 5) -> float:
+    """Answer a whole stream with `optimizer` (a stream memory, or `none`); its accuracy."""
+    import random
+
+    rng = random.Random(0)
+    for _ in range(steps):
+        run.run_step(optimizer, rng)
+    return float(run.evaluate("test"))
+
+
+def warm_store(path: Path, source: Any) -> Any:
+    """A memory holding every experience (successes and failures) of a ReMem pass over `source`."""
+    from undertow.bench.entries.stream import BASE_PROMPT
+    from undertow.optimizers.experience import ExperienceStore, Trajectory
+    from undertow.optimizers.experience.stream import SCOPE, ReMem
+
+    store = ExperienceStore(path, ids="sequential")
+    with ExperienceStore(path.with_suffix(".src.db"), ids="sequential") as src:
+        play(source, ReMem(source.parameters, store=src, llm=source.llm, base_prompt=BASE_PROMPT))
+        for rec in src.records(kinds=["trajectory"], scope=SCOPE):
+            store.add(Trajectory(input=rec.input, output=rec.output, reward=rec.reward,  # type: ignore[attr-defined]
+                                 status="active", scope=SCOPE, meta=rec.meta))
+    store.commit_generation("warm")
+    return store
+
+
+def warm_start(folder: Path, seeds: tuple[int, ...] = (0, 1, 2), mix: str = "boolean_expressions",
+               other: str = "word_sorting") -> dict[str, Any]:
+    """Stream accuracy on `mix` streams of no memory, ExpRAG warm-started with the experiences
+    of another stream of the same task, and ExpRAG warm-started with as many of `other`'s."""
+    from undertow.bench.runner.baseline import KeepOptimizer
+    from undertow.optimizers.experience.stream import ExpRAG
+
+    got: dict[str, list[float]] = {"none": [], "relevant": [], "other": []}
+    for seed in seeds:
+        run = _stream(seed, folder / f"none{seed}", mix)
+        got["none"].append(play(run, KeepOptimizer(run.parameters)))
+        for name, src_mix in (("relevant", mix), ("other", other)):
+            with warm_store(folder / f"{name}{seed}.db", _stream(seed + 100, folder / f"{name}src{seed}", src_mix)) as store:
+                run = _stream(seed, folder / f"{name}{seed}", mix)
+                got[name].append(play(run, ExpRAG(run.parameters, store=store, k=3)))
+    return {"llm": "sim", "mix": mix, "other": other, "seeds": list(seeds), "accuracy": got,
+            "mean": {k: round(statistics.mean(v), 4) for k, v in got.items()}}
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("run", type=Path, help="a finished `undertow bench run -t stream ...` folder")
+    ap.add_argument("run", type=Path, nargs="?", help="a finished `undertow bench run -t stream ...` folder")
     ap.add_argument("--out", type=Path, default=None, help="write the PNG plot here")
+    ap.add_argument("--warm-start", action="store_true", help="run the warm-start experiment instead")
+    ap.add_argument("--seeds", type=int, default=3, help="seeds of the warm-start experiment")
     args = ap.parse_args(argv)
+    if args.warm_start:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(warm_start(Path(tmp), tuple(range(args.seeds))), indent=1))
+        return
+    if args.run is None:
+        ap.error("give a stream run folder, or --warm-start")
     print(json.dumps(summarize(args.run), indent=1))
     if args.out:
         plot(args.run, args.out)

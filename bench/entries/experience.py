@@ -77,11 +77,12 @@ def _bootstrap(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent:
 
 
 _TEXT = frozenset({"text"})
+_FAMILIES = frozenset({"reasoning", "real data"})
 register_optimizer(OptimizerEntry(
     name="experience", description="ExperienceOptimizer (AlphaOPT-style): curated, verified insights from "
     "failures vs successes in a SQLite library in the run folder", kinds=_TEXT, uses_llm=True,
-    factory=_experience))
+    factory=_experience, families=_FAMILIES))
 register_optimizer(OptimizerEntry(
     name="bootstrap", description="TrajectoryBootstrap: solved training items kept as few-shot examples, "
     "dropped when they do not help (library in the run folder)", kinds=_TEXT, uses_llm=True,
-    factory=_bootstrap))
+    factory=_bootstrap, families=_FAMILIES))

@@ -24,7 +24,14 @@ from typing import Any
 from undertow.bench.registry import OptimizerEntry, TaskEntry, register_optimizer, register_task
 from undertow.bench.runner.checkpoint import write_json
 from undertow.bench.runner.errors import BenchError
-from undertow.bench.runner.tasks import Feedback, Split, TaskContext, _messages, reasoning_feedback
+from undertow.bench.runner.tasks import (
+    Feedback,
+    Split,
+    TaskContext,
+    _messages,
+    _propagator,
+    reasoning_feedback,
+)
 from undertow.bench.tasks import stream as st
 from undertow.bench.tasks.base import Example
 from undertow.bench.tasks.reasoning import Splits
@@ -36,6 +43,9 @@ from undertow.optimizers import Optimizer
 #: kept reply shows how it was solved, which is what makes it a useful experience.
 from undertow.agents.cot_qa import DEFAULT_INSTRUCTION as BASE_PROMPT  # noqa: E402
 STREAM_LOG = "stream.json"
+#: What runs on the stream: no memory, the two memories, and the prompt optimizers that
+#: learn from per-item feedback alone (the others need a training split to search on).
+STREAM_OPTIMIZERS = frozenset({"none", "exprag", "remem", "optoprime", "textgrad"})
 
 
 class StreamRun:
@@ -47,6 +57,7 @@ class StreamRun:
         self.items = st.make_stream(ctx.seed, mix=mix)
         self.llm, self.eval_llm = ctx.llm, ctx.eval_llm
         self.run_dir = ctx.run_dir
+        self.propagator = _propagator(ctx.propagator, ctx.llm)
         self.per_step = math.ceil(len(self.items) / max(1, ctx.steps))
         self.prompt = Parameter(BASE_PROMPT, name="system_prompt",
                                 description="the system prompt of an agent answering a stream of mixed items")
@@ -76,7 +87,7 @@ class StreamRun:
         fbs = [self._feedback[i.task](o.value, i.example) for o, i in zip(outs, chunk, strict=True)]
         for item, fb in zip(chunk, fbs, strict=True):
             self._log(item, fb, {}, 0.0)
-        backward(outs, fbs, "subgraph")
+        backward(outs, fbs, self.propagator)
         optimizer.step()
         optimizer.zero_feedback()
 
@@ -114,7 +125,8 @@ register_task(TaskEntry(
                 f"{', '.join(st.MIXES['mixed'])}, answered in order (score: stream accuracy)",
     metric="accuracy over the stream", kinds=frozenset({"text"}), uses_llm=True, splits=_splits,
     score=lambda prediction, target: float(prediction),
-    feedback=lambda prediction, example: Feedback("stream report", float(prediction)), build=StreamRun))
+    feedback=lambda prediction, example: Feedback("stream report", float(prediction)), build=StreamRun,
+    optimizers=STREAM_OPTIMIZERS))
 
 
 def _stream_run(agent: Any, name: str) -> StreamRun:
@@ -149,8 +161,8 @@ _TEXT = frozenset({"text"})
 register_optimizer(OptimizerEntry(
     name="exprag", description="ExpRAG stream memory: top-k past experiences (successes and failures, "
     "with feedback) retrieved into the prompt of each item (task: stream)", kinds=_TEXT, uses_llm=False,
-    factory=_exprag))
+    factory=_exprag, families=frozenset({"memory"})))
 register_optimizer(OptimizerEntry(
     name="remem", description="ReMem-style stream memory: act, reflect on failures with the LLM, refine "
     "insights by curation ops, prune by measured effect (task: stream)", kinds=_TEXT, uses_llm=True,
-    factory=_remem))
+    factory=_remem, families=frozenset({"memory"})))
