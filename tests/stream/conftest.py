@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Any
 
+from undertow.bench import stream_evidence as evidence
 from undertow.bench.entries.stream import BASE_PROMPT, StreamRun
 from undertow.bench.runner.tasks import SplitSizes, TaskContext
 from undertow.engine.llm import make_llm
@@ -26,9 +26,4 @@ def memory(kind: str, run: StreamRun, store: ExperienceStore, **kw: Any) -> Any:
     return ReMem(run.parameters, store=store, llm=run.llm, base_prompt=BASE_PROMPT, **kw)
 
 
-def play(run: StreamRun, optimizer: Any, steps: int = 5) -> float:
-    """Answer the whole stream; the stream accuracy."""
-    rng = random.Random(0)
-    for _ in range(steps):
-        run.run_step(optimizer, rng)
-    return run.evaluate("test")
+play = evidence.play  # answer a whole stream; its accuracy (the evidence script's loop)
