@@ -64,6 +64,7 @@ class TaskEntry:
     feedback: Callable[[str, Example], Feedback]           # (prediction, item) -> score, sentence
     build: Callable[[TaskContext], TaskRun]                # the agent and its run_step hook
     family: str = ""
+    optimizers: frozenset[str] = frozenset()               # if given, only these optimizers run it
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class OptimizerEntry:
     factory: Callable[[list[Parameter], LLM | None, TaskEntry, Any], Optimizer]  # (..., the TaskRun)
     propagator: str = "subgraph"                           # feedback it reads: subgraph/numeric/textual
     peer: str = ""                                         # another framework's optimizer: "dspy 3.4.1"
+    families: frozenset[str] = frozenset()                 # if given, it runs only tasks of these families
 
 
 TASKS: dict[str, TaskEntry] = {}
@@ -125,8 +127,11 @@ def get_optimizer_entry(name: str) -> OptimizerEntry:
 
 
 def compatible(task: TaskEntry, optimizer: OptimizerEntry) -> bool:
-    """True when the optimizer can change every parameter kind the task trains."""
-    return task.kinds <= optimizer.kinds
+    """True when the optimizer can change every parameter kind the task trains (and neither
+    restricts the other: `OptimizerEntry.families`, `TaskEntry.optimizers`)."""
+    return (task.kinds <= optimizer.kinds
+            and (not optimizer.families or task.family in optimizer.families)
+            and (not task.optimizers or optimizer.name in task.optimizers))
 
 
 def pairs(tasks: Iterable[str], optimizers: Iterable[str]) -> list[tuple[str, str]]:

@@ -126,3 +126,11 @@ def perf_crossover(
     from undertow.bench.perf.crossover import run
 
     emit(run(repetitions=repetitions))
+
+
+@perf_app.command("memory")
+def perf_memory(quick: bool = typer.Option(False, help="Memories of 100 and 400 instead of up to 3000.")) -> None:
+    """Stream memories: retrieval latency vs memory size (warm, after a write, naive-scan baseline)."""
+    from undertow.bench.perf.memory import run
+
+    emit(run(quick=quick))

@@ -54,6 +54,8 @@ class TaskContext:
     batch_size: int
     propagator: str          # "subgraph", "numeric" or "textual" (from the optimizer entry)
     data_dir: str | None = None  # the real-data tasks' folder (--data-dir), else $UNDERTOW_DATA_DIR
+    run_dir: str | None = None   # this run's folder: where optimizers keep files (a library)
+    steps: int = 5               # the run's step count (a stream spreads its items over them)
 
 
 class TaskRun(Protocol):
@@ -69,6 +71,10 @@ class TaskRun(Protocol):
 
     def trace(self) -> Node | list[Node]:
         """Outputs of one traced forward pass, for drawing the graph."""
+
+    # Optional: a run whose agent keeps state of its own across steps (a stream's position)
+    # defines `state_dict() -> dict` and `load_state_dict(dict)`; the runner checkpoints it
+    # with the optimizer's and restores it on resume and when a step is dropped.
 
 
 def _propagator(name: str, llm: LLM | None) -> Propagator | str:
@@ -177,6 +183,7 @@ class ReasoningRun:
         """The agent, its trainable instruction and the run's settings (shared with real-data runs)."""
         self.task = task
         self.splits = splits
+        self.run_dir = ctx.run_dir
         self.llm, self.eval_llm = ctx.llm, ctx.eval_llm
         self.batch_size = ctx.batch_size
         self.feedback = feedback

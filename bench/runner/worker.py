@@ -119,7 +119,7 @@ class _Run:
         self.llm, self.eval_llm = llm, eval_llm
         ctx = TaskContext(seed=spec.seed, llm=llm, eval_llm=eval_llm, sizes=config.sizes,
                           batch_size=config.batch_size, propagator=self.opt_entry.propagator,
-                          data_dir=config.data_dir)
+                          data_dir=config.data_dir, run_dir=str(folder), steps=config.steps)
         self.agent = self.task.build(ctx)
         self.optimizer = self.opt_entry.factory(self.agent.parameters, llm, self.task, self.agent)
         for cb in self.callbacks:
@@ -156,11 +156,22 @@ class _Run:
             "records": [r.model_dump(mode="json") for r in self.records],
             "wall_s": self._wall(), "error": "", "stopped": "", "initial": self.initial, "log_marks": self.log_marks,
             "task": self.spec.task, "optimizer_name": self.spec.optimizer, "seed": self.spec.seed,
-            "llm": self.llm_name, **extra,
+            "llm": self.llm_name, "agent": self._agent_state(), **extra,
         }
+
+    def _agent_state(self) -> Any:
+        """The agent's own state, for runs whose agent keeps one (see `TaskRun`)."""
+        get = getattr(self.agent, "state_dict", None)
+        return get() if callable(get) else None
+
+    def _load_agent(self, state: Any) -> None:
+        load = getattr(self.agent, "load_state_dict", None)
+        if callable(load) and state is not None:
+            load(state)
 
     def _restore(self, saved: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(saved["optimizer"])
+        self._load_agent(saved.get("agent"))
         self.rng.setstate(rng_restore(saved["rng"]))
         if self.llm is not None and self.eval_llm is not None:
             self.llm.accounting.load_state_dict(saved["accounting"])
@@ -259,7 +270,7 @@ class _Run:
         if saved is None:
             self._record("val", self.agent.evaluate("val"))
             self._save(self._state("running"))
-        last = self.optimizer.state_dict()
+        last, last_agent = self.optimizer.state_dict(), self._agent_state()
         stopped = "steps"
         while self.step < self.config.steps:
             self.callbacks.emit("on_step_start", StepEvent(run_id=self.spec.run_id, step=self.step + 1))
@@ -269,6 +280,7 @@ class _Run:
                 if not _budget_hit(exc):
                     raise
                 self.optimizer.load_state_dict(last)  # drop a half-done step
+                self._load_agent(last_agent)
                 stopped = "budget"
                 log.info("run %s: budget %s reached at step %d", self.spec.run_id, self.config.budget,
                          self.step + 1)
@@ -278,7 +290,7 @@ class _Run:
             self._record("val", self.agent.evaluate("val"))
             state = self._state("running")
             self._save(state)
-            last = state["optimizer"]
+            last, last_agent = state["optimizer"], state["agent"]
             log.debug("run %s step %d val %.4f", self.spec.run_id, self.step, self.records[-1].score)
             self.callbacks.emit("on_step", self._step_event())
         self.optimizer.finalize()  # e.g. TPE: from the next trial back to the best one seen

@@ -163,19 +163,27 @@ def demonstrations(messages: Sequence[tuple[str, str]], profile: TaskProfile,
             items = items_in(profile, f.value)
             if not items or items[-1].text == asked:
                 continue
-            shown = []
+            shown, answers = [], []
             for g in seq[k + 1:]:
                 if g.kind == "input":
                     break
                 if g.value not in shown:
                     shown.append(g.value)
+                    if g.kind not in _NOT_THE_ANSWER:
+                        answers.append(g.value)
             if shown:
-                out.append(_demo(profile, items[-1].text, shown))
+                out.append(_demo(profile, items[-1].text, shown, answers))
     return out
 
 
-def _demo(profile: TaskProfile, item: str, pieces: list[str]) -> Demo:
+#: Fields said *about* a demonstration's answer (a verdict, the right answer): its answer
+#: is read from the other fields, wherever these stand ("Feedback: Correct" after it).
+_NOT_THE_ANSWER = ("feedback", "expected")
+
+
+def _demo(profile: TaskProfile, item: str, pieces: list[str], answers: list[str] | None = None) -> Demo:
     text = "\n".join(pieces)
-    got = profile.parse_answer(text) or profile.parse_answer(pieces[-1])
+    answers = answers or pieces
+    got = profile.parse_answer("\n".join(answers)) or profile.parse_answer(answers[-1])
     return Demo(item, text, got is not None and profile.same_answer(got, profile.solve(item)),
                 tuple(pieces))

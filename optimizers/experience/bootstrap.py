@@ -38,7 +38,7 @@ class TrajectoryBootstrap(LibraryOptimizer):
         added = 0
         for ex in examples:
             if ex.reward >= self.keep_reward and ex.input not in known and added < self.max_new:
-                self.store.add(Trajectory(input=ex.input, output=ex.output, reward=ex.reward, status="active",
+                self.store.add(Trajectory(input=ex.input, output=ex.trace or ex.output, reward=ex.reward, status="active",
                                           scope=self.scope, taxonomy=[self.scope],
                                           provenance=Provenance(source_tasks=[ex.input], run=self.run)),
                                run=self.run)

@@ -65,7 +65,7 @@ def train_curve(task_name: str, seed: int, *, library: bool, checkpoints: tuple[
     curve = {0: accuracy(slot.value, splits.test)}
     if not library:
         return {c: curve[0] for c in checkpoints}
-    with tempfile.TemporaryDirectory() as tmp, ExperienceStore(db or Path(tmp) / "lib.db") as store:
+    with tempfile.TemporaryDirectory() as tmp, ExperienceStore(db or Path(tmp) / "lib.db", ids="sequential") as store:
         opt = ExperienceOptimizer([slot], store=store, llm=llm, base_prompt=BASE, scope=task_name, solve=solve,
                                   validate=lambda s: accuracy(s, splits.val), run=f"evidence-{seed}",
                                   k=8, token_budget=600, refine_every=2)

@@ -8,7 +8,7 @@ that produced the output (an `llm_call` node), else the dict's `input`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from undertow.engine import Node, Parameter
@@ -23,18 +23,42 @@ class Example:
     reward: float
     expected: str = ""
     feedback: str = ""
+    #: The full reply of the LLM call behind `output` when `output` was parsed out of it
+    #: (an answer extractor): what a kept trajectory shows, reasoning included.
+    trace: str = ""
 
     @property
     def success(self) -> bool:
         return self.reward >= 0.5
 
 
+def _is_llm(node: Any) -> bool:
+    op = getattr(node, "op", None)
+    return op is not None and getattr(op, "name", "") == "llm" and len(node.args or ()) >= 2
+
+
+def _llm_node(out: Node, limit: int = 32) -> Node | None:
+    """The nearest `llm_call` node at or above `out` (breadth-first over its arguments), so
+    an output parsed out of a reply (an answer extractor) still names its item."""
+    queue, seen = [out], set()
+    while queue and len(seen) < limit:
+        node = queue.pop(0)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if _is_llm(node):
+            return node
+        queue += [a for a in (*(getattr(node, "args", None) or ()),
+                              *(getattr(node, "kwargs", None) or {}).values()) if isinstance(a, Node)]
+    return None
+
+
 def _input_of(out: Node) -> str:
-    op = getattr(out, "op", None)
-    if op is not None and getattr(op, "name", "") == "llm" and len(out.args or ()) >= 2:
-        user = out.args[1]
-        return str(user.value if isinstance(user, Node) else user)
-    return ""
+    node = _llm_node(out)
+    if node is None:
+        return ""
+    user = node.args[1]
+    return str(user.value if isinstance(user, Node) else user)
 
 
 def read_feedback(param: Parameter) -> list[Example]:
@@ -42,7 +66,11 @@ def read_feedback(param: Parameter) -> list[Example]:
     examples = []
     for fb in param.feedback:
         for out, f in zip(getattr(fb, "outputs", []), getattr(fb, "feedback", []), strict=False):
-            examples.append(to_example(_input_of(out), str(out.value), f))
+            ex = to_example(_input_of(out), str(out.value), f)
+            node = _llm_node(out)
+            if node is not None and node is not out:
+                ex = replace(ex, trace=str(node.value))
+            examples.append(ex)
     return examples
 
 
@@ -52,6 +80,9 @@ def to_example(input: str, output: str, feedback: Any) -> Example:
         return Example(input, output, float(feedback))
     if isinstance(feedback, int | float):
         return Example(input, output, float(feedback))
+    score = getattr(feedback, "score", None)
+    if isinstance(feedback, str) and isinstance(score, int | float):  # engine Feedback: text + score
+        return Example(input, output, float(score), feedback=str.__str__(feedback))
     if isinstance(feedback, dict):
         reward = feedback.get("score", feedback.get("reward", 0.0))
         try:

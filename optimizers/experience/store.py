@@ -51,10 +51,17 @@ class ExperienceStore:
     experience library raises `ExperienceStoreError` and is never modified.
     """
 
-    def __init__(self, path: str | Path, *, check: bool = True, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path, *, check: bool = True, timeout: float = 30.0,
+                 ids: str = "random") -> None:
+        if ids not in ("random", "sequential"):
+            raise ValueError(f"ids must be 'random' or 'sequential', got {ids!r}")
         self.path = Path(path)
         self._conn = open_database(self.path, check=check, timeout=timeout)
         self._lock = threading.RLock()
+        #: "sequential": a new record's id is its kind and the number of records before it
+        #: (reproducible runs: the same writes give the same ids, so ties in retrieval,
+        #: which break by id, break the same way); "random": unique across libraries.
+        self.ids = ids
 
     # -- plumbing -----------------------------------------------------------------
     def __copy__(self) -> ExperienceStore:
@@ -151,15 +158,21 @@ class ExperienceStore:
     def add(self, record: RecordBase, *, run: str = "", op: str = "add",
             importance: int = INITIAL_IMPORTANCE) -> RecordBase:
         """Store a new record (an id is made if it has none); returns it as stored."""
-        if not record.id:
-            record = record.model_copy(update={"id": new_id(record.kind)})
         with self._tx() as conn:
+            if not record.id:
+                record = record.model_copy(update={"id": self._new_id(conn, record.kind)})
             if conn.execute("SELECT 1 FROM records WHERE id = ?", (record.id,)).fetchone():
                 raise ValueError(f"record {record.id} already exists; use update() to change it")
             stored = self._write_version(conn, record, op)
             if importance:
                 self._event(conn, stored.id, "importance", run=run, delta=importance, detail={"op": op})
         return stored
+
+    def _new_id(self, conn: sqlite3.Connection, kind: str) -> str:
+        if self.ids == "random":
+            return new_id(kind)
+        n = int(conn.execute("SELECT count(*) FROM records").fetchone()[0]) + 1
+        return f"{kind}-{n:08x}"
 
     def update(self, record_id: str, *, op: str = "edit", run: str = "", **changes: Any) -> RecordBase:
         """Write a new version of `record_id` with `changes` (validated; the old one stays in history)."""

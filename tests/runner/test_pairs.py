@@ -19,7 +19,8 @@ from .conftest import SMALL
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 PAIRS = [(t.name, o.name) for t in TASKS.values() for o in OPTIMIZERS.values()
-         if compatible(t, o) and t.name not in REAL_TASKS and not o.peer]  # peers: tests/peers
+         if compatible(t, o) and t.name not in REAL_TASKS and not o.peer
+         and t.family != "memory"]  # peers: tests/peers; streams: tests/stream/test_stream_pairs.py
 REAL_PAIRS = sorted({("bbh:navigate", o.name) for o in OPTIMIZERS.values() if compatible(TASKS["bbh:navigate"], o) and not o.peer}
                     | {(f"bbh:{t}", "none") for t in SIM_SERVED})
 needs_data = pytest.mark.skipif(not (DATA / "bbh").is_dir(), reason="../shared/data is not here")
@@ -27,7 +28,7 @@ needs_data = pytest.mark.skipif(not (DATA / "bbh").is_dir(), reason="../shared/d
 
 def test_the_grid_is_not_empty():
     assert ("numeric_dag", "adam") in PAIRS and ("numeric_dag", "sgd") in PAIRS
-    assert {t for t, _ in PAIRS} == set(TASKS) - set(REAL_TASKS)
+    assert {t for t, _ in PAIRS} == {n for n, t in TASKS.items() if t.family != "memory"} - set(REAL_TASKS)
 
 
 @pytest.mark.parametrize(("task", "optimizer"), PAIRS + [pytest.param(*p, marks=needs_data) for p in REAL_PAIRS])
