@@ -6,7 +6,7 @@ soft margin,
 
     L(W) = mean softplus((|W^T(x_a - x_p)|^2 - |W^T(x_a - x_n)|^2 + margin) / tau) + l2 |W|^2,
 
-so that in the K projected dimensions judged-similar texts are close. Bins on each
+Steps are clipped to norm `lr`, so that in the K projected dimensions judged-similar texts are close. Bins on each
 learned axis are quantiles of the projected pool (equal-count bins), refitted when the
 projection is.
 """
@@ -37,7 +37,8 @@ def fit_projection(x: np.ndarray, triplets: np.ndarray, k: int, *, seed: int = 0
         g = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))   # d softplus / dz
         coef = (g / tau / len(t))[:, None]
         grad = 2.0 * (dp.T @ (coef * pp) - dn.T @ (coef * pn)) + 2.0 * l2 * w
-        w -= lr * grad
+        norm = float(np.linalg.norm(grad))
+        w -= lr * grad / max(1.0, norm)       # clipped step: stable for any embedding scale
     return w
 
 
