@@ -54,6 +54,7 @@ class TaskContext:
     batch_size: int
     propagator: str          # "subgraph", "numeric" or "textual" (from the optimizer entry)
     data_dir: str | None = None  # the real-data tasks' folder (--data-dir), else $UNDERTOW_DATA_DIR
+    run_dir: str | None = None   # the run's folder, for tasks that write files of their own (plots)
 
 
 class TaskRun(Protocol):

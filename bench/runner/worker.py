@@ -102,7 +102,7 @@ class _Run:
         self.llm, self.eval_llm = llm, eval_llm
         ctx = TaskContext(seed=spec.seed, llm=llm, eval_llm=eval_llm, sizes=config.sizes,
                           batch_size=config.batch_size, propagator=self.opt_entry.propagator,
-                          data_dir=config.data_dir)
+                          data_dir=config.data_dir, run_dir=str(folder))
         self.agent = self.task.build(ctx)
         self.optimizer = self.opt_entry.factory(self.agent.parameters, llm, self.task, self.agent)
         for cb in self.callbacks:

@@ -141,7 +141,8 @@ class QDHF(QDSearch):
     def extra_state(self) -> dict[str, Any]:
         state = super().extra_state()
         state.update(triplets=self.triplets, w=None if self.w is None else self.w.tolist(),
-                     edges=None if self.edges is None else self.edges.tolist(), fit_accuracy=self.fit_accuracy)
+                     edges=None if self.edges is None else self.edges.tolist(),
+                     fit_accuracy=None if np.isnan(self.fit_accuracy) else self.fit_accuracy)
         return state
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
@@ -151,5 +152,6 @@ class QDHF(QDSearch):
         self.triplets = [list(t) for t in state.get("triplets", [])]
         self.w = None if state.get("w") is None else np.asarray(state["w"], dtype=np.float64)
         self.edges = None if state.get("edges") is None else np.asarray(state["edges"], dtype=np.float64)
-        self.fit_accuracy = float(state.get("fit_accuracy", float("nan")))
+        acc = state.get("fit_accuracy")
+        self.fit_accuracy = float("nan") if acc is None else float(acc)
         self._emb = {}
