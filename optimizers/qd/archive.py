@@ -97,9 +97,10 @@ class Archive:
         return float((self.payload >= 0).sum()) / self.size
 
     def qd_score(self) -> float:
-        """Sum of (elite fitness - offset) over filled cells."""
+        """Sum of (elite fitness - offset) over filled cells (`math.fsum`, so the order of cells
+        cannot make a larger archive score lower by a rounding)."""
         f = self.fitness[self.payload >= 0]
-        return float((f - self.offset).sum())
+        return math.fsum((f - self.offset).tolist())   # exactly rounded: monotone under insert
 
     def qd_score_normalised(self) -> float:
         """`qd_score / (C * (top - offset))`, in [0, 1]."""

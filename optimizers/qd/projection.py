@@ -17,7 +17,7 @@ import numpy as np
 
 
 def fit_projection(x: np.ndarray, triplets: np.ndarray, k: int, *, seed: int = 0, steps: int = 300,
-                   lr: float = 0.5, margin: float = 0.05, tau: float = 0.05, l2: float = 1e-3) -> np.ndarray:
+                   lr: float = 0.1, margin: float = 0.05, tau: float = 0.5, l2: float = 1e-3) -> np.ndarray:
     """`W [d, k]` from embeddings `x [n, d]` and `triplets [t, 3]` (anchor, closer, farther)."""
     x = np.asarray(x, dtype=np.float64)
     t = np.asarray(triplets, dtype=np.int64).reshape(-1, 3)
