@@ -14,6 +14,8 @@ _NOT_CREATIVE = re.compile(r"\b(?:prompts?|instructions?|system message|code|fun
                            r"variable)\b|<variable\b", re.IGNORECASE)
 # rating asked as a verb ("score the text", "give a rating", "which option"), not a noun
 # ("its quality score is 3/10")
+# a writing request given as a spec sheet ("Genre: horror" / "Tone: gloomy" lines), no verb
+_SPEC = re.compile(r"^[ \t*-]*(?:tone|genre|length|mood|style)[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _RATE = re.compile(r"\b(?:rate|score|grade|evaluate|assess|judge|classify|categori[sz]e|label|place|bin|sort)"
                    r"\s+(?:the|this|that|these|it|each|how|whether|its|a|an|on|from)\b|"
                    r"\b(?:give|assign|provide|return|output|reply with|answer with)\s+(?:it\s+)?"
@@ -53,5 +55,6 @@ def asks_quality(text: str) -> bool:
 
 def asks_writing(text: str) -> bool:
     instr = instructions(text)
-    return bool(_WRITE.search(instr)) and bool(_CREATIVE.search(instr)) and not _NOT_CREATIVE.search(instr) \
+    asked = bool(_WRITE.search(instr)) or bool(_SPEC.search(instr))
+    return asked and bool(_CREATIVE.search(instr)) and not _NOT_CREATIVE.search(instr) \
         and not asks_quality(text) and not asks_axis(text) and not asks_similarity(text)

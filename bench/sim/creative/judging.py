@@ -51,10 +51,13 @@ def length_class(text: str) -> str:
 _OPTIONS_LINE = re.compile(r"\b(?:options?|bins?|categories|labels?|choices|classes|values|buckets|levels|"
                            r"one of|pick from|choose from|possible answers)\b\s*(?:are|is)?\s*[:=]?\s*(.+)",
                            re.IGNORECASE)
+_OPTIONS_KEY = re.compile(r"\b(?:options?|bins?|categories|labels?|choices|classes|values|buckets|levels|"
+                          r"one of|pick from|choose from|possible answers)\b", re.IGNORECASE)
 _BULLET = re.compile(r"^[ \t]*(?:[-*•]|\d+[.)])[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 
 
 def _split_options(raw: str) -> list[str]:
+    raw = re.split(r"(?<=[^\s.])\.\s+(?=[A-Z])", raw.strip())[0]   # the list ends with its sentence
     raw = raw.strip().rstrip(".")
     if raw.startswith("["):
         raw = raw.strip("[]")
@@ -71,10 +74,14 @@ def _split_options(raw: str) -> list[str]:
 
 def options(instr: str) -> list[str]:
     """The options (bins) a rating request lists, in order."""
-    for m in _OPTIONS_LINE.finditer(instr):
-        got = _split_options(m.group(1).split("\n")[0])
+    found: list[list[str]] = []
+    for m in _OPTIONS_KEY.finditer(instr):       # every mention; the longest list wins
+        rest = _OPTIONS_LINE.match(instr, m.start())
+        got = _split_options(rest.group(1).split("\n")[0]) if rest else []
         if len(got) >= 2:
-            return got
+            found.append(got)
+    if found:
+        return max(reversed(found), key=len)
     bullets = _BULLET.findall(instr)
     return bullets if len(bullets) >= 2 else []
 

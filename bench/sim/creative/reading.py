@@ -68,6 +68,9 @@ def passages(text: str) -> list[Passage]:
             end = nxt.start() if nxt else len(text)
             body = text[m.end():end].strip()
             fence = _FENCE.fullmatch(body)
+            if nxt is None and not fence:        # the last section: its first paragraph
+                body = re.split(r"\n[ \t]*\n", body)[0]
+                end = m.end() + text[m.end():].find(body) + len(body)
             found.append(Passage(_norm(m.group(1)), (fence.group(1) if fence else body).strip(), m.start(), end))
         return [p for p in found if p.body]
     labels = list(_LABEL.finditer(text))
@@ -114,10 +117,10 @@ def suffix(label: str) -> str:
 # -- what an instruction asks -------------------------------------------------------------
 _STOP = {"plays", "play", "is", "are", "was", "appears", "appear", "that", "which", "who", "and", "with",
          "in", "on", "at", "to", "of", "the", "a", "an", "somewhere", "matters", "figures", "has",
-         "must", "should", "takes", "part", "role", "as", "by", "its", "it", "story", "text"}
+         "must", "should", "word", "words", "under", "within", "while", "but", "takes", "part", "role", "as", "by", "its", "it", "story", "text"}
 _OBJECT = re.compile(r"\b(?:mention(?:s|ing)?|include(?:s|ing)?|feature(?:s|ing)?|about|involving|"
-                     r"in which|where|containing|object|subject|item|prop)\b\s*[:=-]?\s*"
-                     r"(?:an?|the|one|some)?\s*([A-Za-z]+(?:\s+[A-Za-z]+)?)", re.IGNORECASE)
+                     r"in which|where|containing|object|subject|item|prop)\b[ \t]*[:=-]?[ \t]*"
+                     r"(?:an?|the|one|some)?[ \t]*([A-Za-z]+(?:[ \t]+[A-Za-z]+)?)", re.IGNORECASE)
 _CAP = re.compile(r"(?:at most|no more than|not? (?:exceed|go over|more than)|under|fewer than|less than|"
                   r"maximum(?: of)?|max\.?|up to|within|no longer than|limit(?:ed)?(?: of| to)?|cap(?:ped)?(?: at| of)?|≤|<=)"
                   r"\s*(\d{1,4})\s*words?|(\d{1,4})[- ]word (?:limit|cap|maximum|max|budget)|"
