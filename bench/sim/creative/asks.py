@@ -28,16 +28,30 @@ _SIMILAR = re.compile(r"\b(?:more similar|most similar|more like|closer to|resem
                       r"nearer to|similar(?:ity)?)\b", re.IGNORECASE)
 
 
+# requests of other jobs: optimizer variables, task items with outputs and expected answers
+_FOREIGN = re.compile(r"<variable\b|<example\b|<(?:lm_)?input>|<expected>|^#\s*Variables\b|\[\[ ## \w+ ## \]\]",
+                      re.IGNORECASE | re.MULTILINE)
+
+
+def foreign(text: str) -> bool:
+    """True for requests that carry another job's structures (never a creative request)."""
+    return _FOREIGN.search(text) is not None
+
+
 def instructions(text: str) -> str:
     return R.instructions(text)
 
 
 def asks_similarity(text: str) -> bool:
+    if foreign(text):
+        return False
     instr = instructions(text)
     return bool(_SIMILAR.search(instr)) and len(R.passages(text)) >= 3
 
 
 def asks_axis(text: str) -> bool:
+    if foreign(text):
+        return False
     from .judging import options
 
     instr = instructions(text)
@@ -46,6 +60,8 @@ def asks_axis(text: str) -> bool:
 
 
 def asks_quality(text: str) -> bool:
+    if foreign(text):
+        return False
     from .judging import options
 
     instr = instructions(text)
@@ -54,6 +70,8 @@ def asks_quality(text: str) -> bool:
 
 
 def asks_writing(text: str) -> bool:
+    if foreign(text):
+        return False
     instr = instructions(text)
     asked = bool(_WRITE.search(instr)) or bool(_SPEC.search(instr))
     return asked and bool(_CREATIVE.search(instr)) and not _NOT_CREATIVE.search(instr) \

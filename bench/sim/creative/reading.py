@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 #: Words that name a passage to write about or judge (with an optional A/B/C/1/2 suffix).
 PASSAGE_NAMES = ("text", "story", "passage", "piece", "draft", "candidate", "poem", "tale", "writing",
-                 "sample", "original", "source", "parent", "entry", "response", "output", "narrative",
-                 "anchor", "reference", "option", "choice", "version", "first", "second", "third")
+                 "original", "source", "parent", "narrative", "anchor", "reference", "option", "version",
+                 "first", "second", "third")
 _SUFFIX = r"(?:[ _-]*(?:[a-c1-3]|one|two|three))?"
 _NAME = rf"(?:{'|'.join(PASSAGE_NAMES)}){_SUFFIX}|[a-c]|[1-3]"
 _TAG = re.compile(rf"<\s*((?:{_NAME}))\s*>(.*?)<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
