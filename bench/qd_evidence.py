@@ -35,7 +35,21 @@ from undertow.optimizers.qd import (
     archive_parameter,
 )
 
-METHODS = {"qdaif": QDAIF, "qdhf": QDHF, "random": RandomSampling, "single": SingleObjective}
+
+
+class UnjudgedRandom(RandomSampling):
+    """Random sampling that spends every call on generation (no judging: its candidates are
+    placed only by the reference archive), the most generous reading of "matched calls"."""
+
+    name = "random_unjudged"
+
+    def place(self, new: list[Any]) -> None:
+        return None
+
+
+METHODS = {"qdaif": QDAIF, "qdhf": QDHF, "random": RandomSampling, "single": SingleObjective,
+           "random_unjudged": UnjudgedRandom}
+DEFAULT_METHODS = "qdaif,qdhf,random,single,random_unjudged"
 
 
 def build(method: str, llm: Any, seed: int, batch: int = 4) -> Any:
@@ -150,7 +164,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--calls", type=int, default=400)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--llm", default="sim")
-    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--methods", default=DEFAULT_METHODS)
     ap.add_argument("--out", default="docs/img")
     args = ap.parse_args(argv)
     out = Path(args.out)
