@@ -43,3 +43,15 @@ def test_bench_run_writes_scores_metrics_and_heatmap(tmp_path, quiet):
         state = read_json(run / "checkpoint.json")
         # a step cut by the budget is dropped, its calls stay booked
         assert state["optimizer"]["extra"]["calls"] <= records[-1].calls
+
+
+def test_report_shows_the_archive_heatmap(tmp_path, quiet):
+    from undertow.bench.runner.report import write_report
+
+    config = make_config(["qd_stories"], ["qdaif"], llm="sim", seeds=1, steps=2, budget="calls=40")
+    assert start(config, tmp_path / "run", console=quiet, executor=InlineExecutor()).failed == {}
+    report = write_report(tmp_path / "run")
+    md = report.markdown.read_text()
+    assert "qd_stories_archive_heatmap.png" in md and "llm=sim" in md
+    assert (report.folder / "qd_stories_archive_heatmap.png").is_file()
+    assert "data:image/png" in report.html.read_text()
