@@ -13,7 +13,7 @@ def insert(fitness: np.ndarray, payload: np.ndarray, cells: np.ndarray, values: 
     placed = np.zeros(n, dtype=np.bool_)
     if n == 0:
         return placed
-    order = np.lexsort((np.arange(n), -values, cells))      # last key sorts first
+    order = np.lexsort((-values, cells))   # cell, then best first; stable, so ties keep batch order
     sorted_cells = cells[order]
     first = np.ones(n, dtype=np.bool_)
     first[1:] = sorted_cells[1:] != sorted_cells[:-1]
