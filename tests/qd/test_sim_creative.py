@@ -180,3 +180,45 @@ def test_similarity_judge_picks_the_closer_text(template, layout, where, name):
             choice = P.parse_choice(make_llm("sim", cache_dir=False, seed=seed).complete(msgs).text)
             votes[choice == ("C" if swap else "B")] += 1
     assert votes[True] >= 14                      # 10% flips: about 18 of 20; chance: 10
+
+
+# -- parsers (hypothesis) ---------------------------------------------------------------------
+_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=9)
+_body = st.lists(_word, min_size=3, max_size=25).map(lambda ws: " ".join(ws).capitalize() + ".")
+
+
+@given(st.lists(_word, min_size=2, max_size=6, unique=True), st.sampled_from([" | ", ", ", "; ", " / "]),
+       st.sampled_from(["Options: {}", "Choose from: {}", "The categories are {}.", "Pick one of {}"]))
+def test_options_round_trip(opts, sep, template):
+    assert judging.options(template.format(sep.join(opts)) + "\nReply with one.") == opts
+
+
+@given(_body, st.sampled_from(LAYOUTS), st.sampled_from(NAMES), st.sampled_from(["before", "after"]))
+@settings(max_examples=80)
+def test_passages_round_trip(body, layout, name, where):
+    instruction = "Rewrite the text so that it fits: tone: cheerful."
+    wrapped = _wrap(layout, name, body)
+    text = f"{instruction}\n\n{wrapped}" if where == "after" else f"{wrapped}\n\n{instruction}"
+    found = R.passages(text)
+    assert [p.body for p in found] == [body]
+    assert "tone: cheerful" in R.instructions(text) and body not in R.instructions(text)
+
+
+@given(st.integers(5, 999), st.sampled_from(["at most {} words", "no more than {} words", "under {} words",
+                                             "a {}-word limit", "word limit: {}", "up to {} words"]))
+def test_word_cap_round_trip(n, phrase):
+    assert R.word_cap(f"Write a story; keep it {phrase.format(n)}.") == n
+
+
+@given(_body, st.sampled_from(LAYOUTS), st.sampled_from(NAMES),
+       st.sampled_from(["very gloomy", "gloomy", "neutral", "cheerful", "very cheerful"]),
+       st.sampled_from(["science fiction", "mystery", "romance", "fantasy", "horror"]))
+@settings(max_examples=60, deadline=None)
+def test_writer_reads_the_source_and_target_of_a_rewrite_in_any_layout(body, layout, name, tone, genre):
+    msgs = [{"role": "system", "content": f"Rewrite the {name} below so it reads as {tone} {genre}. "
+                                          "Mention the kite and stay under 100 words."},
+            {"role": "user", "content": _wrap(layout, name, body)}]
+    ask = read_ask(_joined(msgs))
+    assert asks.asks_writing(_joined(msgs))
+    assert ask.sources == [body] and ask.genre == genre and ask.cap == 100
+    assert ask.tone == ["very gloomy", "gloomy", "neutral", "cheerful", "very cheerful"].index(tone) - 2

@@ -74,5 +74,5 @@ def asks_writing(text: str) -> bool:
         return False
     instr = instructions(text)
     asked = bool(_WRITE.search(instr)) or bool(_SPEC.search(instr))
-    return asked and bool(_CREATIVE.search(instr)) and not _NOT_CREATIVE.search(instr) \
+    return asked and (bool(_CREATIVE.search(instr)) or bool(R.passages(text))) and not _NOT_CREATIVE.search(instr) \
         and not asks_quality(text) and not asks_axis(text) and not asks_similarity(text)
