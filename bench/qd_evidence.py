@@ -155,6 +155,7 @@ def _save(fig: Any, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png")
     os.close(fd)
     fig.savefig(tmp, dpi=110)
+    os.chmod(tmp, 0o644)   # mkstemp makes 0600 files
     os.replace(tmp, path)
 
 
@@ -178,6 +179,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     fd, tmp = tempfile.mkstemp(dir=out, suffix=".json")
     with os.fdopen(fd, "w") as f:
         json.dump(report, f, indent=1)
+    os.chmod(tmp, 0o644)   # mkstemp makes 0600 files
     os.replace(tmp, out / "qd_evidence.json")
     plot(results, out, title)
     print(json.dumps({"llm": args.llm, "summary": summary}, indent=1))

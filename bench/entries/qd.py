@@ -102,6 +102,7 @@ def _atomic_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
     with os.fdopen(fd, "w") as f:
         f.write(text)
+    os.chmod(tmp, 0o644)   # mkstemp makes 0600 files
     os.replace(tmp, path)
 
 
@@ -128,6 +129,7 @@ def heatmap(grid: Any, path: Path, title: str) -> None:
     os.close(fd)
     fig.savefig(tmp, dpi=100)
     plt.close(fig)
+    os.chmod(tmp, 0o644)   # mkstemp makes 0600 files
     os.replace(tmp, path)
 
 
