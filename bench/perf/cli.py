@@ -78,6 +78,14 @@ def perf_tree(quick: bool = typer.Option(False, help="A few seconds instead of m
     emit(result)
 
 
+@perf_app.command("qd-archive")
+def perf_qd_archive(quick: bool = typer.Option(False, help="Two sizes instead of three.")) -> None:
+    """MAP-Elites batch insert: NumPy vs Numba vs a Python loop (docs/quality-diversity.md)."""
+    from undertow.bench.perf.qd_archive import run
+
+    emit(run(quick=quick))
+
+
 @perf_app.command("llm")
 def perf_llm(quick: bool = typer.Option(False, help="A few seconds instead of a minute.")) -> None:
     """LLM layer: cache-hit latency, client overhead vs the raw SDK, async concurrency."""

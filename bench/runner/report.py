@@ -80,6 +80,17 @@ def _graph(out: Path, row_task: str, best: StepRecord, folder: Path, notes: list
     return None
 
 
+def _run_figures(out: Path, row_task: str, best: StepRecord, folder: Path) -> list[Path]:
+    """Copies of the PNG figures the best run's task wrote into its folder (sorted by name)."""
+    src = run_dir(out, f"{best.task}__{best.optimizer}__s{best.seed}")
+    figures = []
+    for png in sorted(src.glob("*.png")):
+        target = folder / f"{row_task.replace(':', '-')}_{png.name}"
+        shutil.copyfile(png, target)
+        figures.append(target)
+    return figures
+
+
 COLUMNS = ["#", "optimizer", "framework", "test score (mean ± sd)", "seeds", "best val", "calls", "tokens", "cost USD",
            "steps", "llm"]
 NUMERIC = {"#", "seeds", "best val", "calls", "tokens", "cost USD", "steps"}
@@ -196,6 +207,9 @@ def write_report(out: str | Path, folder: str | Path | None = None) -> Report:
         else:
             md.append(f"{best_txt}\n")
             page.append(f"<p>{html.escape(best_txt)}</p>")
+        for fig in _run_figures(out, task, best, folder):   # PNGs the task wrote (e.g. a QD archive heatmap)
+            md.append(f"![{fig.stem} of the best run]({fig.name})\n")
+            page.append(f'<p><img class="plot" src="{data_uri(fig)}" alt="{html.escape(fig.stem)}"></p>')
     if report.notes:
         md += ["## Notes\n", *[f"- {n}" for n in report.notes], ""]
         page += ["<h2>Notes</h2><ul>", *[f"<li>{inline(n)}</li>" for n in report.notes], "</ul>"]

@@ -54,7 +54,7 @@ class TaskContext:
     batch_size: int
     propagator: str          # "subgraph", "numeric" or "textual" (from the optimizer entry)
     data_dir: str | None = None  # the real-data tasks' folder (--data-dir), else $UNDERTOW_DATA_DIR
-    run_dir: str | None = None   # this run's folder: where optimizers keep files (a library)
+    run_dir: str | None = None   # this run's folder: where optimizers and tasks keep files (a library, plots)
     steps: int = 5               # the run's step count (a stream spreads its items over them)
 
 
