@@ -20,7 +20,7 @@ from collections import Counter
 
 from undertow.bench.sim.profile import cue_in
 from undertow.bench.sim.roles import RoleRequest
-from undertow.bench.sim.roles._agent_reading import CONCEPTS, concepts_in, content_words, json_keys
+from undertow.bench.sim.roles._agent_reading import CONCEPTS, concepts_in, content_words, json_keys, read_steps
 
 THRESHOLD, JITTER, MISPLACE = 0.3, 0.04, 0.08
 _ITEM = re.compile(r"^[ \t*-]*\(?\s*(B\s*\d+|#\s*\d+|\d+)\s*[).:\]]?\s*(?:[(\[]\s*(positive|negative|good|bad|"
@@ -103,10 +103,10 @@ class BehaviourClusteringRole:
 
     def claims(self, request: RoleRequest) -> bool:
         asked = request.instructions
-        groups = any(cue_in(c, asked) for c in ("group", "cluster", "categor", "organize", "organise", "bucket"))
+        groups = any(cue_in(c, asked) for c in ("group", "cluster", "categorize", "categorise", "sort ... into"))
         into = any(cue_in(c, asked) for c in ("metric", "metrics", "criteria", "criterion", "aspect", "aspects",
                                               "dimension", "dimensions"))
-        return groups and into and len(read_behaviours(request.text)) >= 1
+        return groups and into and not read_steps(request.text) and len(read_behaviours(request.text)) >= 1
 
     def reply(self, request: RoleRequest, rng: random.Random) -> tuple[str, bool | None]:
         items = read_behaviours(request.text)
