@@ -107,14 +107,19 @@ def _fallback(good: str, bad: str, steps: list[StepLine]) -> str | None:
     return "positive" if g >= b else "negative"
 
 
-def rate(name: str, definition: str, good: str, bad: str, steps: list[StepLine]) -> tuple[str, str]:
-    """The verdict and a reason for one metric on one run."""
+def rate(name: str, definition: str, good: str, bad: str, steps: list[StepLine],
+         flip: bool = False) -> tuple[str, str]:
+    """The verdict and a reason for one metric on one run (`flip`: misread the run)."""
     concepts = concepts_in(f"{name.replace('_', ' ')}. {definition}") or concepts_in(f"{bad} {good}")
     for c in concepts:
         seen = _observe(c, steps)
+        if seen is not None and flip:
+            seen = "positive" if seen == "negative" else "negative"
         if seen is not None:
             return seen, f"on {c.replace('_', ' ')} the run does {'badly' if seen == 'negative' else 'well'}"
     seen = _fallback(good, bad, steps)
+    if seen is not None and flip:
+        seen = "positive" if seen == "negative" else "negative"
     if seen is None:
         return "n/a", "nothing in the run bears on this metric"
     return seen, f"the run resembles the {'good' if seen == 'positive' else 'bad'} examples"
@@ -141,9 +146,7 @@ class MetricRatingRole:
                          {"list": "ratings", "metric": "metric", "rating": "rating", "reason": "reason"})
         out = []
         for name, definition, good, bad in read_metrics(request.text):
-            verdict, reason = rate(name, definition, good, bad, steps)
-            if verdict != "n/a" and rng.random() < FLIP:
-                verdict = "positive" if verdict == "negative" else "negative"
+            verdict, reason = rate(name, definition, good, bad, steps, flip=rng.random() < FLIP)
             out.append({keys["metric"]: name, keys["rating"]: verdict, keys["reason"]: reason})
         return json.dumps({keys["list"]: out}, indent=1), bool(steps and out)
 
