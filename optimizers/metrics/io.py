@@ -40,7 +40,7 @@ def parse_trajectories(text: str, source: str = "<text>") -> list[Trajectory]:
     """Trajectories from JSONL text; blank lines are skipped. Raises `TrajectoryFileError`."""
     found: list[Trajectory] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # JSONL lines end with \n only
         if not line.strip():
             continue
         try:
