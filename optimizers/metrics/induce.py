@@ -145,8 +145,8 @@ def induce(trajectories: Sequence[Trajectory], llm: Any, *, llm_name: str = "", 
     best: Iteration | None = None
     for it in range(1, max_iterations + 1):
         new, members = cluster([behaviours[i] for i in pool], llm, metrics, counter)
-        for local, name in members.items():
-            membership.setdefault(pool[local], name)
+        for local, name in members.items():  # re-clustered behaviours move to their new metric
+            membership[pool[local]] = name
         metrics = [*metrics, *new]
         for j in evaluate(trajectories, new, llm, counter):
             judged[j.trajectory, j.metric] = j.rating

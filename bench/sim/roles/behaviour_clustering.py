@@ -5,8 +5,9 @@ asks to group or cluster them into metrics, criteria or aspects. Each behaviour 
 bag of its content words plus the concepts it names (weighted x3); groups are made by
 average-linkage agglomeration on cosine similarity (threshold 0.3, jittered by the seeded
 rng). Each behaviour lands in a random group 8% of the time (a misreading). A group is
-named by its most common concept (else its most salient words) and defined by that
-concept's gloss; groups that repeat a metric the request says already exists are dropped.
+named by its most common concept that no metric the request lists as existing covers
+(else its most salient words) and defined by that concept's gloss; a group whose name is
+an existing metric's is dropped.
 Evidence: True when at least two behaviours were read.
 """
 
@@ -20,7 +21,14 @@ from collections import Counter
 
 from undertow.bench.sim.profile import cue_in
 from undertow.bench.sim.roles import RoleRequest
-from undertow.bench.sim.roles._agent_reading import CONCEPTS, concepts_in, content_words, json_keys, read_steps
+from undertow.bench.sim.roles._agent_reading import (
+    CONCEPTS,
+    concepts_in,
+    content_words,
+    json_keys,
+    read_steps,
+    stem,
+)
 
 THRESHOLD, JITTER, MISPLACE = 0.3, 0.04, 0.08
 _ITEM = re.compile(r"^[ \t*-]*\(?\s*(B\s*\d+|#\s*\d+|\d+)\s*[).:\]]?\s*(?:[(\[]\s*(positive|negative|good|bad|"
@@ -82,16 +90,20 @@ def _group(vectors: list[Counter[str]], threshold: float) -> list[list[int]]:
     return groups
 
 
-def _name_and_definition(members: list[tuple[str, str, str]], others: Counter[str]) -> tuple[str, str]:
-    concepts = Counter(c for _, _, t in members for c in concepts_in(t))
+def _name_and_definition(members: list[tuple[str, str, str]], others: Counter[str],
+                         taken: set[str]) -> tuple[str, str]:
+    """A name and definition for a group: its most common concept that no existing metric
+    covers (else its most salient words)."""
+    concepts = Counter(c for _, _, t in members for c in concepts_in(t) if c not in taken)
     negative = sum(p == "negative" for _, p, _ in members) >= len(members) / 2
     if concepts:
-        top = concepts.most_common(1)[0][0]
+        top = max(sorted(concepts), key=lambda c: concepts[c])
         bad, good, _ = CONCEPTS[top]
         definition = (f"Whether the agent avoids {bad}." if negative else f"Whether the agent {good}.")
         return top, definition
     words = Counter(w for _, _, t in members for w in content_words(t))
-    salient = sorted(words, key=lambda w: (-words[w] / (1 + others[w]), w))[:2]
+    surface = {stem(w): w.lower() for _, _, t in members for w in re.findall(r"[A-Za-z][A-Za-z']+", t)}
+    salient = [surface.get(w, w) for w in sorted(words, key=lambda w: (-words[w] / (1 + others[w]), w))[:2]]
     name = "_".join(salient) or "other"
     example = members[0][2]
     return name, f"Whether the agent does well on {' and '.join(salient) or 'this'} (as in: {example})."
@@ -112,6 +124,7 @@ class BehaviourClusteringRole:
         items = read_behaviours(request.text)
         listed = {i for i, _, _ in items}
         existing = [(n, d) for n, d in _EXISTING.findall(request.text) if n.upper() not in listed]
+        taken = {c for n, d in existing for c in concepts_in(f"{n.replace('_', ' ')} {d}")}
         vectors = [_vector(t) for _, _, t in items]
         groups = _group(vectors, THRESHOLD + rng.uniform(-JITTER, JITTER))
         if len(groups) > 1:
@@ -131,9 +144,8 @@ class BehaviourClusteringRole:
         out, names = [], set()
         for g in sorted(groups, key=lambda g: min(g)):
             members = [items[i] for i in sorted(g)]
-            name, definition = _name_and_definition(members, all_words)
-            gv = sum((vectors[i] for i in g), Counter())
-            if any(n == name or _cos(gv, _vector(f"{n.replace('_', ' ')} {d}")) > 0.5 for n, d in existing):
+            name, definition = _name_and_definition(members, all_words, taken)
+            if any(n == name for n, _ in existing):
                 continue
             base, k = name, 2
             while name in names:
