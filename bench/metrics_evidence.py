@@ -2,6 +2,7 @@
 failure modes, coverage per iteration, and an optimizer trained on induced metrics vs the
 same optimizer on the scalar score only, at matched LLM calls.
 
+    python -m undertow.bench.metrics_evidence --seeds 5 --amortize-induction --out docs/img
     python -m undertow.bench.metrics_evidence --seeds 5 --out docs/img
 
 Per seed: the starting agent answers `--n-induce` training questions; the simulated writer
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--n-induce", type=int, default=40)
     ap.add_argument("--n-check", type=int, default=40)
-    ap.add_argument("--n-test", type=int, default=40)
+    ap.add_argument("--n-test", type=int, default=80)
     ap.add_argument("--calls", type=int, nargs="+", default=[150, 250, 400],
                     help="LLM-call budgets per optimization run")
     ap.add_argument("--amortize-induction", action="store_true",
@@ -172,7 +173,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 print(json.dumps({k: v for k, v in r.items() if k != "prompt"}))
     from undertow.bench.metrics_plot import plot_coverage
 
-    _plot_budgets(summary, args.calls, out / "autolibra_optimize.png", args.amortize_induction)
+    suffix = "amortized" if args.amortize_induction else "charged"
+    _plot_budgets(summary, args.calls, out / f"autolibra_optimize_{suffix}.png", args.amortize_induction)
     plot_coverage(series, out / "autolibra_coverage.png",
                   f"AutoLibra coverage per iteration, {args.seeds} seeds (llm=sim)")
     ind = summary["induction"]
@@ -189,7 +191,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                           "calls_mean": statistics.fmean(r["calls"] for r in rows),
                                           "steps_mean": statistics.fmean(r["steps"] for r in rows)}
     summary["aggregate"] = agg
-    atomic_write_text(out / "autolibra_evidence.json", json.dumps(summary, indent=1) + "\n")
+    atomic_write_text(out / f"autolibra_evidence_{suffix}.json", json.dumps(summary, indent=1) + "\n")
     print(json.dumps(agg, indent=1))
     return summary
 

@@ -46,3 +46,10 @@ def test_lookup_tool_and_splits() -> None:
     assert len({e.input for e in tr + va + te}) == 15
     assert all(world.answer_of(e.input) == e.target for e in tr)
     assert world.make_splits(1, 5, 5, 5) == (tr, va, te)
+
+
+def test_agent_requests_do_not_depend_on_the_process() -> None:
+    """The tool table's repr reaches optimizer requests; it must not show memory addresses."""
+    from undertow.bench.tasks.autolibra.agent import CatalogAgent
+
+    assert "0x" not in repr(CatalogAgent(None).tools)

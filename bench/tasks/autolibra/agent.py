@@ -24,11 +24,20 @@ INITIAL_PROMPT = (
 _THOUGHT = re.compile(r"^\s*Thought:\s*(.*)$", re.MULTILINE)
 
 
+class _Tools(dict):
+    """The tool table with a stable repr: the default one shows function addresses, which
+    would make the requests optimizers see (and so the sim's draws) differ between processes."""
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{name!r}: <tool {name}>" for name in self) + "}"
+
+
 class CatalogAgent(ReActAgent):
     """A ReAct agent over the catalog; `run(question)` returns (answer node, trajectory)."""
 
     def __init__(self, llm: Any, prompt: str = INITIAL_PROMPT, max_steps: int = 4) -> None:
         super().__init__(llm, {"lookup": world.lookup}, prompt=prompt, max_steps=max_steps)
+        self.tools = _Tools(self.tools)
         self.prompt.name = "system_prompt"
         self.prompt.description = "the system prompt of a tool-using agent answering catalog questions"
 
