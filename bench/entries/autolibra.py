@@ -3,7 +3,10 @@ trained from a simulated user's free-text feedback (docs/metrics.md)."""
 
 from __future__ import annotations
 
-from undertow.bench.registry import TaskEntry, register_task
+from typing import Any
+
+from undertow.bench.registry import OptimizerEntry, TaskEntry, register_optimizer, register_task
+from undertow.bench.runner.errors import BenchError
 from undertow.bench.tasks.autolibra import run
 
 register_task(TaskEntry(
@@ -12,3 +15,21 @@ register_task(TaskEntry(
                 "user's free-text complaints and a score (AutoLibra metric induction, docs/metrics.md)",
     metric="trajectory score (right value+unit, minus repeats/verbosity)", kinds=frozenset({"text"}),
     uses_llm=True, splits=run.splits, score=run.score, feedback=run.feedback, build=run.AutoLibraRun))
+
+
+def _metric_driven(params: list[Any], llm: Any, task: TaskEntry, agent: Any) -> Any:
+    from undertow.optimizers.metrics import MetricDriven
+    from undertow.optimizers.opto import OptoPrime
+
+    if llm is None:
+        raise BenchError("optimizer autolibra needs an LLM: pass --llm (e.g. --llm sim)")
+    if not hasattr(agent, "trajectories"):
+        raise BenchError(f"optimizer autolibra needs a task that records trajectories with free-text "
+                         f"feedback (e.g. autolibra); {task.name} does not")
+    return MetricDriven(OptoPrime(params, llm, memory_size=3), llm, n_induce=16)
+
+
+register_optimizer(OptimizerEntry(
+    name="autolibra", description="OptoPrime fed by AutoLibra metrics induced from the first 16 runs' "
+                                  "free-text feedback (then the judge rates every run)",
+    kinds=frozenset({"text"}), uses_llm=True, factory=_metric_driven))

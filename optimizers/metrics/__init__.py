@@ -8,6 +8,7 @@ metrics capture (`coverage`, `redundancy`), iterating while coverage rises (`ind
 `MetricFeedback` turns the metrics into feedback for any optimizer. See docs/metrics.md.
 """
 
+from undertow.optimizers.metrics.driven import MetricDriven
 from undertow.optimizers.metrics.feedback import MetricFeedback, render_judgements
 from undertow.optimizers.metrics.induce import cluster, evaluate, ground, induce, rates
 from undertow.optimizers.metrics.io import (
@@ -32,7 +33,7 @@ from undertow.optimizers.metrics.schemas import (
 )
 
 __all__ = [
-    "Behaviour", "Iteration", "Judgement", "Metric", "MetricFeedback", "MetricSet", "ReplyError", "Step",
+    "Behaviour", "Iteration", "Judgement", "Metric", "MetricDriven", "MetricFeedback", "MetricSet", "ReplyError", "Step",
     "Trajectory", "TrajectoryFileError", "assign", "cluster", "coverage", "covered", "dump_trajectories",
     "evaluate", "ground", "induce", "lexical_match", "parse_clusters", "parse_grounding", "parse_ratings",
     "parse_trajectories", "rates", "read_metric_set", "read_trajectories", "redundancy", "render_judgements",

@@ -70,7 +70,10 @@ class AutoLibraRun:
     def run_step(self, optimizer: Optimizer, rng: random.Random) -> None:
         batch = rng.sample(self.splits.train, min(self.batch_size, len(self.splits.train)))
         runs = collect(self.agent, batch, f"train{self.steps}", self.seed)
-        backward([n for n, _ in runs], [Feedback(t.feedback, t.score) for _, t in runs], self.propagator)
+        trajs = [t for _, t in runs]
+        hook = getattr(optimizer, "feedback_for", None)  # MetricDriven: induced-metric feedback
+        feedbacks = hook(trajs) if hook is not None else [Feedback(t.feedback, t.score) for t in trajs]
+        backward([n for n, _ in runs], feedbacks, self.propagator)
         optimizer.step()
         optimizer.zero_feedback()
         self.steps += 1
