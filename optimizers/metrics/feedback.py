@@ -3,7 +3,7 @@
 `MetricFeedback(metrics, llm)(trajectory)` asks the judge to rate the trajectory on every
 metric (one LLM call) and returns an engine `Feedback`: its text lists each applicable
 metric's verdict with the metric's definition and the judge's reason (what `backward`
-carries to OptoPrime, TextGrad, ...), its score is the share of positive verdicts among
+carries to OptoPrime, TextGrad, ...; bad verdicts first), its score is the share of positive verdicts among
 applicable metrics (0.5 when no metric applies: neither praise nor blame).
 """
 
@@ -18,24 +18,25 @@ from undertow.optimizers.metrics.schemas import Judgement, Metric, Trajectory
 
 
 def render_judgements(judgements: Sequence[Judgement], metrics: Sequence[Metric]) -> tuple[str, float]:
-    """The text and score of a trajectory's judgements (see the module docstring)."""
+    """The text and score of a trajectory's judgements (see the module docstring).
+
+    Bad verdicts come first, each with its metric's definition and the judge's reason;
+    good ones follow as a list of names (optimizer requests often cut long feedback, so
+    what needs fixing must not sit at the end)."""
     by_name = {m.name: m for m in metrics}
-    lines = []
-    pos = applicable = 0
-    for j in judgements:
-        if j.rating == "n/a":
-            continue
-        applicable += 1
-        pos += j.rating == "positive"
-        m = by_name.get(j.metric)
-        definition = m.definition if m else ""
-        verdict = "good" if j.rating == "positive" else "BAD"
-        reason = f" ({j.reason})" if j.reason else ""
-        lines.append(f"- {j.metric}: {verdict}. Metric: {definition}{reason}")
+    bad = [j for j in judgements if j.rating == "negative"]
+    good = [j for j in judgements if j.rating == "positive"]
+    applicable = len(bad) + len(good)
     if not applicable:
         return "No induced metric applies to this run.", 0.5
-    score = pos / applicable
-    return f"Judged on {applicable} induced metric(s), {pos} good:\n" + "\n".join(lines), score
+    lines = [f"{len(bad)} of {applicable} applicable induced metrics judged this run bad."]
+    for j in bad:
+        m = by_name.get(j.metric)
+        reason = f" Judge: {j.reason}." if j.reason else ""
+        lines.append(f"BAD {j.metric}: {m.definition if m else ''}{reason}")
+    if good:
+        lines.append("Good: " + ", ".join(j.metric for j in good) + ".")
+    return "\n".join(lines), len(good) / applicable
 
 
 class MetricFeedback:

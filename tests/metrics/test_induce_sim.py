@@ -49,6 +49,7 @@ def test_metric_feedback_text_and_score(induced, sim_runs) -> None:
     assert "BAD" in f_bad and f_bad.score is not None and f_good.score is not None
     assert f_bad.score < f_good.score
     assert any(m.definition in f_bad for m in mset.metrics)
+    assert f_bad.index("BAD") < f_bad.index("Good") if "Good" in f_bad else True
     with pytest.raises(ValueError, match="at least one metric"):
         MetricFeedback([], llm)
 
