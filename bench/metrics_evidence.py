@@ -108,7 +108,6 @@ def _plot_budgets(summary: dict[str, Any], budgets: list[int], path: Path, amort
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     from undertow.engine.files import atomic_write_bytes
 
     fig, ax = plt.subplots(figsize=(6, 3.6))

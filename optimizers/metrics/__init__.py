@@ -33,7 +33,8 @@ from undertow.optimizers.metrics.schemas import (
 )
 
 __all__ = [
-    "Behaviour", "Iteration", "Judgement", "Metric", "MetricDriven", "MetricFeedback", "MetricSet", "ReplyError", "Step",
+    "Behaviour", "Iteration", "Judgement", "Metric", "MetricDriven", "MetricFeedback", "MetricSet", "ReplyError",
+    "Step",
     "Trajectory", "TrajectoryFileError", "assign", "cluster", "coverage", "covered", "dump_trajectories",
     "evaluate", "ground", "induce", "lexical_match", "parse_clusters", "parse_grounding", "parse_ratings",
     "parse_trajectories", "rates", "read_metric_set", "read_trajectories", "redundancy", "render_judgements",

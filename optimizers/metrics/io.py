@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import ValidationError
-
 from undertow.engine.files import atomic_write_text
 from undertow.optimizers.metrics.schemas import MetricSet, Trajectory
 

@@ -6,7 +6,6 @@ import json
 
 import pytest
 from typer.testing import CliRunner
-
 from undertow.bench.cli import app
 from undertow.optimizers.metrics import read_metric_set, read_trajectories, write_trajectories
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from typer.testing import CliRunner
-
 from undertow.bench.cli import app
 from undertow.bench.tasks.autolibra.agent import CatalogAgent
 from undertow.engine.llm import make_llm

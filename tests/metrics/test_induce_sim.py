@@ -4,7 +4,6 @@ feedback tied to the wrong runs (a broken grounding) does not."""
 from __future__ import annotations
 
 import pytest
-
 from undertow.bench.metrics_evidence import recovery
 from undertow.engine.llm import make_llm
 from undertow.optimizers.metrics import MetricFeedback, induce

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from undertow.optimizers.metrics import Behaviour, Metric, assign, coverage, covered, lexical_match, redundancy
 
 

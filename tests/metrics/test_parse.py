@@ -7,7 +7,6 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from undertow.optimizers.metrics import ReplyError, parse_clusters, parse_grounding, parse_ratings
 from undertow.optimizers.metrics.parse import read_polarity, read_rating
 

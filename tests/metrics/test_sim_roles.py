@@ -8,8 +8,15 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from undertow.optimizers.metrics import Behaviour, Metric, Step, Trajectory, parse_clusters, parse_grounding, parse_ratings
+from undertow.optimizers.metrics import (
+    Behaviour,
+    Metric,
+    Step,
+    Trajectory,
+    parse_clusters,
+    parse_grounding,
+    parse_ratings,
+)
 from undertow.optimizers.metrics.prompts import clustering_request, grounding_request, rating_request
 
 from .conftest import role_reply

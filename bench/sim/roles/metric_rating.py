@@ -94,7 +94,8 @@ def _observe(concept: str, steps: list[StepLine]) -> str | None:
         n = len(final.split())
         return "negative" if n > LONG_WORDS else "positive" if n <= SHORT_WORDS else None
     if concept == "errors":
-        return "negative" if any(re.search(r"\berror\b|exception|traceback", s.text, re.I) for s in steps) else "positive"
+        failed = any(re.search(r"\berror\b|exception|traceback", s.text, re.I) for s in steps)
+        return "negative" if failed else "positive"
     return None
 
 
