@@ -18,18 +18,18 @@ def plot_coverage(series: dict[str, Sequence[Iteration]], path: str | Path, titl
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    for label, its in series.items():
+    for k, (label, its) in enumerate(series.items()):
         xs = [it.iteration for it in its]
-        ax.plot(xs, [it.coverage for it in its], marker="o", label=f"coverage {label}".strip())
-        ax.plot(xs, [it.redundancy for it in its], marker="x", linestyle="--", alpha=0.6,
-                label=f"redundancy {label}".strip())
+        color = f"C{k % 10}"
+        ax.plot(xs, [it.coverage for it in its], marker="o", color=color, label=label or "coverage")
+        ax.plot(xs, [it.redundancy for it in its], marker="x", linestyle="--", alpha=0.6, color=color)
     ax.set_xlabel("induction iteration")
-    ax.set_ylabel("share")
+    ax.set_ylabel("coverage (solid), redundancy (dashed)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylim(0, 1.05)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-    if len(series) <= 3:
-        ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="center right")
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=110)
