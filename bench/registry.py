@@ -64,6 +64,7 @@ class TaskEntry:
     feedback: Callable[[str, Example], Feedback]           # (prediction, item) -> score, sentence
     build: Callable[[TaskContext], TaskRun]                # the agent and its run_step hook
     family: str = ""
+    optimizers: frozenset[str] | None = None               # only these optimizers (None: any of its kinds)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class OptimizerEntry:
     factory: Callable[[list[Parameter], LLM | None, TaskEntry, Any], Optimizer]  # (..., the TaskRun)
     propagator: str = "subgraph"                           # feedback it reads: subgraph/numeric/textual
     peer: str = ""                                         # another framework's optimizer: "dspy 3.4.1"
+    tasks: frozenset[str] | None = None                    # only these tasks (None: any of its kinds)
 
 
 TASKS: dict[str, TaskEntry] = {}
@@ -125,7 +127,12 @@ def get_optimizer_entry(name: str) -> OptimizerEntry:
 
 
 def compatible(task: TaskEntry, optimizer: OptimizerEntry) -> bool:
-    """True when the optimizer can change every parameter kind the task trains."""
+    """True when the optimizer can change every parameter kind the task trains (and neither
+    entry restricts itself to others)."""
+    if task.optimizers is not None and optimizer.name not in task.optimizers:
+        return False
+    if optimizer.tasks is not None and task.name not in optimizer.tasks:
+        return False
     return task.kinds <= optimizer.kinds
 
 

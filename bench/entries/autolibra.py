@@ -14,7 +14,10 @@ register_task(TaskEntry(
     description="catalog agent (ReAct + lookup tool) with planted failure modes; feedback: a simulated "
                 "user's free-text complaints and a score (AutoLibra metric induction, docs/metrics.md)",
     metric="trajectory score (right value+unit, minus repeats/verbosity)", kinds=frozenset({"text"}),
-    uses_llm=True, splits=run.splits, score=run.score, feedback=run.feedback, build=run.AutoLibraRun))
+    uses_llm=True, splits=run.splits, score=run.score, feedback=run.feedback, build=run.AutoLibraRun,
+    # the optimizers that train through the run's own loop (the agent's multi-step trajectories);
+    # the prompt searches answer items with one plain LLM call, which is not this agent
+    optimizers=frozenset({"none", "optoprime", "textgrad", "autolibra"})))
 
 
 def _metric_driven(params: list[Any], llm: Any, task: TaskEntry, agent: Any) -> Any:
@@ -32,4 +35,4 @@ def _metric_driven(params: list[Any], llm: Any, task: TaskEntry, agent: Any) -> 
 register_optimizer(OptimizerEntry(
     name="autolibra", description="OptoPrime fed by AutoLibra metrics induced from the first 16 runs' "
                                   "free-text feedback (then the judge rates every run)",
-    kinds=frozenset({"text"}), uses_llm=True, factory=_metric_driven))
+    kinds=frozenset({"text"}), uses_llm=True, factory=_metric_driven, tasks=frozenset({"autolibra"})))

@@ -40,3 +40,15 @@ def test_bench_optimizer_autolibra(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     state = json.loads((out / "runs" / "autolibra__autolibra__s0" / "checkpoint.json").read_text())
     assert state["status"] == "done" and state["optimizer"]["extra"]["metrics"]
+
+
+def test_registry_pairs_autolibra_only_with_run_loop_optimizers() -> None:
+    import pytest
+
+    from undertow.bench.registry import pairs
+    from undertow.bench.runner.errors import BenchError
+
+    assert pairs(["autolibra"], ["autolibra", "optoprime", "mcts"]) == [("autolibra", "autolibra"),
+                                                                       ("autolibra", "optoprime")]
+    with pytest.raises(BenchError):
+        pairs(["boolean_expressions"], ["autolibra"])
