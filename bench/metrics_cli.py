@@ -32,7 +32,7 @@ def _llm(spec: str, max_calls: int | None):  # noqa: ANN202 - an engine LLM
 
 
 def _fail(exc: Exception) -> None:
-    console.print(f"[red]error:[/red] {exc}")
+    console.print(f"[red]error:[/red] {exc}", soft_wrap=True)  # paths stay whole
     raise typer.Exit(2)
 
 

@@ -58,3 +58,9 @@ def test_induce_rejects_runs_without_feedback(sim_runs) -> None:
         induce([sim_runs[0][0].model_copy(update={"feedback": ""})], make_llm("sim", cache_dir=False))
     with pytest.raises(ValueError, match="at least one"):
         induce([], make_llm("sim", cache_dir=False))
+
+
+def test_same_seed_same_metrics(induced, sim_runs) -> None:
+    mset, _ = induced
+    again = induce([t for t, _ in sim_runs], make_llm("sim", cache_dir=False, seed=0), llm_name="sim", seed=0)
+    assert again.model_dump() == mset.model_dump()

@@ -173,3 +173,16 @@ def test_tool_agent_follows_what_the_prompt_teaches(sim_runs) -> None:
     good = [writer.modes_of(agent.run(ex.input, f"g{i}")[1], ex.input) for i, ex in enumerate(items)]
     bad = [writer.modes_of(t, q) for t, q in sim_runs]
     assert 3 * sum(map(len, good)) < sum(map(len, bad))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=300))
+def test_readers_never_crash_on_any_text(text) -> None:
+    from undertow.bench.sim.roles._agent_reading import read_feedback, read_steps
+    from undertow.bench.sim.roles.behaviour_clustering import read_behaviours
+    from undertow.bench.sim.roles.metric_rating import read_metrics
+
+    assert isinstance(read_steps(text), list) and isinstance(read_feedback(text), str)
+    assert isinstance(read_behaviours(text), list) and isinstance(read_metrics(text), list)
+    role, _ = role_reply([{"role": "user", "content": text}])
+    assert isinstance(role, str)
