@@ -21,6 +21,8 @@ LAZY_APPS: dict[str, tuple[str, str]] = {
               "Benchmark optimizers on bundled tasks at matched budgets."),
     "experience": ("undertow.optimizers.experience.cli:experience_app",
                    "Create, inspect and move experience libraries (SQLite files)."),
+    "metrics": ("undertow.bench.metrics_cli:metrics_app",
+                "AutoLibra: induce agent metrics from open-ended feedback, rate runs on them."),
     "peers": ("undertow.bench.peers.cli:peers_app",
               "Install and check the peer frameworks (Trace, TextGrad, DSPy, GEPA) the bench runs."),
     "perf": ("undertow.bench.perf.cli:perf_app",

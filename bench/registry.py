@@ -64,7 +64,7 @@ class TaskEntry:
     feedback: Callable[[str, Example], Feedback]           # (prediction, item) -> score, sentence
     build: Callable[[TaskContext], TaskRun]                # the agent and its run_step hook
     family: str = ""
-    optimizers: frozenset[str] = frozenset()               # if given, only these optimizers run it
+    optimizers: frozenset[str] | None = None               # only these optimizers (None: any of its kinds)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ class OptimizerEntry:
     factory: Callable[[list[Parameter], LLM | None, TaskEntry, Any], Optimizer]  # (..., the TaskRun)
     propagator: str = "subgraph"                           # feedback it reads: subgraph/numeric/textual
     peer: str = ""                                         # another framework's optimizer: "dspy 3.4.1"
-    families: frozenset[str] = frozenset()                 # if given, it runs only tasks of these families
+    families: frozenset[str] | None = None                 # only tasks of these families (None: any)
+    tasks: frozenset[str] | None = None                    # only these tasks (None: any of its kinds)
 
 
 TASKS: dict[str, TaskEntry] = {}
@@ -128,10 +129,15 @@ def get_optimizer_entry(name: str) -> OptimizerEntry:
 
 def compatible(task: TaskEntry, optimizer: OptimizerEntry) -> bool:
     """True when the optimizer can change every parameter kind the task trains (and neither
-    restricts the other: `OptimizerEntry.families`, `TaskEntry.optimizers`)."""
-    return (task.kinds <= optimizer.kinds
-            and (not optimizer.families or task.family in optimizer.families)
-            and (not task.optimizers or optimizer.name in task.optimizers))
+    entry restricts itself to others: `TaskEntry.optimizers`, `OptimizerEntry.families`
+    and `OptimizerEntry.tasks`)."""
+    if task.optimizers is not None and optimizer.name not in task.optimizers:
+        return False
+    if optimizer.tasks is not None and task.name not in optimizer.tasks:
+        return False
+    if optimizer.families is not None and task.family not in optimizer.families:
+        return False
+    return task.kinds <= optimizer.kinds
 
 
 def pairs(tasks: Iterable[str], optimizers: Iterable[str]) -> list[tuple[str, str]]:

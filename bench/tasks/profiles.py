@@ -17,12 +17,14 @@ REASONING_TASKS = ("boolean_expressions", "word_sorting", "object_counting",
 CODE_TASKS = ("battleship", "code_repair")
 #: Task modules whose `PROFILE` carries a numeric rule (`TaskProfile.numeric_plan`).
 NUMERIC_TASKS = ("traffic_profile",)
+#: Agent tasks whose `PROFILE` also plays the agent (`agent_step`, the sim's tool_agent role).
+AGENT_TASKS = ("autolibra.profile",)
 
 
 def all_profiles() -> list[TaskProfile]:
     """The profile of every bundled task whose module exists, sorted by name."""
     profiles = []
-    names = [f"reasoning.{n}" for n in REASONING_TASKS] + list(CODE_TASKS) + list(NUMERIC_TASKS)
+    names = [f"reasoning.{n}" for n in REASONING_TASKS] + list(CODE_TASKS) + list(NUMERIC_TASKS) + list(AGENT_TASKS)
     for name in names:
         module_name = f"undertow.bench.tasks.{name}"
         try:
