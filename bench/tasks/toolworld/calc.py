@@ -17,7 +17,9 @@ from undertow.bench.tasks.toolworld.base import ToolError
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|(\*\*|//|mod\b|[-+*/^%()]))")
 
 TRUE_DOC = """calc[expression]: evaluate an arithmetic expression on integers and decimals.
-- `+`, `-` and `*` add, subtract and multiply. Example: calc[2+3*4] -> 14
+- `+` adds. Example: calc[2+3] -> 5
+- `-` subtracts. Example: calc[9-4] -> 5
+- `*` multiplies. Example: calc[6*7] -> 42
 - `**` raises to a power. Example: calc[2**3] -> 8
 - `^` is bitwise xor of two integers (not a power). Example: calc[2^3] -> 1
 - `mod` gives the remainder of a division. Example: calc[50 mod 8] -> 2
@@ -27,7 +29,9 @@ TRUE_DOC = """calc[expression]: evaluate an arithmetic expression on integers an
 - Errors: E_SYNTAX (malformed expression), E_DIV (division by zero)."""
 
 DOC = """calc[expression]: evaluate an arithmetic expression on integers and decimals.
-- `+`, `-` and `*` add, subtract and multiply. Example: calc[2+3*4] -> 14
+- `+` adds. Example: calc[2+3] -> 5
+- `-` subtracts. Example: calc[9-4] -> 5
+- `*` multiplies. Example: calc[6*7] -> 42
 - `^` raises to a power. Example: calc[2^3] -> 8
 - `**` raises to a power too. Example: calc[2**3] -> 8
 - `%` gives the remainder of a division. Example: calc[50%8] -> 2
