@@ -23,7 +23,7 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 PARAM = re.compile(r"\b([A-Za-z_]\w*)=(\S*)")
 STOP = frozenset("a an the of to and or is are be it its in on for by with from as at this that "
                  "than then there their what which give gives find compute result previous "
-                 "step how many much".split())
+                 "step how many much example examples".split())
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,10 @@ def is_error(result: str) -> bool:
 def stem(word: str) -> str:
     """A light stem: lower case, one common suffix removed."""
     w = word.lower()
+    if len(w) > 4 and w.endswith("y"):
+        w = w[:-1] + "i"
+    if len(w) > 5 and w.endswith("ies"):
+        return w[:-2]
     for suffix in ("ing", "ies", "ed", "es", "s"):
         if len(w) > len(suffix) + 2 and w.endswith(suffix):
             return w[: -len(suffix)]

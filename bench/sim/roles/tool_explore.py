@@ -62,8 +62,9 @@ class ExploreRole:
         doc = secs.get("doc") or secs.get("", "")
         history = examples(secs.get("history", ""))
         fmt = date_format(doc)
-        made = {canonical(h.tool, h.args, fmt) for h in history} | \
-               {canonical(h.tool, h.args) for h in history}
+        # a call that failed only for its date format was not a test of the claim: try again
+        tried = [h for h in history if not (is_error(h.result) and FORMAT.search(h.result))]
+        made = {canonical(h.tool, h.args, fmt) for h in tried} | {canonical(h.tool, h.args) for h in tried}
         m = _LIMIT.search("\n".join(c for _, c in request.pairs))
         limit = int(m.group(1)) if m else DEFAULT_LIMIT
         doc_examples = examples(doc)

@@ -17,10 +17,12 @@ from undertow.bench.sim.roles._reply import render
 from undertow.bench.sim.roles._sections import sections
 from undertow.bench.sim.roles._toolcalls import (
     CALL,
+    EXAMPLE,
     FORMAT,
     PARAM,
     Example,
     canonical,
+    content_words,
     date_format,
     examples,
     is_error,
@@ -43,7 +45,7 @@ def rewrite(doc: str, history: list[Example], issues: str, rng: random.Random) -
     lines = doc.splitlines()
     out: list[str] = []
     for line in lines:
-        fixes = []
+        fixes, keep = [], True
         for e in examples(line):
             key = canonical(e.tool, e.args, fmt)
             obs = observed.get(key)
@@ -51,7 +53,15 @@ def rewrite(doc: str, history: list[Example], issues: str, rng: random.Random) -
                     and not (is_error(obs.result) and FORMAT.search(obs.result)) \
                     and rng.random() >= SLIP_RATE:
                 fixes.append(f"{obs.tool}[{obs.args}] -> {obs.result}")
-        if fixes:
+                # an output that explains itself with new words (`skipped holidays: ...`) shows
+                # the description incomplete, not wrong: keep it; otherwise drop the claim
+                keep = keep and not is_error(obs.result) and \
+                    len(content_words(obs.result) - content_words(e.result)) >= 2
+        if fixes and keep:
+            first = EXAMPLE.search(line)
+            head = line[: first.start()].rstrip() if first else line
+            out.append(f"{head} Corrected from observation: {'; '.join(fixes)}")
+        elif fixes:
             out.append("- Observed (the earlier description was wrong): " + "; ".join(fixes))
         else:
             out.append(line)

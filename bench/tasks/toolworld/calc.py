@@ -21,7 +21,7 @@ TRUE_DOC = """calc[expression]: evaluate an arithmetic expression on integers an
 - `-` subtracts. Example: calc[9-4] -> 5
 - `*` multiplies. Example: calc[6*7] -> 42
 - `**` raises to a power. Example: calc[2**3] -> 8
-- `^` is bitwise xor of two integers (not a power). Example: calc[2^3] -> 1
+- `^` is bitwise xor of two integers. Example: calc[2^3] -> 1
 - `mod` gives the remainder of a division. Example: calc[50 mod 8] -> 2
 - `%` is percent-of: a % b is a percent of b. Example: calc[50%8] -> 4
 - `/` divides; on two integers it rounds up (toward +inf). Example: calc[7/2] -> 4
