@@ -58,8 +58,15 @@ def sections(pairs: list[tuple[str, str]]) -> dict[str, str]:
     """kind ('doc', 'history', 'discrepancies', '') -> the text of the sections of that kind."""
     found: dict[str, list[str]] = {}
     for _, content in pairs:
-        js = _json_sections(content.strip())
+        js, before = _json_sections(content.strip()), ""
+        if js is None:   # prose, then a JSON object
+            for m in re.finditer(r"^\{", content, re.M):
+                js = _json_sections(content[m.start():].strip())
+                if js is not None:
+                    before = content[: m.start()]
+                    break
         if js is not None:
+            found.setdefault("", []).append(before)
             for label, body in js:
                 found.setdefault(_kind(label), []).append(body)
             continue
@@ -71,8 +78,11 @@ def sections(pairs: list[tuple[str, str]]) -> dict[str, str]:
                 label = m.group("md") or m.group("dspy") or m.group("tag") or m.group("label")
                 # a `label: text` line only opens a section when its label names one and
                 # it is not a call or an example line
-                if m.group("label") is not None and (CALL.search(line) or not _kind(label)):
-                    label = None
+                if m.group("label") is not None and (
+                        not _kind(label) or len(label.split()) > 5
+                        or (m.group("rest").strip() and not CALL.search(m.group("rest")))
+                        or CALL.search(label)):
+                    label = None   # prose with a colon (`Revise the manual: fix ...`), not a heading
             if label is not None and _kind(label):
                 found.setdefault(kind, []).append("\n".join(buf))
                 kind, buf = _kind(label), []

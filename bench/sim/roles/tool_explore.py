@@ -30,6 +30,7 @@ from undertow.bench.sim.roles._toolcalls import (
 )
 
 DEFAULT_LIMIT = 6
+DROP_RATE = 0.08
 _LIMIT = re.compile(r"\b(?:up to|at most|no more than|maximum of|max(?:imum)?)\s+(\d{1,2})\b", re.I)
 
 
@@ -104,7 +105,7 @@ class ExploreRole:
             if key in seen or canonical(tool, args) in seen:
                 continue
             seen.add(key)
-            if rng.random() < 0.08:   # an imperfect explorer skips an idea now and then
+            if rng.random() < DROP_RATE:   # an imperfect explorer skips an idea now and then
                 continue
             chosen.append(f"{tool}[{args}]")
             if len(chosen) >= limit:
