@@ -174,3 +174,31 @@ def test_examples_parser(items) -> None:
 def test_same_result_numbers(x: float) -> None:
     assert same_result(f"{x} m", f"{x:.10g} m")
     assert not same_result(f"{x} m", f"{x + 1 + abs(x)} m")
+
+
+def test_an_optimizer_request_showing_a_trace_is_not_an_agent_turn() -> None:
+    """OptoPrime's report shows the agent's Action/Observation trace; it asks for new
+    variable values, so the tool roles must leave it to the optimizer role."""
+    from undertow.agents.doc_react import DocReActAgent
+    from undertow.bench.sim.llm import SimLLM
+    from undertow.engine import backward
+    from undertow.optimizers.opto import OptoPrime
+
+    llm = make_llm("sim", seed=0, cache_dir=False)
+    agent = DocReActAgent(llm, WORLD.callables(), WORLD.docs())
+    seen: list[list[dict[str, str]]] = []
+    complete = llm.complete
+
+    def spy(messages, **kw):
+        if kw.get("purpose") == "optimizer":
+            seen.append(messages)
+        return complete(messages, **kw)
+
+    llm.complete = spy
+    task = WORLD.tasks(0, 1)[0]
+    backward(agent(task.question), f"Wrong: expected {task.answer}")
+    OptoPrime(list(agent.docs.values()), llm).step()
+    assert seen
+    for messages in seen:
+        role = SimLLM()._analyse([(m["role"], m["content"]) for m in messages]).role
+        assert not role.startswith("tool_"), role

@@ -16,6 +16,7 @@ import json
 import random
 import re
 
+from undertow.bench.sim.request import parse_variables
 from undertow.bench.sim.roles import RoleRequest
 from undertow.bench.sim.roles._toolcalls import (
     EXAMPLE,
@@ -43,6 +44,8 @@ _TOKEN = re.compile(r"(\d{4}-\d{2}-\d{2}|\d{2}[/.]\d{2}[/.]\d{4})|([A-Za-z][\w-]
                     r"|([A-Za-z_]\w*=\S*)|([A-Za-z_]+)|(\S)|(\s+)")
 _LIST = re.compile(r"\b[A-Za-z_]+(?:,\s*[A-Za-z_]+){2,}")
 MISTAKE_RATE = 0.05
+_IMPROVE = re.compile(r"\b(improv\w*|optimi[sz]\w*|suggest\w*|critique|feedback|revise|rewrite)\b"
+                      r".{0,60}\b(variables?|parameters?|prompts?|program|docs?|documentation)\b", re.I | re.S)
 
 
 def _vocabulary(doc: str) -> set[str]:
@@ -237,6 +240,8 @@ class ToolAgentRole:
 
     def claims(self, request: RoleRequest) -> bool:
         text = "\n".join(c for _, c in request.pairs)
+        if parse_variables(request.text) or _IMPROVE.search(request.instructions):
+            return False   # a request to improve variables that shows an agent's trace, not a turn of it
         return bool(re.search(r"\bAction\s*:", text) and re.search(r"\b(Observation|Final Answer)\b", text)
                     and EXAMPLE.search(text))
 
