@@ -64,6 +64,7 @@ class TaskEntry:
     feedback: Callable[[str, Example], Feedback]           # (prediction, item) -> score, sentence
     build: Callable[[TaskContext], TaskRun]                # the agent and its run_step hook
     family: str = ""
+    optimizers: frozenset[str] | None = None               # only these optimizers (None: any by kind)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class OptimizerEntry:
     factory: Callable[[list[Parameter], LLM | None, TaskEntry, Any], Optimizer]  # (..., the TaskRun)
     propagator: str = "subgraph"                           # feedback it reads: subgraph/numeric/textual
     peer: str = ""                                         # another framework's optimizer: "dspy 3.4.1"
+    tasks: frozenset[str] | None = None                    # only these tasks (None: any by kind)
 
 
 TASKS: dict[str, TaskEntry] = {}
@@ -125,8 +127,11 @@ def get_optimizer_entry(name: str) -> OptimizerEntry:
 
 
 def compatible(task: TaskEntry, optimizer: OptimizerEntry) -> bool:
-    """True when the optimizer can change every parameter kind the task trains."""
-    return task.kinds <= optimizer.kinds
+    """True when the optimizer can change every parameter kind the task trains (and neither
+    entry limits itself to other partners)."""
+    return task.kinds <= optimizer.kinds and \
+        (task.optimizers is None or optimizer.name in task.optimizers) and \
+        (optimizer.tasks is None or task.name in optimizer.tasks)
 
 
 def pairs(tasks: Iterable[str], optimizers: Iterable[str]) -> list[tuple[str, str]]:

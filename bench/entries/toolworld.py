@@ -31,10 +31,13 @@ register_task(TaskEntry(
     description="ReAct agent over tools (calc, convert, calendar, kv) whose shipped docs have planted "
                 "flaws; trainable: one doc per tool; multi-call tasks",
     metric="task success", kinds=frozenset({"text"}), uses_llm=True,
-    splits=toolworld_splits, score=toolworld_score, feedback=toolworld_feedback, build=ToolWorldRun))
+    splits=toolworld_splits, score=toolworld_score, feedback=toolworld_feedback, build=ToolWorldRun,
+    # prompt searches (opro, mcts, beam, ape, ...) score one prompt on single-call items;
+    # this agent has four docs and multi-call items, so they do not apply
+    optimizers=frozenset({"none", "draft", "optoprime", "textgrad"})))
 
 register_optimizer(OptimizerEntry(
     name="draft",
     description="DRAFT: explore tools with probe calls, analyze doc vs observations, rewrite docs "
                 "(toolworld only)",
-    kinds=frozenset({"text"}), uses_llm=True, factory=_draft))
+    kinds=frozenset({"text"}), uses_llm=True, factory=_draft, tasks=frozenset({"toolworld"})))

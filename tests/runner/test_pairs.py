@@ -49,6 +49,8 @@ def test_pair_runs_two_steps(task, optimizer, tmp_path, quiet):
         # two steps of batch_size forward calls, booked against the budget; scoring is apart
         if OPTIMIZERS[optimizer].uses_llm:
             assert records[-1].calls >= 2 * SMALL["batch_size"]
+        elif TASKS[task].family == "tools":   # a ReAct agent: several calls per item
+            assert records[-1].calls >= 2 * SMALL["batch_size"]
         else:
             assert records[-1].calls == 2 * SMALL["batch_size"]
         assert records[-1].eval_calls >= 3 * SMALL["n_val"]
