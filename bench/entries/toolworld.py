@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from undertow.bench.registry import OptimizerEntry, TaskEntry, register_optimizer, register_task
+from undertow.bench.registry import (
+    OptimizerEntry,
+    TaskEntry,
+    register_optimizer,
+    register_task,
+)
 from undertow.bench.runner.errors import BenchError
 from undertow.bench.tasks.toolworld.run import (
     ToolWorldRun,

@@ -27,8 +27,8 @@ from undertow.optimizers.experience.records import DocPatch, Provenance
 from undertow.optimizers.experience.store import ExperienceStore
 
 _CALL = re.compile(r"(?<![\w])([A-Za-z_][\w-]*)\[([^\[\]\n]*)\]")
-_TAG = re.compile(r"<documentation>\s*(.*?)\s*</documentation>", re.S | re.I)
-_FENCE = re.compile(r"```[\w-]*\n(.*?)```", re.S)
+_TAG = re.compile(r"<documentation>\s*(.*?)\s*</documentation>", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"```[\w-]*\n(.*?)```", re.DOTALL)
 
 
 def parse_probes(reply: str, tool: str) -> list[str]:
@@ -163,7 +163,7 @@ class DRAFT(Optimizer):
         if not observed:
             return self._quiet(tool, 0.0)
         issues = self._ask(prompts.ANALYZE_SYSTEM, prompts.analyze_user(tool, doc, observed)).strip()
-        if not re.search(r"^\s*[-*\d]", issues, re.M) or re.search(r"\bno discrepanc", issues, re.I):
+        if not re.search(r"^\s*[-*\d]", issues, re.MULTILINE) or re.search(r"\bno discrepanc", issues, re.IGNORECASE):
             return self._quiet(tool, 0.0)
         new_doc = parse_doc(self._ask(prompts.REWRITE_SYSTEM, prompts.rewrite_user(tool, doc, observed, issues)))
         delta = change(doc, new_doc)
@@ -184,7 +184,6 @@ class DRAFT(Optimizer):
         st["changes"].append(round(delta, 4))
         if st["quiet"] >= self.patience:
             st["converged"] = True
-        return None
 
     def _store_patch(self, tool: str, doc: str, issues: str) -> None:
         if self.store is None:

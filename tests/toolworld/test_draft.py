@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.bench.sim.roles import tool_analyze
 from undertow.bench.tasks.toolworld import make_world
 from undertow.engine import Parameter
@@ -70,7 +69,7 @@ def test_doc_patches_are_versioned_records(tmp_path) -> None:
 def test_state_dict_resumes_to_the_same_docs() -> None:
     full, p_full, _ = _draft(4)
     full.fit()
-    part, p_part, world = _draft(4)
+    part, _, _ = _draft(4)
     part.step()
     state = part.state_dict()
     resumed, p_res, _ = _draft(4)

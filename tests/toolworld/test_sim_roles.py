@@ -9,8 +9,14 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from undertow.bench.sim.roles import RoleRequest, claiming_role, tool_analyze, tool_explore, tool_rewrite
+from undertow.bench.sim.request import parse_format
+from undertow.bench.sim.roles import (
+    RoleRequest,
+    claiming_role,
+    tool_analyze,
+    tool_explore,
+    tool_rewrite,
+)
 from undertow.bench.sim.roles._draft import intent
 from undertow.bench.sim.roles._sections import sections
 from undertow.bench.sim.roles._toolcalls import (
@@ -21,7 +27,6 @@ from undertow.bench.sim.roles._toolcalls import (
     same_result,
     to_iso,
 )
-from undertow.bench.sim.request import parse_format
 from undertow.bench.tasks.toolworld import make_world
 from undertow.engine.llm import make_llm
 
@@ -121,7 +126,7 @@ def test_more_evidence_gives_a_better_rewrite() -> None:
     one = llm.complete([{"role": "system", "content": ask},
                         {"role": "user", "content": base + ISSUES.splitlines()[0]}]).text
     three = llm.complete([{"role": "system", "content": ask}, {"role": "user", "content": base + ISSUES}]).text
-    wrong = lambda doc: sum(1 for a, r in [("2^3", "8"), ("50%8", "2"), ("7/2", "3")]  # noqa: E731
+    wrong = lambda doc: sum(1 for a, r in [("2^3", "8"), ("50%8", "2"), ("7/2", "3")]
                             if f"calc[{a}] -> {r}" in doc)
     assert wrong(three) < wrong(one) <= 2
 

@@ -8,7 +8,6 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.agents.doc_react import DocReActAgent
 from undertow.bench.tasks.toolworld import make_world
 from undertow.bench.tasks.toolworld.tasks import KINDS, check_answer
@@ -104,3 +103,13 @@ def test_check_words_and_dates() -> None:
     assert check_answer("Tuesday", "Final: tuesday.") == 1.0
     assert check_answer("Tuesday", "Thursday") == 0.0
     assert check_answer("2024-12-30", "on 2024-12-30") == 1.0
+
+
+def test_step_limit_ends_with_an_answer() -> None:
+    llm = make_llm("sim", seed=0, cache_dir=False)
+    agent = DocReActAgent(llm, WORLD.callables(), WORLD.true_docs(), max_steps=1)
+    task = next(t for t in WORLD.tasks(0, 5) if t.kind == "mod_mul")
+    with no_trace():
+        out = str(agent(task.question))
+    first = WORLD.call(*task.plan[0])
+    assert out == first            # one call made, then the answer it had reached

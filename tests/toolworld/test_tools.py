@@ -9,13 +9,22 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from undertow.bench.sim.roles._toolcalls import examples, same_result
 from undertow.bench.tasks.toolworld import ToolError, make_world
 from undertow.bench.tasks.toolworld.calc import evaluate, tokenize
-from undertow.bench.tasks.toolworld.calendar import HOLIDAYS, add_business_days, calendar
+from undertow.bench.tasks.toolworld.calendar import (
+    HOLIDAYS,
+    add_business_days,
+    calendar,
+)
 from undertow.bench.tasks.toolworld.convert import parse_query
-from undertow.bench.tasks.toolworld.kv import PAGE_SIZE, KVStore, decode_cursor, encode_cursor, make_data
+from undertow.bench.tasks.toolworld.kv import (
+    PAGE_SIZE,
+    KVStore,
+    decode_cursor,
+    encode_cursor,
+    make_data,
+)
 from undertow.engine import Node, record
 
 WORLD = make_world(0)

@@ -18,15 +18,15 @@ CUES: dict[str, re.Pattern[str]] = {
                           r"|(?:fix|correct|update|repair|edit)(?:ed)?\s+(?:the\s+|this\s+)?(?:tool\s+)?"
                           r"(?:doc|docs|documentation|manual|reference|description)"
                           r"|(?:corrected|updated|fixed|new|improved)\s+(?:version of (?:the )?)?"
-                          r"(?:doc|docs|documentation|manual|reference))\b", re.I),
+                          r"(?:doc|docs|documentation|manual|reference))\b", re.IGNORECASE),
     "analyze": re.compile(r"\b(compare|comparing|discrepanc\w*|mismatch\w*|contradict\w*|inconsisten\w*"
                           r"|disagree\w*|differ\w*|conflict\w*|where .{0,30}\b(?:doc|docs|documentation)\b"
-                          r".{0,20}\bwrong)\b", re.I),
+                          r".{0,20}\bwrong)\b", re.IGNORECASE),
     "explore": re.compile(r"\b(propose|suggest|design|devise|plan|choose|pick|generate|come up with|list)\b"
                           r".{0,80}\b(calls?|probes?|experiments?|tests?|inputs?|queries|invocations?)\b"
-                          r"|\b(probe|explore|exercise)\b", re.I),
+                          r"|\b(probe|explore|exercise)\b", re.IGNORECASE),
 }
-_DOC_WORD = re.compile(r"\b(doc|docs|documentation|manual|reference|spec|description|readme)\b", re.I)
+_DOC_WORD = re.compile(r"\b(doc|docs|documentation|manual|reference|spec|description|readme)\b", re.IGNORECASE)
 
 
 def intent(request: RoleRequest) -> str:
@@ -34,7 +34,7 @@ def intent(request: RoleRequest) -> str:
     text = "\n".join(c for _, c in request.pairs)
     if not EXAMPLE.search(text):
         return ""
-    if re.search(r"^\s*Final Answer\s*:", text, re.M | re.I) or re.search(r"\bAction\s*:", text):
+    if re.search(r"^\s*Final Answer\s*:", text, re.MULTILINE | re.IGNORECASE) or re.search(r"\bAction\s*:", text):
         return ""  # an agent's protocol, not a documentation job
     secs = sections(request.pairs)
     shown = any(secs.get(k) for k in ("doc", "history", "discrepancies"))

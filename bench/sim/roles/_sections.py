@@ -60,7 +60,7 @@ def sections(pairs: list[tuple[str, str]]) -> dict[str, str]:
     for _, content in pairs:
         js, before = _json_sections(content.strip()), ""
         if js is None:   # prose, then a JSON object
-            for m in re.finditer(r"^\{", content, re.M):
+            for m in re.finditer(r"^\{", content, re.MULTILINE):
                 js = _json_sections(content[m.start():].strip())
                 if js is not None:
                     before = content[: m.start()]

@@ -15,15 +15,13 @@ from dataclasses import dataclass
 CALL = re.compile(r"(?<![\w])([A-Za-z_][\w-]*)\[([^\[\]\n]*)\]")
 _ARROW = r"\s*(?:->|=>|→|returns|gives|yields|outputs)\s*"
 EXAMPLE = re.compile(r"(?<![\w])([A-Za-z_][\w-]*)\[([^\[\]\n]*)\]" + _ARROW +
-                     r"(.+?)(?=\s*[;|]\s*[A-Za-z_][\w-]*\[|\s*$)", re.M)
+                     r"(.+?)(?=\s*[;|]\s*[A-Za-z_][\w-]*\[|\s*$)", re.MULTILINE)
 FORMAT = re.compile(r"\b(YYYY|DD|MM)([-/.])(MM|DD)\2(YYYY|DD)\b")
 ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 SLASHED = re.compile(r"\b(\d{2})([/.])(\d{2})\2(\d{4})\b")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 PARAM = re.compile(r"\b([A-Za-z_]\w*)=(\S*)")
-STOP = frozenset("a an the of to and or is are be it its in on for by with from as at this that "
-                 "than then there their what which give gives find compute result previous "
-                 "step how many much example examples".split())
+STOP = frozenset(["a", "an", "the", "of", "to", "and", "or", "is", "are", "be", "it", "its", "in", "on", "for", "by", "with", "from", "as", "at", "this", "that", "than", "then", "there", "their", "what", "which", "give", "gives", "find", "compute", "result", "previous", "step", "how", "many", "much", "example", "examples"])
 
 
 @dataclass(frozen=True)
@@ -111,7 +109,7 @@ def _norm(text: str) -> str:
 
 def is_error(result: str) -> bool:
     """Is an observation an error report (`Error E_X: ...`, `E_X: ...`, `error: ...`)?"""
-    return bool(re.match(r"\s*(error\b|exception\b|E_[A-Z]+\b)", result, re.I))
+    return bool(re.match(r"\s*(error\b|exception\b|E_[A-Z]+\b)", result, re.IGNORECASE))
 
 
 def stem(word: str) -> str:

@@ -33,19 +33,19 @@ from undertow.bench.sim.roles._toolcalls import (
     to_iso,
 )
 
-_ACTION = re.compile(r"^\s*Action\s*:\s*([A-Za-z_][\w-]*)\s*\[(.*)\]\s*$", re.M)
-_OBS = re.compile(r"^\s*Observation\s*:\s*(.*)$", re.M)
-_STEP = re.compile(r"^\s*(?:step\s*)?(\d{1,2})\s*[.):]\s*(.+)$", re.I | re.M)
+_ACTION = re.compile(r"^\s*Action\s*:\s*([A-Za-z_][\w-]*)\s*\[(.*)\]\s*$", re.MULTILINE)
+_OBS = re.compile(r"^\s*Observation\s*:\s*(.*)$", re.MULTILINE)
+_STEP = re.compile(r"^\s*(?:step\s*)?(\d{1,2})\s*[.):]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 _PREV = re.compile(r"\b(?:the |that )?(?:previous|last|prior|preceding) (?:result|answer|value|output)\b"
-                   r"|\bthat (?:result|number|date|value)\b", re.I)
-_COUNT = re.compile(r"\b(count|how many|number of)\b", re.I)
+                   r"|\bthat (?:result|number|date|value)\b", re.IGNORECASE)
+_COUNT = re.compile(r"\b(count|how many|number of)\b", re.IGNORECASE)
 _PATH = re.compile(r"\b[A-Za-z][\w-]*/(?:[\w-]+)?")
 _TOKEN = re.compile(r"(\d{4}-\d{2}-\d{2}|\d{2}[/.]\d{2}[/.]\d{4})|([A-Za-z][\w-]*/[\w-]*)|(-?\d+(?:\.\d+)?)"
                     r"|([A-Za-z_]\w*=\S*)|([A-Za-z_]+)|(\S)|(\s+)")
 _LIST = re.compile(r"\b[A-Za-z_]+(?:,\s*[A-Za-z_]+){2,}")
 MISTAKE_RATE = 0.05
 _IMPROVE = re.compile(r"\b(improv\w*|optimi[sz]\w*|suggest\w*|critique|feedback|revise|rewrite)\b"
-                      r".{0,60}\b(variables?|parameters?|prompts?|program|docs?|documentation)\b", re.I | re.S)
+                      r".{0,60}\b(variables?|parameters?|prompts?|program|docs?|documentation)\b", re.IGNORECASE | re.DOTALL)
 
 
 def _vocabulary(doc: str) -> set[str]:
@@ -125,6 +125,7 @@ class Policy:
         self.examples = [e for e in examples(docs)]
         self.steps = steps
         self.rng = rng
+        self.prev = ""   # the last result the replay reached
 
     def _continuation(self, args: str, obs: str, pages: int) -> str | None:
         try:
@@ -133,7 +134,7 @@ class Policy:
             return None
         if not isinstance(data, dict):
             return None
-        nxt = [(k, v) for k, v in data.items() if re.search(r"next|cursor|token|continu", k, re.I)
+        nxt = [(k, v) for k, v in data.items() if re.search(r"next|cursor|token|continu", k, re.IGNORECASE)
                and v not in (None, "", False)]
         if not nxt:
             return None
@@ -175,6 +176,7 @@ class Policy:
     def next(self, history: list[tuple[str, str, str]]) -> str:
         i, prev, items, h = 0, "", [], 0
         while i < len(self.steps):
+            self.prev = prev
             step = _PREV.sub(prev, self.steps[i]) if prev else self.steps[i]
             if _COUNT.search(step) and items:
                 prev, items, i = str(len(items)), [], i + 1
@@ -209,6 +211,7 @@ class Policy:
                 continue
             tool, call = choice
             return f"Thought: step {i + 1}: {step.strip()}\nAction: {tool}[{call}]"
+        self.prev = prev
         return f"Thought: all steps are done.\nFinal Answer: {prev or 'unknown'}"
 
 
@@ -218,7 +221,7 @@ def _read(request: RoleRequest) -> tuple[str, str, list[tuple[str, str, str]]]:
     for role, content in request.pairs:
         (docs if role == "system" else convo).append(content)
     text = "\n".join(convo)
-    first = re.search(r"^\s*(Thought|Action)\s*:", text, re.M)
+    first = re.search(r"^\s*(Thought|Action)\s*:", text, re.MULTILINE)
     task = text[: first.start()] if first else text
     rest = text[first.start():] if first else ""
     history = []
@@ -247,11 +250,12 @@ class ToolAgentRole:
 
     def reply(self, request: RoleRequest, rng: random.Random) -> tuple[str, bool | None]:
         docs, task, history = _read(request)
-        if re.search(r"step limit reached", "\n".join(c for _, c in request.pairs), re.I):
-            history = history  # the same replay ends with a final answer below
         steps = [m.group(2).strip() for m in _STEP.finditer(task)] or [task.strip()]
         policy = Policy(docs, steps, rng)
-        return policy.next(history), None
+        reply = policy.next(history)
+        if "Action:" in reply and re.search(r"step limit reached", request.text, re.IGNORECASE):
+            return f"Thought: no more steps.\nFinal Answer: {policy.prev or 'unknown'}", None
+        return reply, None
 
 
 ROLE = ToolAgentRole()

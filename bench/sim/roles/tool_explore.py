@@ -31,7 +31,7 @@ from undertow.bench.sim.roles._toolcalls import (
 
 DEFAULT_LIMIT = 6
 DROP_RATE = 0.08
-_LIMIT = re.compile(r"\b(?:up to|at most|no more than|maximum of|max(?:imum)?)\s+(\d{1,2})\b", re.I)
+_LIMIT = re.compile(r"\b(?:up to|at most|no more than|maximum of|max(?:imum)?)\s+(\d{1,2})\b", re.IGNORECASE)
 
 
 def _vary(args: str, rng: random.Random) -> str:
