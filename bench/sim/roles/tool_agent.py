@@ -38,7 +38,7 @@ def _conversation(request: RoleRequest) -> tuple[str, str]:
 
 class ToolAgentRole:
     name = "tool_agent"
-    priority = 80
+    priority = 30   # before tool_docs_agent: it claims only items of a profile that knows its agent
 
     def claims(self, request: RoleRequest) -> bool:
         text = request.text
