@@ -80,10 +80,9 @@ class ToolChainAgent:
 
     def learn(self, result: ChainResult, solved: bool, *, source: str = "") -> bool:
         """Keep a solved plan in the memory (True when stored)."""
-        tools = result.plan.tools()
-        if not solved or self.memory is None or not tools:
+        if not solved or self.memory is None or not any(not s.error for s in result.plan.steps):
             return False
-        self.memory.remember(result.question, tools, source=source)
+        self.memory.remember(result.question, result.plan.steps, source=source)
         return True
 
     async def _propose(self, question: str, plan: Plan, k: int, node: int) -> list[Action]:

@@ -10,9 +10,9 @@ non-final state, and allocates all children with one ``expand`` call.
 The costs, all >= 0 so that A* stays well defined:
 
 * a tool call costs ``call_cost`` (1), plus ``error_cost`` when its observation is an
-  error, minus the long-term memory's bonus (``memory(question, steps)`` in
-  ``[0, 1]``, times ``memory_weight`` < ``call_cost``): a plan prefix that matches
-  plans which solved similar questions before is cheaper;
+  error; a successful call costs less by the long-term memory's bonus
+  (``memory(question, steps)`` in ``[0, 1]``, times ``memory_weight`` < ``call_cost``):
+  a plan prefix that matches plans which solved similar questions before is cheaper;
 * a final answer costs ``answer_cost`` (1);
 * ``h`` of an open plan is the estimated number of remaining tool calls plus the
   answer step; ``h`` of a final answer is ``skip_penalty`` times the tool calls its
@@ -97,8 +97,8 @@ ProposeFn = Callable[[str, Plan, int, int], Awaitable[Sequence[Action]]]
 EstimateFn = Callable[[str, Plan], Awaitable[float]]
 #: ``execute(tool, args) -> (observation, is_error)``
 ExecuteFn = Callable[[str, str], Awaitable[tuple[str, bool]]]
-#: ``memory(question, tools so far) -> bonus in [0, 1]``
-MemoryFn = Callable[[str, tuple[str, ...]], float]
+#: ``memory(question, steps so far) -> bonus in [0, 1]``
+MemoryFn = Callable[[str, tuple[Step, ...]], float]
 
 
 @dataclass
@@ -262,7 +262,7 @@ async def _children(question: str, node: int, info: _Node, propose: ProposeFn,
         else:
             obs, err = observed[calls.index(a)]
             steps = info.plan.steps + (Step(a.tool, a.args, obs, err),)
-            bonus = memory(question, tuple(s.tool for s in steps)) if memory else 0.0
+            bonus = memory(question, steps) if memory and not err else 0.0
             step = c.call_cost + (c.error_cost if err else 0.0) \
                 - c.memory_weight * min(max(bonus, 0.0), 1.0)
             plan = Plan(steps, None, 0.0)
