@@ -150,9 +150,9 @@ async def chain_search(questions: Sequence[str], propose: ProposeFn, estimate: E
     """Run ToolChain* on every question at once; one :class:`ChainResult` per question.
 
     ``budget`` counts ``propose`` + ``estimate`` calls per question (each proposal
-    sample is one call, as it is one LLM call); an expansion is started only when its
-    ``k`` proposals fit in what is left, and estimates beyond the budget are replaced
-    by the parent's estimate minus one.
+    sample is one call, as it is one LLM call); near the end of the budget an expansion
+    samples only the proposals that still fit, and estimates beyond the budget are
+    replaced by the parent's estimate minus one.
     """
     qs = [str(q) for q in questions]
     if not qs:
@@ -193,15 +193,15 @@ async def chain_search(questions: Sequence[str], propose: ProposeFn, estimate: E
                 done[b] = ChainResult(qs[b], info.plan.answer or "", info.plan, calls[b],
                                       expansions[b], "goal", info.g, popped[b])
                 continue
-            if budget - calls[b] < k:
+            if budget - calls[b] < 1:
                 done[b] = _finish(forest, b, qs[b], calls[b], expansions[b], "budget", popped[b])
                 continue
             work.append((b, node, info))
         if not work:
             continue
         kids = await asyncio.gather(*(
-            _children(qs[b], node, info, propose, estimate, execute, k, budget - calls[b], c,
-                      memory, best[b]) for b, node, info in work))
+            _children(qs[b], node, info, propose, estimate, execute, min(k, budget - calls[b]),
+                      budget - calls[b], c, memory, best[b]) for b, node, info in work))
         slots = np.full(B, -1, dtype=np.int32)
         ks = np.zeros(B, dtype=np.int32)
         width = max(1, max(len(rows) for rows, _ in kids))
