@@ -138,7 +138,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--n-test", type=int, default=20)
     ap.add_argument("--out", type=Path, default=Path("toolchain_evidence.json"))
     ap.add_argument("--plot", type=Path, default=None)
+    ap.add_argument("--merge", type=Path, nargs="*", default=None,
+                    help="instead of running: merge the printed row lines of earlier runs "
+                         "(their stdout logs), then summarize and plot")
     args = ap.parse_args(argv)
+    if args.merge:
+        rows = merge_logs(args.merge)
+        _write(rows, args, argv)
+        return
     agents = [a for a in args.agents.split(",") if a]
     bad = sorted(set(agents) - set(AGENTS))
     if bad:
@@ -149,6 +156,24 @@ def main(argv: Sequence[str] | None = None) -> None:
             for seed in range(args.seeds):
                 rows.extend(run_cell(seed, budget, docs, agents, args.n_train, args.n_test))
                 print(json.dumps(rows[-len(agents):]), flush=True)
+    _write(rows, args, argv)
+
+
+def merge_logs(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The rows printed by earlier runs (one JSON list per line), one per (docs, budget, seed,
+    agent): a later line replaces an earlier one."""
+    keyed: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for path in paths:
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if not line.startswith("["):
+                continue
+            for r in json.loads(line):
+                keyed[(r["docs"], r["budget"], r["seed"], r["agent"])] = r
+    return [keyed[k] for k in sorted(keyed)]
+
+
+def _write(rows: list[dict[str, Any]], args: argparse.Namespace, argv: Sequence[str] | None) -> None:
     summary = summarize(rows)
     data = {"llm": "sim", "command": "python -m undertow.bench.toolchain_evidence "
             + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
@@ -160,6 +185,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         plot(summary, args.plot)
     for r in summary:
         print(json.dumps(r))
+    print(table(summary))
+
+
+def table(summary: list[dict[str, Any]]) -> str:
+    """A Markdown table: success (mean ± sd over seeds) and calls used, per docs and budget."""
+    lines = ["| docs | budget | agent | success | calls/question | training calls |",
+             "|---|---|---|---|---|---|"]
+    for r in summary:
+        lines.append(f"| {r['docs']} | {r['budget']} | {r['agent']} | {r['success_mean']:.2f} ± "
+                     f"{r['success_sd']:.2f} | {r['calls_mean']:.1f} | {r['train_calls_mean']:.0f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
