@@ -113,14 +113,18 @@ class ToolRequest:
 def read_tools(text: str) -> dict[str, ToolDoc]:
     """The documented tools: names from usage and example lines, each with its block of text."""
     examples = [Example(m["tool"], m["desc"], m["args"].strip()) for m in _EXAMPLE_LINE.finditer(text)]
-    names = {e.tool for e in examples} | {m.group(1) for m in _USAGE.finditer(text)}
+    # a usage line names its input with words ("calc[expression]: ..."), not data ("row[0]: 3")
+    names = {e.tool for e in examples} | {m.group(1) for m in _USAGE.finditer(text)
+                                          if re.search(r"[A-Za-z<]", m.group(2))}
     if not names:
         return {}
     lines = text.splitlines()
     owner: str | None = None
     blocks: dict[str, list[str]] = {n: [] for n in names}
     for line in lines:
-        if _CALL.match(line) or _OBS.match(line):
+        # a tool's block ends at a blank line, the question or a step of it, or a call
+        if not line.strip() or _CALL.match(line) or _OBS.match(line) or _STEP.match(line) \
+                or _QUESTION.match("\n" + line):
             owner = None
             continue
         head = _USAGE.match(line) or _LISTED.match(line)
@@ -405,18 +409,31 @@ def candidates(req: ToolRequest) -> list[tuple[float, str, str]]:
     return sorted(((s, t, a) for (t, a), s in best.items()), key=lambda x: (-x[0], x[1], x[2]))
 
 
-def next_action(req: ToolRequest, rng: random.Random, *, slip: float = 0.15,
-                rush: float = 0.04) -> tuple[str, str] | tuple[None, str]:
-    """(tool, args) of the next call, or (None, final answer)."""
+def decision(req: ToolRequest) -> tuple[str | None, frozenset[tuple[str, str]]]:
+    """What the request calls for before any noise: (final answer, {}) when the steps shown
+    answer the question, else (None, the best-fitting calls, ties included)."""
     idx, pending = progress(req)
     last_ok = next((c for c in reversed(req.calls) if not c.error and c.observation), None)
     if idx < len(req.steps) and not pending and _counting_step(req, req.steps[idx]):
-        return None, str(len(_listed_items(req, req.steps[idx])))
-    if idx >= len(req.steps) or (last_ok is not None and rng.random() < rush):
-        return None, last_ok.observation if last_ok else "I do not know"
+        return str(len(_listed_items(req, req.steps[idx]))), frozenset()
     cands = candidates(req)
-    if not cands:
-        return None, last_ok.observation if last_ok else "I do not know"
+    if idx >= len(req.steps) or not cands:
+        return (last_ok.observation if last_ok else "I do not know"), frozenset()
+    return None, frozenset((t, " ".join(a.split())) for s, t, a in cands if s >= cands[0][0] - 1e-9)
+
+
+def next_action(req: ToolRequest, rng: random.Random, *, slip: float = 0.15,
+                rush: float = 0.04) -> tuple[str, str] | tuple[None, str]:
+    """(tool, args) of the next call, or (None, final answer): the `decision`, with seeded
+    noise (a random one of tied calls; a lesser reading with probability ``slip``; an
+    early answer with probability ``rush``)."""
+    final, _ = decision(req)
+    if final is not None:
+        return None, final
+    last_ok = next((c for c in reversed(req.calls) if not c.error and c.observation), None)
+    if last_ok is not None and rng.random() < rush:
+        return None, last_ok.observation
+    cands = candidates(req)
     top = cands[0][0]
     tied = [c for c in cands if c[0] >= top - 1e-9]
     pick = rng.choice(tied)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from undertow.agents.tool_protocol import parse_action, parse_remaining, step_messages
 from undertow.bench.sim import SimLLM
-from undertow.bench.sim.tool_reading import candidates, read_request, remaining
+from undertow.bench.sim.tool_reading import decision, read_request, remaining
 from undertow.bench.tasks.toolworld import make_world
 
 WORLD = make_world(0)
@@ -55,14 +55,12 @@ def _prefix(task, n: int) -> list[tuple[str, str, str]]:
     return [(t, a, WORLD.call(t, a)) for t, a in task.plan[:n]]
 
 
-def _top(messages: list[dict]) -> set[tuple[str, str]]:
+def _top(messages: list[dict]):
+    """The sim's decision before noise: a final answer, or the best-fitting calls."""
     req = read_request("\n".join(m["content"] for m in messages),
                        next(m["content"] for m in messages if m["role"] == "user"))
     assert req is not None
-    cands = candidates(req)
-    if not cands:
-        return set()
-    return {(t, " ".join(a.split())) for s, t, a in cands if s >= cands[0][0] - 1e-9}
+    return decision(req)
 
 
 layouts = st.fixed_dictionaries({
@@ -76,7 +74,6 @@ layouts = st.fixed_dictionaries({
 def test_next_call_reads_the_same_in_any_layout(i: int, n: int, layout: dict, ask: str) -> None:
     task = TASKS[i]
     steps = _prefix(task, min(n, len(task.plan)))
-    canonical = step_messages(task.question, WORLD.docs(), [])
     canonical = _request(task.question, steps, ASK_STEP[0], qlabel=Q_LABELS[0], head=TOOL_HEADS[0],
                          item=TOOL_ITEM[0], labels=CALL_LABELS[0], ask_in_system=False, tools_first=True)
     fuzzed = _request(task.question, steps, ask, **layout)
