@@ -64,6 +64,8 @@ class TaskEntry:
     feedback: Callable[[str, Example], Feedback]           # (prediction, item) -> score, sentence
     build: Callable[[TaskContext], TaskRun]                # the agent and its run_step hook
     family: str = ""
+    #: when set, only these optimizers run on the task (its agent is chosen by the optimizer)
+    only_optimizers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,10 @@ def get_optimizer_entry(name: str) -> OptimizerEntry:
 
 
 def compatible(task: TaskEntry, optimizer: OptimizerEntry) -> bool:
-    """True when the optimizer can change every parameter kind the task trains."""
+    """True when the optimizer can change every parameter kind the task trains (and, for a
+    task that lists its optimizers, is one of them)."""
+    if task.only_optimizers and optimizer.name not in task.only_optimizers:
+        return False
     return task.kinds <= optimizer.kinds
 
 

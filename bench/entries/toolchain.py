@@ -118,12 +118,14 @@ class ToolSearchRun:
     def run_step(self, optimizer: Optimizer, rng: random.Random) -> None:
         if not self.agent_name:
             raise BenchError(f"{TASK} needs one of its agents as the optimizer: {', '.join(AGENTS)}")
+        llm = self.ctx.llm
+        if llm is None:
+            raise BenchError(f"{TASK} needs an LLM: pass --llm (e.g. --llm sim)")
+        # every agent answers a training minibatch (the forward calls the budget books);
+        # only ToolChain* learns from it
+        batch = rng.sample(self.splits.train, min(self.ctx.batch_size, len(self.splits.train)))
+        solved = self._solve(llm, [e.input for e in batch])
         if self.agent_name == "toolchain":
-            llm = self.ctx.llm
-            if llm is None:
-                raise BenchError(f"{TASK} needs an LLM: pass --llm (e.g. --llm sim)")
-            batch = rng.sample(self.splits.train, min(self.ctx.batch_size, len(self.splits.train)))
-            solved = self._solve(llm, [e.input for e in batch])
             learnt = list(self.memory_param.value)
             for example, (answer, result) in zip(batch, solved):
                 ok = [s for s in result.plan.steps if not s.error]
@@ -175,7 +177,7 @@ register_task(TaskEntry(
     description="tool world questions answered by a test-time tool agent (ToolChain*, ReAct, tree) "
                 f"at {CALLS_PER_QUESTION} LLM calls per question, shipped docs",
     metric="accuracy", kinds=frozenset({"json"}), uses_llm=True, splits=tool_splits,
-    score=_score, feedback=_feedback, build=ToolSearchRun))
+    score=_score, feedback=_feedback, build=ToolSearchRun, only_optimizers=frozenset(AGENTS)))
 
 for _name, _what in AGENTS.items():
     register_optimizer(OptimizerEntry(name=_name, description=_what, kinds=frozenset({"json"}),

@@ -96,4 +96,7 @@ def test_bench_refuses_other_tasks_and_agents() -> None:
 
     with pytest.raises(BenchError):
         pairs(["navigation"], ["toolchain"])
+    with pytest.raises(BenchError):  # the task's agent is chosen by its own optimizers only
+        pairs(["toolworld_search"], ["none", "optoprime"])
+    assert pairs(["toolworld_search"], ["toolchain", "none"]) == [("toolworld_search", "toolchain")]
     assert get_task_entry("toolworld_search").kinds <= get_optimizer_entry("toolchain").kinds
