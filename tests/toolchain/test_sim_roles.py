@@ -117,7 +117,6 @@ def test_the_estimate_falls_as_steps_are_done() -> None:
     for task in TASKS[:5]:
         seen = []
         for n in range(len(task.plan) + 1):
-            msgs = step_messages(task.question, WORLD.docs(), [])
             msgs = _request(task.question, _prefix(task, n), ASK_EST[0], qlabel=Q_LABELS[0],
                             head=TOOL_HEADS[0], item=TOOL_ITEM[0], labels=CALL_LABELS[0],
                             ask_in_system=False, tools_first=True, docs=WORLD.true_docs())
