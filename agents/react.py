@@ -69,8 +69,8 @@ def extend(transcript: str, reply: str, observation: str) -> str:
 
 @op
 def final_answer(step: dict[str, str]) -> str:
-    """The answer of a final step."""
-    return step["answer"]
+    """The answer of a final step ("" for an action step: no answer was given)."""
+    return step.get("answer", "")
 
 
 class ReActAgent(Module):
