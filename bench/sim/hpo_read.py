@@ -116,7 +116,9 @@ def _dim_from_spec(name: str, spec: Any) -> SpaceDim | None:
         if len(spec) == 2 and all(n is not None for n in nums):
             lo, hi = sorted(n for n in nums if n is not None)
             return SpaceDim(name, _kind_of("", lo, hi, json.dumps(spec)), lo, hi) if lo < hi else None
-        return SpaceDim(name, "choice", choices=list(spec))
+        if all(isinstance(v, (str, int, float, bool)) or v is None for v in spec):
+            return SpaceDim(name, "choice", choices=list(spec))
+        return None
     if not isinstance(spec, dict):
         return None
     low = {str(k).lower(): v for k, v in spec.items()}
@@ -265,12 +267,13 @@ def _score_near(text: str, start: int, end: int) -> float | None:
     """A score written on the same line as a JSON config: after it, or labelled before it."""
     line_end = text.find("\n", end)
     after = text[end: line_end if line_end >= 0 else len(text)]
-    m = re.match(rf"[^\w\n]{{0,8}}(?:(?:{_SCORE_RE})\w*\s*(?:was|is|of|=|:)?\s*)?({NUM})", after.strip(), re.I)
+    m = re.match(rf"[^\w\n]{{0,8}}?(?:[A-Za-z_][A-Za-z_ ]{{0,30}}?\s*(?:was|is|of|=|:)?\s*)?({NUM})",
+                 after.strip(), re.I)
     if m:
         return float(m.group(1))
     line_start = text.rfind("\n", 0, start) + 1
     before = text[line_start:start]
-    m = re.search(rf"(?:{_SCORE_RE})\w*\s*(?:was|is|of|=|:)?\s*({NUM})", before, re.I)
+    m = re.search(rf"[A-Za-z_]*(?:{_SCORE_RE})\w*\s*(?:was|is|of|=|:)?\s*({NUM})", before, re.I)
     return float(m.group(1)) if m else None
 
 
@@ -285,15 +288,15 @@ def _kv_line(line: str, names: list[str]) -> tuple[dict[str, Any], float | None]
     rest = line
     for name in names:
         rest = re.sub(rf"(?<![\w.]){re.escape(name)}\s*[:=]\s*['\"]?[\w.+\-]+", " ", rest, flags=re.I)
-    m = re.search(rf"(?:{_SCORE_RE})\w*\s*(?:was|is|of|=|:)?\s*({NUM})", rest, re.I) or \
+    m = re.search(rf"[A-Za-z_]*(?:{_SCORE_RE})\w*\s*(?:was|is|of|=|:)?\s*({NUM})", rest, re.I) or \
         re.search(rf"(?:->|=>|\u2192|:|\|)\s*({NUM})\s*\W*$", rest)
     return config, (float(m.group(1)) if m else None)
 
 
-def _table_rows(text: str, names: list[str]) -> list[tuple[dict[str, Any], float | None]]:
-    rows: list[tuple[dict[str, Any], float | None]] = []
+def _table_rows(text: str, names: list[str]) -> list[tuple[int, dict[str, Any], float | None]]:
+    rows: list[tuple[int, dict[str, Any], float | None]] = []
     header: list[str] | None = None
-    for line in text.splitlines():
+    for n, line in enumerate(text.splitlines()):
         if "|" not in line and "\t" not in line:
             header = None
             continue
@@ -312,7 +315,7 @@ def _table_rows(text: str, names: list[str]) -> list[tuple[dict[str, Any], float
             elif re.search(_SCORE_RE, h) and _number(c) is not None:
                 score = float(c)
         if len(config) * 2 >= len(names):
-            rows.append((config, score))
+            rows.append((n, config, score))
     return rows
 
 
@@ -332,7 +335,7 @@ def _normalise(config: dict[str, Any], dims: list[SpaceDim]) -> dict[str, Any] |
             n = _number(raw)
             if n is None:
                 return None
-            out[d.name] = n
+            out[d.name] = int(round(n)) if d.kind == "int" else n
     return out
 
 
@@ -358,24 +361,31 @@ def read_request(text: str) -> HPORequest:
     spans = json_spans(text)
     dims = read_space(text, spans)
     names = {d.name.lower() for d in dims}
-    raw: list[tuple[dict[str, Any], float | None]] = []
+    found: list[tuple[int, dict[str, Any], float | None]] = []   # (line, config, score)
     for start, end, value in spans:
         for config, score in _configs_in(value, names or _guess_names(value), None):
             if score is None and isinstance(value, dict):
                 score = _score_near(text, start, end)
-            raw.append((config, score))
-    if not raw:
-        plain = [d.name for d in dims]
-        rows = _table_rows(text, plain)
-        if rows:
-            raw = rows
-        else:
-            for line in text.splitlines():
-                if _line_dim(line) is not None and not re.search(rf"(?:{_SCORE_RE})\w*\s*[:=]?\s*{NUM}", line, re.I):
-                    continue
-                got = _kv_line(line, plain)
-                if got is not None:
-                    raw.append(got)
+            found.append((text.count("\n", 0, start), config, score))
+    # the rest of the text, JSON blanked out (lines kept): tables and name=value lines
+    rest = list(text)
+    for start, end, _ in spans:
+        for i in range(start, end):
+            if rest[i] != "\n":
+                rest[i] = " "
+    plain = [d.name for d in dims]
+    rows = _table_rows("".join(rest), plain)
+    found += rows
+    used = {line for line, _, _ in rows}
+    for n, line in enumerate("".join(rest).splitlines()):
+        if n in used or (_line_dim(line) is not None and
+                         not re.search(rf"(?:{_SCORE_RE})\w*\s*[:=]?\s*{NUM}", line, re.I)):
+            continue
+        got = _kv_line(line, plain)
+        if got is not None:
+            found.append((n, *got))
+    found.sort(key=lambda f: f[0])
+    raw = [(config, score) for _, config, score in found]
     if not dims and raw:
         dims = _infer_space([c for c, _ in raw])
     history, candidates = [], []

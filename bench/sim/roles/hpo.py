@@ -17,15 +17,24 @@ import re
 from typing import Any
 
 from undertow.bench.sim import hpo_model
-from undertow.bench.sim.hpo_read import HPORequest, read_request
+from functools import lru_cache
+
+from undertow.bench.sim.hpo_read import HPORequest
+from undertow.bench.sim.hpo_read import read_request as _read_request
 from undertow.bench.sim.roles import RoleRequest
 
 _CUE = re.compile(r"hyper-?param|configuration|\bconfigs?\b|search space|\bsettings?\b|candidate", re.I)
 _PROPOSE = re.compile(r"\b(propose|suggest|recommend|generate|give|list|sample|produce|provide|come up with|"
                       r"output|return|draw|pick|choose|write)\b[^.\n]{0,80}?\b(configurations?|configs?|"
-                      r"settings?|points?|candidates?|combinations?|hyper-?parameters?|trials?)\b", re.I)
+                      r"settings?|points?|combinations?|hyper-?parameters?)\b", re.I)
 _PREDICT = re.compile(r"\b(predict|estimate|forecast|guess|anticipate|expect(?:ed)?|assess)\w*\b[^.\n]{0,80}?"
                       r"\b(scores?|accurac\w*|performance|values?|results?|outcomes?|objective|metric)\b", re.I)
+
+
+@lru_cache(maxsize=64)
+def read_request(text: str) -> HPORequest:
+    """`hpo_read.read_request`, remembered: `claims` and `reply` read the same text."""
+    return _read_request(text)
 
 
 def _all_text(request: RoleRequest) -> str:
