@@ -72,6 +72,7 @@ def plot(curves: Curves, llms: dict[str, str], path: Path) -> None:
     tasks = sorted({t for t, _ in curves})
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
     for ax, task in zip(axes[0], tasks, strict=True):
+        floor = float("inf")
         for (t, opt), cs in sorted(curves.items()):
             if t != task:
                 continue
@@ -82,6 +83,10 @@ def plot(curves: Curves, llms: dict[str, str], path: Path) -> None:
             line, = ax.plot(xs, mean, label=f"{opt} (llm={llms[opt]})")
             ax.fill_between(xs, [m - s for m, s in zip(mean, sd, strict=True)],
                             [m + s for m, s in zip(mean, sd, strict=True)], color=line.get_color(), alpha=0.15)
+            floor = min(floor, mean[n // 5])
+        top = max(max(statistics.fmean(c[-1] for c in cs) + statistics.pstdev([c[-1] for c in cs])
+                      for (t, _), cs in curves.items() if t == task), floor + 1e-9)
+        ax.set_ylim(floor - 0.05 * (top - floor), top + 0.05 * (top - floor))  # the first draws can be far off
         ax.set_title(task, fontsize=10)
         ax.set_xlabel("configurations evaluated")
         ax.grid(alpha=0.3)

@@ -15,7 +15,8 @@ Every proposal is coerced onto the space (kinds, bounds, choices; the engine's
 parameters enforce them again on `set`). Replies that cannot be read are skipped
 and counted (`stats`); when a step gets nothing usable it falls back to a seeded
 random draw (counted too), so a bad model never crashes a run. `max_llm_calls`
-caps the LLM calls (steps past it draw at random); `state_dict()` holds the history,
+caps the LLM calls (steps past it draw at random) and `max_evaluations` the
+configurations scored (steps past it hold the best one); `state_dict()` holds the history,
 the warm-start queue and the counters, so a resumed run continues exactly.
 """
 
@@ -59,13 +60,16 @@ class LLAMBO(HistorySearch):
             the observed score range.
         temperature: sampling temperature of every request (> 0 so samples differ).
         max_llm_calls: stop calling the LLM after this many calls (None: no cap).
+        max_evaluations: after this many scored configurations, stop searching: every
+            later step sets the best configuration seen and calls no LLM (None: no cap).
         seed: seeds the random fallbacks.
     """
 
     def __init__(self, parameters: Iterable[Parameter] | Module, llm: LLM, task_description: str, *,
                  log_scale: Iterable[str] = (), n_initial: int = 5, n_candidates: int = 8,
                  n_surrogate_samples: int = 5, alpha: float = 0.1, temperature: float = 0.8,
-                 max_llm_calls: int | None = None, seed: int = 0) -> None:
+                 max_llm_calls: int | None = None, max_evaluations: int | None = None,
+                 seed: int = 0) -> None:
         super().__init__(parameters, seed=seed, log_scale=log_scale)
         if n_initial < 0 or n_candidates < 1 or n_surrogate_samples < 1:
             raise ValueError("LLAMBO needs n_initial >= 0, n_candidates >= 1 and n_surrogate_samples >= 1")
@@ -77,6 +81,7 @@ class LLAMBO(HistorySearch):
         self.n_initial, self.n_candidates = n_initial, n_candidates
         self.n_surrogate_samples, self.alpha = n_surrogate_samples, alpha
         self.temperature, self.max_llm_calls = temperature, max_llm_calls
+        self.max_evaluations = max_evaluations
         self.queue: list[dict[str, Any]] = []     # warm-start configurations not yet evaluated
         self.warm_started = False
         self.stats = {"llm_calls": 0, "malformed_configs": 0, "malformed_predictions": 0,
@@ -161,6 +166,9 @@ class LLAMBO(HistorySearch):
         return config, f"random draw ({why})", {"role": "fallback"}
 
     def next_config(self) -> tuple[dict[str, Any], str, dict[str, Any]]:
+        if self.max_evaluations is not None and len(self.history) >= self.max_evaluations:
+            return dict(self.best_values or {}), "evaluation budget spent: best configuration seen", {
+                "role": "done"}
         if not self.warm_started:
             self._warm_start()
         while self.queue:

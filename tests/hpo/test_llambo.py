@@ -157,3 +157,15 @@ def test_random_search_is_seeded_and_inside():
     rc = RandomSearch(c, seed=0)
     drive(rc, c, 40)
     assert sum(h["values"]["lr"] < 0.5 for h in rc.history) > 30
+
+
+def test_evaluation_budget_holds_the_best_without_calls():
+    params = MIXED.parameters()
+    opt = LLAMBO(params, make_llm("sim", cache_dir=False), "synthetic", n_initial=2, n_surrogate_samples=2,
+                 max_evaluations=4)
+    drive(opt, params, 4)
+    calls = opt.stats["llm_calls"]
+    drive(opt, params, 3)
+    assert opt.stats["llm_calls"] == calls
+    assert {p.label: p.value for p in params} == opt.best_values
+    assert len({json.dumps(h["values"], sort_keys=True) for h in opt.history}) == 4
