@@ -350,7 +350,7 @@ def _infer_space(configs: list[dict[str, Any]]) -> list[SpaceDim]:
             lo, hi = min(xs), max(xs)
             pad = (hi - lo) * 0.5 or max(abs(hi), 1.0)
             kind = "int" if all(float(x).is_integer() for x in xs) else "float"
-            dims.append(SpaceDim(str(k), kind, lo - pad if lo - pad < 0 <= lo else lo - pad, hi + pad))
+            dims.append(SpaceDim(str(k), kind, max(0.0, lo - pad) if lo >= 0 else lo - pad, hi + pad))
         else:
             dims.append(SpaceDim(str(k), "choice", choices=list(dict.fromkeys(map(str, values)))))
     return dims
@@ -362,8 +362,12 @@ def read_request(text: str) -> HPORequest:
     dims = read_space(text, spans)
     names = {d.name.lower() for d in dims}
     found: list[tuple[int, dict[str, Any], float | None]] = []   # (line, config, score)
+    if not names:  # no written space: the keys the shown objects share
+        objs = [v for _, _, v in spans if isinstance(v, dict)]
+        objs += [o for _, _, v in spans if isinstance(v, list) for o in v if isinstance(o, dict)]
+        names = _guess_names(objs)
     for start, end, value in spans:
-        for config, score in _configs_in(value, names or _guess_names(value), None):
+        for config, score in _configs_in(value, names, None):
             if score is None and isinstance(value, dict):
                 score = _score_near(text, start, end)
             found.append((text.count("\n", 0, start), config, score))
@@ -405,7 +409,11 @@ def _guess_names(value: Any) -> set[str]:
     objs = [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
     if len(objs) < 2:
         return set()
-    shared = set.intersection(*({str(k).lower() for k in o} for o in objs))
+    inner = [v for o in objs for v in o.values() if isinstance(v, dict)]
+    if len(inner) >= 2:  # wrappers such as {"config": {...}, "score": 0.9}: the inner objects
+        objs = inner
+    shared = set.intersection(*({str(k).lower() for k, v in o.items() if not isinstance(v, (dict, list))}
+                                for o in objs))
     return {k for k in shared if not re.fullmatch(rf"(?:\w+[_ ])?(?:{_SCORE_RE})(?:[_ ]\w+)?", k)}
 
 

@@ -199,3 +199,15 @@ def test_conditional_proposals_beat_the_warm_start():
     assert len(c_configs) == len(w_configs) == 12
     mean = lambda cs: sum(objective(c) for c in cs) / len(cs)  # noqa: E731
     assert mean(c_configs) > mean(w_configs)
+
+
+def test_without_a_written_space_it_infers_one_from_the_history():
+    text = ("Here are past trials of my model:\n"
+            + "\n".join(json.dumps({"lr": c["lr"], "depth": c["depth"], "kind": c["kind"], "score": s})
+                        for c, s in HISTORY)
+            + "\n\nSuggest 3 new configurations that should do better. Answer in JSON.")
+    read = read_request(text)
+    assert {d.name for d in read.dims} == {"lr", "depth", "kind"} and len(read.history) == len(HISTORY)
+    reply = SimLLM([]).complete([{"role": "user", "content": text}], temperature=0.5).text
+    configs = [c for c in json.loads(reply) if set(c) == {"lr", "depth", "kind"}]
+    assert len(configs) == 3 and all(c["depth"] >= 0 and c["lr"] >= 0 for c in configs)
