@@ -70,8 +70,13 @@ def plot(curves: Curves, llms: dict[str, str], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     tasks = sorted({t for t, _ in curves})
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
-    for ax, task in zip(axes[0], tasks, strict=True):
+    cols = min(3, len(tasks))
+    rows = -(-len(tasks) // cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
+    axes = [ax for row in grid for ax in row]
+    for ax in axes[len(tasks):]:
+        ax.axis("off")
+    for ax, task in zip(axes, tasks, strict=False):
         floor = float("inf")
         for (t, opt), cs in sorted(curves.items()):
             if t != task:
@@ -90,8 +95,13 @@ def plot(curves: Curves, llms: dict[str, str], path: Path) -> None:
         ax.set_title(task, fontsize=10)
         ax.set_xlabel("configurations evaluated")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("best score so far (CV accuracy; traffic: -delay)")
-    axes[0][-1].legend(fontsize=8, loc="lower right")
+        ax.set_ylabel("best score so far", fontsize=9)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if len(axes) > len(tasks):
+        axes[-1].legend(handles, labels, loc="center", fontsize=10,
+                        title="CV accuracy (traffic: -delay per car, s)")
+    else:
+        axes[0].legend(fontsize=8, loc="lower right")
     fig.suptitle(f"LLAMBO vs TPE vs random search, {len(next(iter(curves.values())))} seeds, "
                  "mean ± sd (LLAMBO llm=sim)", fontsize=11)
     fig.tight_layout()
