@@ -12,8 +12,10 @@ from undertow.optimizers.experience import (
            TrajectoryBootstrap,
 )
 from undertow.optimizers.gradient import SGD, Adam
+from undertow.optimizers.llambo import LLAMBO
 from undertow.optimizers.opro import OPRO, Evaluation
 from undertow.optimizers.opto import OptoPrime
+from undertow.optimizers.random_search import RandomSearch
 from undertow.optimizers.program import Program, PromptProgram, Unlabeled
 from undertow.optimizers.prompts import APE, APOHF, GEPA, SPO, SimulatedOracle, TerminalOracle
 from undertow.optimizers.search import (
@@ -30,6 +32,8 @@ __all__ = [
            "APE",
            "APOHF",
            "GEPA",
+           "LLAMBO",
+           "RandomSearch",
            "OPRO",
            "SPO",
            "Program",

@@ -1,5 +1,7 @@
 """Black-box search for `int`, `float` and `choice` parameters: Optuna's TPE.
 
+A numeric parameter whose description says "log scale" is sampled log-uniformly.
+
 It fits the same loop as every optimizer: run the system, `backward(outputs,
 feedback)` with a score in the feedback, `step()`. Each `step()` reports the score
 the current values earned (the mean of the numbers found in the feedback the
@@ -87,10 +89,12 @@ class TPE(Optimizer):
         out: dict[str, Any] = {}
         for p in self.parameters:
             name = self.names[id(p)]
+            # a log-scale hint in the description (as `search_space.Dim` writes it) samples log-uniformly
+            log = "log scale" in (p.description or "").lower() and p.bounds[0] > 0
             if p.kind == "int":
-                out[name] = d.IntDistribution(int(p.bounds[0]), int(p.bounds[1]))
+                out[name] = d.IntDistribution(int(p.bounds[0]), int(p.bounds[1]), log=log)
             elif p.kind == "float":
-                out[name] = d.FloatDistribution(float(p.bounds[0]), float(p.bounds[1]))
+                out[name] = d.FloatDistribution(float(p.bounds[0]), float(p.bounds[1]), log=log)
             else:
                 out[name] = d.CategoricalDistribution(list(p.choices))
         return out

@@ -12,7 +12,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 #: Extras a block may need; without them the block is skipped, naming the extra.
-OPTIONAL = {"dspy": "dspy", "litellm": "litellm", "optuna": "tpe"}
+OPTIONAL = {"dspy": "dspy", "litellm": "litellm", "optuna": "tpe", "sklearn": "hpo"}
 
 
 def _blocks() -> list[tuple[Path, int, str]]:
