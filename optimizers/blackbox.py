@@ -37,7 +37,40 @@ def feedback_score(item: Any) -> float | None:
     return float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None
 
 
-class TPE(Optimizer):
+class ScoreHistory:
+    """What black-box searches share: the current values by name, the score the current
+    configuration earned (the mean of the scores in its feedback), and the best of
+    `history` ([{"values": {...}, "score": x}]; scores are maximized)."""
+
+    names: dict[int, str]
+    parameters: list[Parameter]
+    history: list[dict[str, Any]]
+
+    def current_values(self) -> dict[str, Any]:
+        return {self.names[id(p)]: p.value for p in self.parameters}
+
+    def _observed_score(self) -> float | None:
+        scores = []
+        for p in self.parameters:
+            for received in p.feedback:
+                for item in getattr(received, "feedback", [received]):
+                    s = feedback_score(item)
+                    if s is not None and math.isfinite(s):
+                        scores.append(s)
+        return sum(scores) / len(scores) if scores else None
+
+    @property
+    def best_score(self) -> float | None:
+        return max((h["score"] for h in self.history), default=None)
+
+    @property
+    def best_values(self) -> dict[str, Any] | None:
+        if not self.history:
+            return None
+        return max(self.history, key=lambda h: h["score"])["values"]
+
+
+class TPE(ScoreHistory, Optimizer):
     """Tree-structured Parzen Estimator over bounded numeric and choice parameters.
 
     Args:
@@ -98,29 +131,6 @@ class TPE(Optimizer):
             else:
                 out[name] = d.CategoricalDistribution(list(p.choices))
         return out
-
-    def current_values(self) -> dict[str, Any]:
-        return {self.names[id(p)]: p.value for p in self.parameters}
-
-    def _observed_score(self) -> float | None:
-        scores = []
-        for p in self.parameters:
-            for received in p.feedback:
-                for item in getattr(received, "feedback", [received]):
-                    s = feedback_score(item)
-                    if s is not None and math.isfinite(s):
-                        scores.append(s)
-        return sum(scores) / len(scores) if scores else None
-
-    @property
-    def best_score(self) -> float | None:
-        return max((h["score"] for h in self.history), default=None)
-
-    @property
-    def best_values(self) -> dict[str, Any] | None:
-        if not self.history:
-            return None
-        return max(self.history, key=lambda h: h["score"])["values"]
 
     def step(self) -> list[Proposal]:
         score = self._observed_score()

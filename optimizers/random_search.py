@@ -13,18 +13,17 @@ uninterrupted one would have.
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterable
 from typing import Any
 
 from undertow.engine import Module, Parameter
 from undertow.optimizers.base import Optimizer, Proposal
-from undertow.optimizers.blackbox import feedback_score
+from undertow.optimizers.blackbox import ScoreHistory
 from undertow.optimizers.search_space import Space, dims_from_parameters
 
 
-class HistorySearch(Optimizer):
+class HistorySearch(ScoreHistory, Optimizer):
     """Base of black-box searches that keep `history`: [{"values": {...}, "score": x}]."""
 
     def __init__(self, parameters: Iterable[Parameter] | Module, *, seed: int = 0,
@@ -41,28 +40,6 @@ class HistorySearch(Optimizer):
         raise NotImplementedError
 
     # -- the loop ------------------------------------------------------------------------
-    def current_values(self) -> dict[str, Any]:
-        return {self.names[id(p)]: p.value for p in self.parameters}
-
-    def _observed_score(self) -> float | None:
-        scores = []
-        for p in self.parameters:
-            for received in p.feedback:
-                for item in getattr(received, "feedback", [received]):
-                    s = feedback_score(item)
-                    if s is not None and math.isfinite(s):
-                        scores.append(s)
-        return sum(scores) / len(scores) if scores else None
-
-    @property
-    def best_score(self) -> float | None:
-        return max((h["score"] for h in self.history), default=None)
-
-    @property
-    def best_values(self) -> dict[str, Any] | None:
-        if not self.history:
-            return None
-        return max(self.history, key=lambda h: h["score"])["values"]
 
     def seen(self, config: dict[str, Any]) -> bool:
         return any(h["values"] == config for h in self.history)
