@@ -81,7 +81,8 @@ def test_next_call_reads_the_same_in_any_layout(i: int, n: int, layout: dict, as
     sim = SimLLM(seed=1)
     reply = sim.complete(fuzzed, temperature=0.7, sample_index=i).text
     action = parse_action(reply)
-    assert sim.stats.by_role["tool_step"] == 1
+    # an agent turn: read by tool_step, or by tool_docs_agent when the task is numbered steps
+    assert sim.stats.by_role["tool_step"] + sim.stats.by_role["tool_docs_agent"] == 1
     assert action.final or action.tool in WORLD.docs()
 
 

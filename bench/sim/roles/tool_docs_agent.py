@@ -35,7 +35,7 @@ from undertow.bench.sim.roles._toolcalls import (
 
 _ACTION = re.compile(r"^\s*Action\s*:\s*([A-Za-z_][\w-]*)\s*\[(.*)\]\s*$", re.MULTILINE)
 _OBS = re.compile(r"^\s*Observation\s*:\s*(.*)$", re.MULTILINE)
-_STEP = re.compile(r"^\s*(?:step\s*)?(\d{1,2})\s*[.):]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+_STEP = re.compile(r"^\s*(?:[A-Za-z]+\s*:\s*)?(?:step\s*)?(\d{1,2})\s*[.):]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 _PREV = re.compile(r"\b(?:the |that )?(?:previous|last|prior|preceding) (?:result|answer|value|output)\b"
                    r"|\bthat (?:result|number|date|value)\b", re.IGNORECASE)
 _COUNT = re.compile(r"\b(count|how many|number of)\b", re.IGNORECASE)
@@ -245,8 +245,12 @@ class ToolAgentRole:
         text = "\n".join(c for _, c in request.pairs)
         if parse_variables(request.text) or _IMPROVE.search(request.instructions):
             return False   # a request to improve variables that shows an agent's trace, not a turn of it
-        return bool(re.search(r"\bAction\s*:", text) and re.search(r"\b(Observation|Final Answer)\b", text)
-                    and EXAMPLE.search(text))
+        if not (re.search(r"\bAction\s*:", text) and re.search(r"\b(Observation|Final Answer)\b", text)
+                and EXAMPLE.search(text)):
+            return False
+        # it follows a task given as numbered steps; a request it cannot cut into steps is
+        # left to the roles that read other task layouts (tool_step)
+        return _STEP.search(_read(request)[1]) is not None
 
     def reply(self, request: RoleRequest, rng: random.Random) -> tuple[str, bool | None]:
         docs, task, history = _read(request)

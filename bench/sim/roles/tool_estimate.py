@@ -12,6 +12,7 @@ import json
 import random
 
 from undertow.bench.sim.roles import RoleRequest
+from undertow.bench.sim.roles.tool_docs_agent import _IMPROVE
 from undertow.bench.sim.roles.tool_step import ASK_ESTIMATE, asks, read
 from undertow.bench.sim.tool_reading import progress, remaining
 
@@ -21,10 +22,10 @@ MISCOUNT = 0.2
 
 class ToolEstimateRole:
     name = "tool_estimate"
-    priority = 39
+    priority = 27
 
     def claims(self, request: RoleRequest) -> bool:
-        return asks(ASK_ESTIMATE, request) and read(request) is not None
+        return asks(ASK_ESTIMATE, request) and not _IMPROVE.search(request.instructions) and read(request) is not None
 
     def reply(self, request: RoleRequest, rng: random.Random) -> tuple[str, bool | None]:
         req = read(request)

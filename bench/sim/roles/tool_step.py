@@ -14,7 +14,9 @@ import json
 import random
 
 from undertow.bench.sim.profile import cue_in
+from undertow.bench.sim.request import parse_variables
 from undertow.bench.sim.roles import RoleRequest
+from undertow.bench.sim.roles.tool_docs_agent import _IMPROVE
 from undertow.bench.sim.tool_reading import next_action, read_request
 
 ASK_ACTION = ("action", "next step", "tool call", "call a tool", "call one tool", "which tool",
@@ -53,8 +55,9 @@ class ToolStepRole:
     priority = 40
 
     def claims(self, request: RoleRequest) -> bool:
-        if not asks(ASK_ACTION, request) or asks(ASK_ESTIMATE, request):
-            return False
+        if not asks(ASK_ACTION, request) or asks(ASK_ESTIMATE, request) or \
+                _IMPROVE.search(request.instructions) or parse_variables(request.text):
+            return False   # a request to improve variables that shows an agent's trace
         return read(request) is not None
 
     def reply(self, request: RoleRequest, rng: random.Random) -> tuple[str, bool | None]:
