@@ -287,6 +287,11 @@ def serve_limits(pool: Executor, out: Path, **kwargs: Any) -> Iterator[tuple[Any
         service = SweepLimits(**kwargs)
         yield LocalHandle(service), service
         return
+    if not any(kwargs.get(k) for k in ("rpm", "tpm", "sweep_budget")):
+        # nothing to share while the runs go: no service process, no round trip per call;
+        # the runner rebuilds the ledger from the runs' checkpoints at the end
+        yield None, SweepLimits(**kwargs)
+        return
     if _is_ray(pool):
         import ray
 

@@ -35,7 +35,7 @@ from undertow.bench.runner.config import (
 )
 from undertow.bench.runner.errors import BenchError
 from undertow.bench.runner.executor import InlineExecutor, make_executor, stop_now
-from undertow.bench.runner.limits import LEDGER_FILE, serve_limits
+from undertow.bench.runner.limits import LEDGER_FILE, SweepLimits, serve_limits
 from undertow.bench.runner.progress import LiveProgress, run_status
 from undertow.bench.runner.real import REAL_TASKS, check_data, check_sim
 from undertow.bench.runner.records import StepRecord, dump_jsonl, load_jsonl
@@ -238,6 +238,9 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
                               f"{left} stopped at their last checkpoint; continue with "
                               f"`undertow bench resume {out}`") from None
         finally:
+            if handle is None:  # the runs had no shared service: their checkpoints hold the spend
+                done = [r.run_id for r in config.runs if run_status(out, r).get("status") == "done"]
+                service = SweepLimits(ledger=_done_spend(out, config, done))
             _save_ledger(out, service)
     pool.shutdown(wait=True)
     order = {r.run_id: i for i, r in enumerate(config.runs)}

@@ -387,3 +387,18 @@ def test_the_servers_bucket_never_admits_more_than_burst_plus_rate_in_any_window
     for i in range(len(admitted)):
         for j in range(i, len(admitted)):
             assert j - i + 1 <= burst + rate * (admitted[j] - admitted[i]) + 1e-9
+
+
+def test_without_limits_a_pool_sweep_starts_no_service_and_its_ledger_still_adds_up(tmp_path, quiet):
+    """No --rpm/--tpm/--sweep-budget: the runs get no shared handle (no service process, no
+    round trip per call), and the ledger is rebuilt from their checkpoints at the end."""
+    pool = make_executor(2)
+    with serve_limits(pool, tmp_path) as (handle, _):
+        assert handle is None
+    pool.shutdown()
+    config = make_config(["word_sorting"], ["none", "optoprime"], seeds=1, steps=1, budget="calls=30",
+                         workers=2, **SMALL)
+    out = start(config, tmp_path / "plain", console=quiet)
+    assert out.failed == {}
+    book = _check_ledger(tmp_path / "plain", out.records)
+    assert book["total"]["train"]["calls"] > 0
