@@ -153,31 +153,24 @@ class PersistedBootstrap(Snapshots, TrajectoryBootstrap):
         super().load_extra_state(state)
 
 
-class PersistedExpRAG(Snapshots, ExpRAG):
+class _StreamSnapshots(Snapshots):
+    """A stream memory (ExpRAG, ReMem) whose library lives in `folder`, snapshotted in its state."""
+
+    def __init__(self, *args: Any, folder: str | Path, **kwargs: Any) -> None:
+        self._init_persisted(folder, "")
+        super().__init__(*args, **kwargs)
+
+    def extra_state(self) -> dict[str, Any]:
+        return {**super().extra_state(), **self._snapshot_state()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self._restore_snapshot(state)
+        super().load_extra_state(state)
+
+
+class PersistedExpRAG(_StreamSnapshots, ExpRAG):
     """`ExpRAG` with library snapshots in its state (a stream run resumes with its memory)."""
 
-    def __init__(self, *args: Any, folder: str | Path, **kwargs: Any) -> None:
-        self._init_persisted(folder, "")
-        super().__init__(*args, **kwargs)
 
-    def extra_state(self) -> dict[str, Any]:
-        return {**super().extra_state(), **self._snapshot_state()}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        self._restore_snapshot(state)
-        super().load_extra_state(state)
-
-
-class PersistedReMem(Snapshots, ReMem):
+class PersistedReMem(_StreamSnapshots, ReMem):
     """`ReMem` with library snapshots in its state."""
-
-    def __init__(self, *args: Any, folder: str | Path, **kwargs: Any) -> None:
-        self._init_persisted(folder, "")
-        super().__init__(*args, **kwargs)
-
-    def extra_state(self) -> dict[str, Any]:
-        return {**super().extra_state(), **self._snapshot_state()}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        self._restore_snapshot(state)
-        super().load_extra_state(state)
