@@ -27,3 +27,17 @@ def shared_data() -> Path:
         pytest.skip(f"{SHARED_DATA} is absent (real BBH/GSM8K files are not in the repo; "
                     "set UNDERTOW_DATA_DIR, see docs/tasks.md)")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_log_handler():
+    """A CLI test runs `configure_logging`, whose handler writes to the stderr pytest had
+    captured for that test; left in place, later tests log into a closed file."""
+    yield
+    import logging
+
+    logger = logging.getLogger("undertow")
+    for handler in list(logger.handlers):
+        if handler.get_name() == "undertow-stderr":
+            logger.removeHandler(handler)
+    logger.setLevel(logging.NOTSET)

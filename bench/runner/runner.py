@@ -39,7 +39,7 @@ from undertow.bench.runner.limits import LEDGER_FILE, SweepLimits, serve_limits
 from undertow.bench.runner.progress import LiveProgress, run_status
 from undertow.bench.runner.real import REAL_TASKS, check_data, check_sim
 from undertow.bench.runner.records import StepRecord, dump_jsonl, load_jsonl
-from undertow.bench.runner.worker import RECORDS, run_dir, run_one
+from undertow.bench.runner.worker import RECORDS, RunFailed, run_dir, run_one
 from undertow.engine.callbacks import Callback
 from undertow.engine.llm import (
     LLMConfigError,
@@ -230,7 +230,7 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
                 except KeyboardInterrupt:
                     raise
                 except Exception as exc:  # noqa: BLE001 - reported per run, resume retries
-                    outcome.failed[r.run_id] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                    outcome.failed[r.run_id] = _describe(exc)
         except KeyboardInterrupt:
             stop_now(pool)
             left = sum(run_status(out, r).get("status") != "done" for r in config.runs)
@@ -255,6 +255,14 @@ def _execute_locked(out: Path, config: RunConfig, *, console: Console | None,
         console.print(f"results: {out / RESULTS} ({len(outcome.records)} records); "
                       f"report: `undertow bench report {out}`")
     return outcome
+
+
+def _describe(exc: Exception) -> str:
+    """One line naming a failed run's error: its type (the one the run raised, for an error
+    that crossed from a worker as `RunFailed`) and the first line of its message."""
+    kind = exc.kind if isinstance(exc, RunFailed) else type(exc).__name__
+    text = str(exc)
+    return f"{kind}: {text.splitlines()[0] if text else ''}"
 
 
 def _done_spend(out: Path, config: RunConfig, done: list[str]) -> dict[str, Any]:

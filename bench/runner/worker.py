@@ -21,6 +21,7 @@ run as `graph.dot`; `bench report` renders it to SVG when it needs one.
 from __future__ import annotations
 
 import logging
+import pickle
 import random
 import time
 from collections.abc import Iterable
@@ -43,6 +44,7 @@ from undertow.bench.runner.records import StepRecord, dump_jsonl, records_text
 from undertow.bench.runner.tasks import TaskContext
 from undertow.engine import to_dot
 from undertow.engine.callbacks import Callback, CallbackList, RunEvent, StepEvent
+from undertow.engine.errors import ExecutionError
 from undertow.engine.files import atomic_write_many
 from undertow.engine.llm import BudgetExceeded
 
@@ -91,7 +93,36 @@ def run_one(out: str | Path, run_id: str, callbacks: Iterable[Callback] = (),
     if saved is not None and saved.get("status") == "done":
         return _summary(saved)
     service = limits.connect() if limits is not None else None
-    return _Run(out, config, spec, folder, CallbackList(callbacks), limits=service).go(saved)
+    try:
+        return _Run(out, config, spec, folder, CallbackList(callbacks), limits=service).go(saved)
+    except Exception as exc:
+        raise portable_error(exc) from None
+
+
+class RunFailed(Exception):
+    """A run's error as it crosses to the process that started it: `kind` is the name of
+    the exception that stopped the run (for an error inside traced code, the one the
+    code raised, not the `ExecutionError` wrapping it), the message is its text."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RunFailed, (self.kind, str(self)))
+
+
+def portable_error(exc: Exception) -> Exception:
+    """`exc` as a worker process can send it back: the pool pickles a run's error, and one
+    holding a client or a graph node cannot be pickled (the run would then fail with the
+    pickling error instead of its own). Errors from traced code are unwrapped to their cause."""
+    if isinstance(exc, ExecutionError) and isinstance(exc.exception, Exception):
+        exc = exc.exception
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 - whatever stops it from crossing
+        return RunFailed(type(exc).__name__, str(exc))
+    return exc
 
 
 def _summary(state: dict[str, Any]) -> dict[str, Any]:

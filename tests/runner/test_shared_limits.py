@@ -115,6 +115,31 @@ def test_without_the_shared_limiter_the_same_sweep_meets_429s(tmp_path, quiet):
     assert all(e.startswith("RetriesExhaustedError") for e in out.failed.values()), out.failed
 
 
+def test_an_error_from_traced_code_can_leave_its_worker_process():
+    """An LLM call that fails inside traced code raises `ExecutionError`, which holds the
+    graph node and through it the client: it cannot be pickled, so a worker process could
+    only report the pickling error (CI once saw "TypeError: cannot pickle 'module' object"
+    instead of the run's 429). The worker sends the error that stopped the run instead."""
+    import pickle
+
+    from undertow.bench.runner.runner import _describe
+    from undertow.bench.runner.worker import portable_error
+    from undertow.engine.errors import ExecutionError
+    from undertow.engine.llm import make_llm
+    from undertow.engine.llm.traced import llm_call
+
+    with running_server(None, {"kind": "status", "status": 400}) as srv:
+        llm = make_llm(f"openai-compatible:{srv.url}/v1#sim", cache_dir=False)
+        with pytest.raises(ExecutionError) as caught:
+            llm_call(llm, "Sort these words: b a")
+        llm.close()
+    with pytest.raises(Exception):  # noqa: B017 - whichever error pickle raises
+        pickle.dumps(caught.value)
+    sent = pickle.loads(pickle.dumps(portable_error(caught.value)))
+    assert _describe(sent).startswith("LLMAPIError: openai-compatible HTTP 400"), _describe(sent)
+    assert _describe(portable_error(ValueError("plain"))) == "ValueError: plain"
+
+
 def test_llm_errors_cross_process_boundaries():
     """A worker reports its run's error by pickling it; one that cannot be unpickled breaks
     the whole process pool (every other run then fails with BrokenProcessPool)."""
