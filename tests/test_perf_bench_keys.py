@@ -47,3 +47,22 @@ def test_tree_runs_give_a_distribution_per_cell() -> None:
 def test_runs_only_needs_runs() -> None:
     result = CliRunner().invoke(app, ["perf", "tree", "--runs-only"])
     assert result.exit_code != 0 and "--runs" in result.output
+
+
+def test_optoprime_rows_carry_min_median_and_the_sdk_share_on_both_sides() -> None:
+    from undertow.bench.perf.bench import optoprime_table
+
+    data = optoprime_table([10, 30], None, 60.0, repetitions=2)
+    assert data["optoprime_repetitions"] == 2 and [r["N"] for r in data["optoprime"]] == [10, 30]
+    sides = [r for r in data["optoprime"]] + [r["trace_opt"] for r in data["optoprime"] if r["trace_opt"]]
+    for side in sides:
+        assert side["repetitions"] >= 1 and side["requests"] >= 1 and side["tokens"] > 0
+        assert 0 < side["cpu_ms"] <= side["cpu_ms_median"]
+        assert side["framework_cpu_ms"] <= side["cpu_ms"] and side["sdk_cpu_ms_median"] > 0
+        assert side["updated_fraction"] == 1.0
+    for row in data["optoprime"]:
+        if row["trace_opt"] is None:
+            assert data["trace_opt_skipped"]  # says why
+        else:
+            assert abs(row["cpu_ratio"] - row["trace_opt"]["cpu_ms"] / row["cpu_ms"]) <= 0.01 * row["cpu_ratio"] + 0.01
+    assert data["optoprime_goals"]["every_parameter_updated"] is True

@@ -55,10 +55,11 @@ def variable_text(name: str, p: Parameter) -> str:
     return text
 
 
-def reply_budget(value_tokens: Sequence[int]) -> int:
-    """Reply tokens for a request offering variables of these sizes: each new value
-    may be up to twice the old one, plus its key and the reasoning."""
-    need = REPLY_BASE + sum(2 * t + 16 for t in value_tokens)
+def reply_budget(value_tokens: int, variables: int) -> int:
+    """Reply tokens for a request offering `variables` variables whose texts take
+    `value_tokens` in all: each new value may be up to twice the old one, plus its key
+    (16) and the reasoning."""
+    need = REPLY_BASE + 2 * value_tokens + 16 * variables
     return max(REPLY_MIN, min(REPLY_MAX, need))
 
 

@@ -33,7 +33,7 @@ from undertow.optimizers.opto.parse import (
     match_name,
     parse_reply,
 )
-from undertow.optimizers.opto.report import Report, check_sections, cut, render_report
+from undertow.optimizers.opto.report import Report, check_sections, cut, render_lossless, render_report
 from undertow.optimizers.opto.tokens import TokenCounter, token_counter
 
 #: The `parameter` field of log entries about a whole reply (not JSON, nothing to change).
@@ -163,8 +163,10 @@ class OptoPrime(Optimizer):
             by_id.setdefault(id(fb.parameter), []).append(fb)
         return {n: by_id[id(p)] for n, p in self.by_name.items() if id(p) in by_id}
 
-    def _render(self, names: list[str], received: dict[str, list[SubgraphFeedback]]) -> Report:
-        """The report offering only the variables `names`, with their own memory."""
+    def _render(self, names: list[str], received: dict[str, list[SubgraphFeedback]],
+                lossless: bool = False) -> Report | None:
+        """The report offering only the variables `names`, with their own memory (with
+        `lossless`, None when it cannot fit without leaving something out)."""
         view = GraphView.build([fb for n in names for fb in received[n]],
                                {id(self.by_name[n]): n for n in names})
         wanted = set(names)
@@ -172,9 +174,15 @@ class OptoPrime(Optimizer):
                   for m in (self.memory[-self.memory_size:] if self.memory_size else [])]
         rejections = [r for r in self.last_rejections
                       if r.get("parameter") in wanted or r.get("parameter") not in self.by_name]
-        return render_report(view, sections=self.sections, max_tokens=self.max_tokens,
-                             max_value_chars=self.max_value_chars, memory=memory,
-                             rejections=rejections, count=self.tokenizer)
+        render = render_lossless if lossless else render_report
+        return render(view, sections=self.sections, max_tokens=self.max_tokens,
+                      max_value_chars=self.max_value_chars, memory=memory,
+                      rejections=rejections, count=self.tokenizer)
+
+    def _block(self, names: list[str], received: dict[str, list[SubgraphFeedback]]) -> Report:
+        report = self._render(names, received)
+        assert report is not None
+        return report
 
     def blocks(self) -> list[Block]:
         """The requests the next `step()` would send (empty when no feedback was received).
@@ -186,20 +194,21 @@ class OptoPrime(Optimizer):
         names = list(received)
         if not names:
             return []
-        value_tokens = {n: self.tokenizer(variable_text(n, self.by_name[n])) for n in names}
+        texts = {n: variable_text(n, self.by_name[n]) for n in names}
+        # one encode for all: the sum of the variables' counts (each text ends its line,
+        # and BPE never merges across a line end into the next variable's tag)
+        total = self.tokenizer("".join(texts.values()))
+        if len(names) == 1:
+            return [Block(names, self._block(names, received), reply_budget(total, 1))]
         rows = 1 + (min(self.memory_size, len(self.memory)) if self.memory_size else 0)
-        sizes = {n: t * rows for n, t in value_tokens.items()}
         # when the variables alone exceed the budget, one report cannot hold them: skip it
-        whole = self._render(names, received) if len(names) == 1 or \
-            sum(sizes.values()) <= self.max_tokens else None
-        if whole is not None and (len(names) == 1 or (whole.tokens <= self.max_tokens
-                                                      and not whole.left_out and whole.variable_code)):
-            return [Block(names, whole, reply_budget([value_tokens[n] for n in names]))]
-        planned = plan_blocks(names, sizes, self.max_tokens, received)
-        if len(planned) == 1 and whole is not None:
-            return [Block(names, whole, reply_budget([value_tokens[n] for n in names]))]
-        fitted = fit_blocks(planned, lambda ns: self._render(ns, received), self.max_tokens)
-        return [Block(ns, rep, reply_budget([value_tokens[n] for n in ns])) for ns, rep in fitted]
+        whole = self._render(names, received, lossless=True) if total * rows <= self.max_tokens else None
+        if whole is not None and whole.tokens <= self.max_tokens and not whole.left_out:
+            return [Block(names, whole, reply_budget(total, len(names)))]
+        value_tokens = {n: self.tokenizer(t) for n, t in texts.items()}  # sizes to split by
+        planned = plan_blocks(names, {n: t * rows for n, t in value_tokens.items()}, self.max_tokens, received)
+        fitted = fit_blocks(planned, lambda ns: self._block(ns, received), self.max_tokens)
+        return [Block(ns, rep, reply_budget(sum(value_tokens[n] for n in ns), len(ns))) for ns, rep in fitted]
 
     def report(self) -> Report | None:
         """The report the next `step()` would send first (None when no feedback was

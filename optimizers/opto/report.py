@@ -249,6 +249,14 @@ class _Memo:
 JOIN_SLACK = 4
 
 
+#: Characters per token above which a report is taken as over budget without counting
+#: it: reports (code, values, JSON, feedback) run at 3-4 characters a token in the real
+#: tokenizers and English prose at 4-5, so a text longer than 5 per token of the budget
+#: is over it (tests/optimizers/test_report_counts.py checks the margin). Counting
+#: a 15k-token level only to pass it was most of a large step's CPU.
+CLEARLY_OVER_CHARS = 5
+
+
 class _Renderer:
     def __init__(self, view: GraphView, shown: dict[str, bool], memory: Sequence[Mapping[str, Any]],
                  rejections: Sequence[Mapping[str, Any]], level: _Level, memo: _Memo | None = None) -> None:
@@ -457,6 +465,26 @@ def render_report(view: GraphView, *, sections: Mapping[str, bool] | None = None
     text's tokens (default: the chars/4 estimate; OptoPrime passes a real tokenizer
     when one is installed, see `tokens.py`).
     """
+    report = _render_levels(view, sections, max_tokens, max_value_chars, memory, rejections, count, False)
+    assert report is not None  # only a lossless render gives up
+    return report
+
+
+def render_lossless(view: GraphView, *, sections: Mapping[str, bool] | None = None,
+                    max_tokens: int = 6000, max_value_chars: int = 500,
+                    memory: Sequence[Mapping[str, Any]] = (),
+                    rejections: Sequence[Mapping[str, Any]] = (),
+                    count: Callable[[str], int] = estimate_tokens) -> Report | None:
+    """`render_report`'s report if it leaves nothing out (every call, input and output
+    shown), else None, decided at the first level that would need to: the levels only
+    get lossier, so tightening further is wasted work (OptoPrime then splits the step)."""
+    return _render_levels(view, sections, max_tokens, max_value_chars, memory, rejections, count, True)
+
+
+def _render_levels(view: GraphView, sections: Mapping[str, bool] | None, max_tokens: int,
+                   max_value_chars: int, memory: Sequence[Mapping[str, Any]],
+                   rejections: Sequence[Mapping[str, Any]], count: Callable[[str], int],
+                   lossless: bool) -> Report | None:
     if max_tokens < 1 or max_value_chars < 1:
         raise ValueError("max_tokens and max_value_chars must be positive")
     shown = check_sections(sections)
@@ -467,10 +495,16 @@ def render_report(view: GraphView, *, sections: Mapping[str, bool] | None = None
         renderer = _Renderer(view, shown, memory, rejections, level, memo)
         text, left = renderer.render()
         whole = renderer.variable_code and shown["code"]
+        if lossless and (left or not renderer.variable_code):
+            return None
         # The sections' own counts (cached: most repeat from level to level) bound the
         # whole text's; a level clearly over budget is passed without counting it whole.
         # The report returned is always counted whole.
         parts = renderer.parts
+        # a text longer than this many characters a token is taken as over budget
+        # without counting it (at any level but the last, whose report is returned)
+        if i < len(levels) - 1 and len(text) > CLEARLY_OVER_CHARS * max_tokens:
+            continue
         # (not at the first level: most reports fit there, and counting its sections
         # and then the whole would count it twice)
         if 0 < i < len(levels) - 1 and \

@@ -46,9 +46,9 @@ def test_a_large_graph_is_split_into_blocks_that_each_fit_and_cover_every_variab
         code = b.report.text.split("#Code\n", 1)[1].split("\n\n", 1)[0]
         for name in b.names:  # the call that reads each variable is in its block's code
             assert re.search(rf"\b{name}\b", code), name
-        assert b.reply_tokens == reply_budget([opt.tokenizer(f'<variable name="{m}" kind="float">'
-                                                             f'{opt.by_name[m].value}</variable>\n')
-                                               for m in b.names])
+        assert b.reply_tokens == reply_budget(sum(opt.tokenizer(f'<variable name="{m}" kind="float">'
+                                                                f'{opt.by_name[m].value}</variable>\n')
+                                                  for m in b.names), len(b.names))
 
 
 def test_every_variable_receives_an_update_proposal_in_one_step():
@@ -73,8 +73,8 @@ def test_blocked_steps_are_reproducible():
 
 
 def test_reply_budget_grows_with_the_variables_offered():
-    assert reply_budget([10] * 400) > reply_budget([10] * 40) >= reply_budget([])
-    assert reply_budget([10] * 10**5) == reply_budget([10] * 10**6)  # capped
+    assert reply_budget(4000, 400) > reply_budget(400, 40) >= reply_budget(0, 0)
+    assert reply_budget(10**6, 10**5) == reply_budget(10**7, 10**6)  # capped
 
 
 @settings(max_examples=100, deadline=None)
@@ -100,3 +100,19 @@ def test_the_token_counter_names_itself_and_the_fallback_is_labelled():
     # numbers and code tokenize denser than 4 characters per token
     text = '<variable name="x12" kind="float">12.0</variable>\n' * 50
     assert real(text) > estimate_tokens(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.text(max_size=40), st.floats(allow_nan=False, allow_infinity=False),
+                                    st.integers()),
+                          st.text(max_size=30)), min_size=1, max_size=8))
+def test_one_count_of_the_joined_variables_is_the_sum_of_their_counts(values):
+    """`blocks()` counts all variables with one encode of their joined texts (sizing the
+    reply and deciding whether one report can hold them): that must equal the sum of
+    their own counts, whatever the values and descriptions (BPE must not merge across them)."""
+    from undertow.optimizers.opto.blocks import variable_text
+
+    count = token_counter()
+    params = [Parameter(v, name=f"v{i}", description=d) for i, (v, d) in enumerate(values)]
+    texts = [variable_text(p.name, p) for p in params]
+    assert count("".join(texts)) == sum(count(t) for t in texts)
