@@ -249,11 +249,14 @@ class _Memo:
 JOIN_SLACK = 4
 
 
-#: Characters per token above which a report is taken as over budget without counting
-#: it: reports (code, values, JSON, feedback) run at 3-4 characters a token in the real
-#: tokenizers and English prose at 4-5, so a text longer than 5 per token of the budget
-#: is over it (tests/optimizers/test_report_counts.py checks the margin). Counting
-#: a 15k-token level only to pass it was most of a large step's CPU.
+#: Characters per token of the budget past which a level is taken as over it without
+#: counting it. OptoPrime's reports (code lines, values, tags, feedback) run at 2.5-3.5
+#: characters a token in the real tokenizers and ordinary English prose at 4-4.5, so a
+#: longer text is over budget (test_reports_run_under_the_clearly_over_length checks
+#: both kinds). Text of unusually long tokens (prose of many long words reaches 5.0,
+#: runs of one character more) can be misjudged: its report is then tightened one
+#: level more than needed, never sent over budget. Counting 12k-token levels only to
+#: pass them was a third of the counting in a 300-variable step.
 CLEARLY_OVER_CHARS = 5
 
 

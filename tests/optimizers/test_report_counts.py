@@ -70,3 +70,47 @@ def test_shared_levels_render_the_same_report(n: int, max_tokens: int, words: bo
     text, left = _reference(view, max_tokens, COUNT)
     assert (got.text, got.left_out[:len(left)]) == (text, left)
     assert got.tokens == COUNT(got.text)
+
+
+
+@pytest.mark.skipif(COUNT.name == FALLBACK, reason="no real tokenizer installed")
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 80), prose=st.sampled_from([
+    "", "Answer the question step by step and give the final answer on the last line. ",
+    "You are a careful assistant. Read the list, sort the words alphabetically, and reply "
+    "with the sorted list only, separated by single spaces. "]))
+def test_reports_run_under_the_clearly_over_length(n: int, prose: str) -> None:
+    """render_report takes a level longer than CLEARLY_OVER_CHARS characters per token of
+    the budget as over it without counting: every level of a report of code and values,
+    or of ordinary prose, must have fewer characters per token than that."""
+    from undertow.engine import Parameter, backward
+    from undertow.optimizers.opto import GraphView
+    from undertow.optimizers.opto.report import CLEARLY_OVER_CHARS, _levels, _Renderer, check_sections
+
+    xs = [Parameter(prose * (i % 3) if prose else float(i % 7), name=f"x{i}") for i in range(n)]
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    backward(total, prose + "make it better")
+    view = GraphView.build([fb for x in xs for fb in x.feedback], {id(x): f"x{i}" for i, x in enumerate(xs)})
+    for level in _levels(500, len(view.outputs), len(view.calls), 6000):
+        text, _ = _Renderer(view, check_sections(None), (), (), level).render()
+        assert len(text) < CLEARLY_OVER_CHARS * COUNT(text), (len(text), COUNT(text))
+
+
+def test_a_misjudged_level_is_tightened_never_sent_over_budget() -> None:
+    """Prose of very long tokens runs past CLEARLY_OVER_CHARS: the report may then be
+    tightened a level more than needed, but it stays within its budget."""
+    from undertow.engine import Parameter, backward
+    from undertow.optimizers.opto import GraphView, render_report
+
+    long_runs = "=" * 64 + " " + "-" * 64 + "\n"
+    xs = [Parameter(long_runs * 12, name=f"x{i}") for i in range(3)]
+    total = xs[0] + xs[1] + xs[2]
+    backward(total, "make it better")
+    view = GraphView.build([fb for x in xs for fb in x.feedback], {id(x): f"x{i}" for i, x in enumerate(xs)})
+    text = render_report(view, max_tokens=100_000, count=COUNT).text
+    budget = max(200, len(text) // 6)  # over CLEARLY_OVER_CHARS chars per token of it
+    report = render_report(view, max_tokens=budget, count=COUNT)
+    assert report.tokens == COUNT(report.text)
+    assert report.tokens <= budget or report.left_out  # over only when even the leanest level is
