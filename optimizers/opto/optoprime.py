@@ -18,6 +18,8 @@ Reports are measured with a real tokenizer when one is installed (`tokens.py`).
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -372,8 +374,12 @@ class OptoPrime(Optimizer):
 
     def _remember(self, before: dict[str, Any], report: Report) -> None:
         feedback: list[str] = []
+        seen: set[int] = set()  # one feedback list reaches every parameter of its subgraph
         for p in self.parameters:
             for fb in p.feedback:
+                if id(fb.feedback) in seen:
+                    continue
+                seen.add(id(fb.feedback))
                 for f in fb.feedback:
                     text = cut(" ".join(str(f).split()), 200)[0]
                     if text not in feedback:
@@ -402,6 +408,8 @@ def _json(v: Any) -> Any:
     """`v` if it is plain JSON data, else its repr (log entries must stay JSON)."""
     import json
 
+    if type(v) in (int, str, bool) or (type(v) is float and math.isfinite(v)):
+        return v
     try:
         json.dumps(v, allow_nan=False)
         return v
