@@ -336,7 +336,7 @@ register_optimizer(OptimizerEntry(
 def _tpe(params: list[Parameter], llm: LLM | None, task: TaskEntry, agent: Any) -> Optimizer:
     from undertow.optimizers.blackbox import TPE
 
-    return TPE(params, seed=0)
+    return TPE(params, seed=getattr(agent, "run_seed", 0))
 
 
 if importlib.util.find_spec(NEEDS_EXTRA["tpe"][0]) is not None:  # hidden until installed

@@ -109,6 +109,7 @@ def _direct(config: Any, cpu: list[float] | None = None) -> float:
             ctx = TaskContext(seed=spec.seed, llm=llm, eval_llm=eval_llm, sizes=config.sizes,
                               batch_size=config.batch_size, propagator=entry.propagator)
             agent = task.build(ctx)
+            agent.run_seed = spec.seed
             opt = entry.factory(agent.parameters, llm, task, agent)
             rng = random.Random(f"undertow-bench/{spec.run_id}")
             agent.evaluate("val")

@@ -72,6 +72,8 @@ class TaskRun(Protocol):
     def trace(self) -> Node | list[Node]:
         """Outputs of one traced forward pass, for drawing the graph."""
 
+    # Set by the runner before the optimizer is built: `run_seed`, the run's seed (an
+    # optimizer factory that seeds its own sampler reads it, so seeds differ per run).
     # Optional: a run whose agent keeps state of its own across steps (a stream's position)
     # defines `state_dict() -> dict` and `load_state_dict(dict)`; the runner checkpoints it
     # with the optimizer's and restores it on resume and when a step is dropped.

@@ -152,6 +152,7 @@ class _Run:
                           batch_size=config.batch_size, propagator=self.opt_entry.propagator,
                           data_dir=config.data_dir, run_dir=str(folder), steps=config.steps)
         self.agent = self.task.build(ctx)
+        self.agent.run_seed = spec.seed  # for factories of seeded optimizers (see TaskRun)
         self.optimizer = self.opt_entry.factory(self.agent.parameters, llm, self.task, self.agent)
         for cb in self.callbacks:
             self.optimizer.add_callback(cb)

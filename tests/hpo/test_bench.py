@@ -76,3 +76,17 @@ def test_end_to_end_llambo_against_random_median(tmp_path):
                                            log_scale=pr.task.space.log_scale(), seed=s))
     rand = best(lambda ps, s, pr: RandomSearch(ps, seed=s, log_scale=pr.task.space.log_scale()))
     assert llambo >= rand, (llambo, rand)
+
+
+def test_each_seed_of_a_tpe_run_seeds_its_sampler_with_the_run_seed(tmp_path):
+    """The runner gives optimizer factories the run's seed (`run_seed`): TPE's sampler
+    was seeded 0 for every run, so its seeds were not independent draws."""
+    out = tmp_path / "r"
+    result = runner.invoke(bench_app, ["run", "-t", "hpo:knn_iris", "-o", "tpe", "--seeds", "3", "--steps", "1",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    seeds = {}
+    for folder in (out / "runs").iterdir():
+        state = json.loads((folder / "checkpoint.json").read_text())["optimizer"]
+        seeds[folder.name.rsplit("__s", 1)[1]] = state["extra"]["seed"]
+    assert seeds == {"0": 0, "1": 1, "2": 2}
