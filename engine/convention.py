@@ -42,6 +42,16 @@ def clip(text: str, max_chars: int) -> str:
     return f"{text[:max_chars]} [... {len(text) - max_chars} more characters not shown]"
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def stable_repr(value: Any) -> str:
+    """`repr(value)` without memory addresses (`<function f at 0x7f..>` -> `<function f>`):
+    text a model reads, and the cache keys made from it, must not change from one
+    process to the next, or runs would not repeat across workers and resumes."""
+    return _ADDRESS.sub("", repr(value))
+
+
 def show(value: Any) -> str:
     """A parameter value as the text a model reads (JSON for structured values)."""
     if isinstance(value, str):
@@ -49,7 +59,7 @@ def show(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
-        return repr(value)
+        return stable_repr(value)
 
 
 def defuse(text: str) -> str:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from undertow.engine import InvalidValueError, Module, Parameter, StateError
 from undertow.engine.callbacks import Callback, CallbackList, ProposalEvent
+from undertow.engine.convention import stable_repr
 
 log = logging.getLogger("undertow.optimizers")
 
@@ -181,4 +182,4 @@ def _unique_names(params: list[Parameter]) -> dict[int, str]:
 
 
 def _jsonable(v: Any) -> Any:
-    return v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else repr(v)
+    return v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else stable_repr(v)

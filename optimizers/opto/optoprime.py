@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from undertow.engine import Module, Parameter, SubgraphFeedback, no_trace
+from undertow.engine.convention import stable_repr
 from undertow.optimizers.base import Optimizer, Proposal
 from undertow.optimizers.fanout import Fanout, as_fanout
 from undertow.optimizers.opto.blocks import Block, fit_blocks, plan_blocks, reply_budget, variable_text
@@ -414,4 +415,4 @@ def _json(v: Any) -> Any:
         json.dumps(v, allow_nan=False)
         return v
     except (TypeError, ValueError):
-        return repr(v)
+        return stable_repr(v)

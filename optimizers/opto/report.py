@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from undertow.engine import Node, Parameter
-from undertow.engine.convention import variable_tag
+from undertow.engine.convention import stable_repr, variable_tag
 from undertow.engine.tokens import estimate_tokens
 from undertow.optimizers.opto.graph import GraphView, is_error
 
@@ -113,7 +113,7 @@ def cut(text: str, limit: int) -> tuple[str, int]:
 
 def one_line(value: Any, limit: int) -> str:
     """A one-line preview: strings in JSON quotes, other values by repr, cut to `limit`."""
-    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else stable_repr(value)
     return cut(" ".join(text.split()), limit)[0]
 
 
@@ -125,7 +125,7 @@ def block_text(value: Any, limit: int) -> str:
         try:
             text = json.dumps(value, ensure_ascii=False)
         except (TypeError, ValueError):
-            text = repr(value)
+            text = stable_repr(value)
     return cut(text, limit)[0]
 
 

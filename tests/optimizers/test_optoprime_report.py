@@ -173,3 +173,28 @@ def test_report_benchmark_returns_figures_within_budget():
     assert out["n_nodes"] == 2001 and out["tokens"] <= 3000
     assert out["left_out"] == ["1990 repeated add calls in #Code"]
     assert out["build_s"] >= 0 and out["render_s"] >= 0
+
+
+def test_reports_show_no_memory_addresses():
+    """A value without JSON form (a dict of tool functions given to an op) is shown by its
+    repr; an address in it would make the request, and so the cache key and the sim's
+    reply, differ from one worker process to the next."""
+    import re
+
+    from undertow.engine import Parameter, backward, op
+    from undertow.engine.llm import make_llm
+    from undertow.optimizers.opto import OptoPrime
+
+    def calc(x: str) -> str:
+        return x
+
+    @op
+    def use(tools, prompt):
+        return prompt + str(len(tools))
+
+    p = Parameter("Solve it.", name="prompt")
+    out = use({"calc": calc, "obj": object()}, p)
+    backward(out, "wrong")
+    text = OptoPrime([p], make_llm("sim", cache_dir=False)).report().text
+    assert "<function test_reports_show_no_memory_addresses.<locals>.calc>" in text, text
+    assert not re.search(r"0x[0-9a-f]{6,}", text), text
