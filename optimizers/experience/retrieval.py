@@ -19,6 +19,7 @@ import re
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,7 @@ import numpy as np
 from undertow.engine.tokens import count_tokens
 from undertow.optimizers.experience.embed import Embedder
 from undertow.optimizers.experience.records import RecordBase, RecordStats
-from undertow.optimizers.experience.store import ExperienceStore
+from undertow.optimizers.experience.store import ExperienceStore, stats_of
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -67,17 +68,61 @@ class Retrieval:
         return "\n".join(f"- {it.record.render()}" for it in self.items)
 
 
-class _Snapshot:
-    """The records and statistics of one committed generation, with its own FTS5 index."""
+class _LazyStats(Mapping[str, RecordStats]):
+    """Record id -> `RecordStats`, each built when first read: a retrieval reads the few
+    candidates it reranks, not every record of the memory."""
 
-    def __init__(self, store: ExperienceStore, generation: int) -> None:
-        self.records = store.records(generation=generation)
-        self.stats: dict[str, RecordStats] = store.stats(generation)
+    def __init__(self, rows: dict[str, tuple[Any, ...]]) -> None:
+        self._rows = rows
+        self._made: dict[str, RecordStats] = {}
+
+    def __getitem__(self, record_id: str) -> RecordStats:
+        got = self._made.get(record_id)
+        if got is None:
+            got = self._made[record_id] = stats_of(self._rows[record_id])
+        return got
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+class _Snapshot:
+    """The records and statistics of one committed generation, with its own FTS5 index.
+
+    Built from a `base` snapshot of another generation when one is at hand: the records
+    whose version is the same are reused, and the index is a copy of the base's (SQLite's
+    backup, page by page) with only the changed rows replaced, each row keyed by its
+    version's `seq`. So a stream that commits after every write pays for what changed,
+    not for the whole memory; the result is the snapshot a fresh build gives (tested).
+    """
+
+    def __init__(self, store: ExperienceStore, generation: int, base: _Snapshot | None = None) -> None:
+        self.generation = generation
+        self.seqs = store.latest_versions(generation)
+        reuse = base.by_seq if base is not None else {}
+        fresh = store.version_bodies(sorted(q for q in self.seqs.values() if q not in reuse))
+        self.by_seq = {q: reuse.get(q) or fresh[q] for q in self.seqs.values()}
+        self.records = [self.by_seq[self.seqs[i]] for i in sorted(self.seqs)]
+        self.stats = _LazyStats(store.stats_rows(generation))
         self.by_id = {r.id: r for r in self.records}
         self.conn = sqlite3.connect(":memory:", check_same_thread=False)
-        self.conn.execute("CREATE VIRTUAL TABLE fts USING fts5(id UNINDEXED, taxonomy, condition, content, example)")
-        self.conn.executemany("INSERT INTO fts VALUES (?, ?, ?, ?, ?)",
-                              [(r.id, *r.search_fields()) for r in self.records])
+        if base is None:
+            self.conn.execute("CREATE VIRTUAL TABLE fts USING fts5(id UNINDEXED, taxonomy, condition, content, "
+                              "example)")
+            added = sorted(self.seqs.values())
+        else:
+            with base.lock:
+                base.conn.backup(self.conn)
+            gone = [q for q in base.by_seq if q not in self.by_seq]
+            self.conn.executemany("DELETE FROM fts WHERE rowid = ?", [(q,) for q in gone])
+            added = sorted(q for q in self.by_seq if q not in base.by_seq)
+        self.conn.executemany("INSERT INTO fts(rowid, id, taxonomy, condition, content, example) "
+                              "VALUES (?, ?, ?, ?, ?, ?)",
+                              [(q, self.by_seq[q].id, *self.by_seq[q].search_fields()) for q in added])
+        self.conn.commit()  # an open write transaction would stall a later backup from it
         self.lock = threading.Lock()
         self.vectors: dict[int, np.ndarray] = {}
 
@@ -118,7 +163,9 @@ class Retriever:
         with self._lock:
             snap = self._cache.get(generation)
             if snap is None:
-                snap = self._cache[generation] = _Snapshot(self.store, generation)
+                # the nearest cached generation is the cheapest base (fewest changes)
+                base = min(self._cache.values(), key=lambda c: abs(c.generation - generation), default=None)
+                snap = self._cache[generation] = _Snapshot(self.store, generation, base)
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
             self._cache.move_to_end(generation)

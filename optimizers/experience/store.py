@@ -44,6 +44,13 @@ def _dump(record: RecordBase) -> str:
     return record.model_dump_json()
 
 
+def stats_of(row: Sequence[Any]) -> RecordStats:
+    """A `RecordStats` from a `stats_rows` row (SQL's own numbers: built without validation)."""
+    i, rt, inj, n, s, rs = row
+    return RecordStats.model_construct(importance=int(i), retrieved=int(rt), injected=int(inj), outcomes=int(n),
+                                       successes=int(s), reward_sum=float(rs))
+
+
 class ExperienceStore:
     """An experience library backed by the SQLite file at `path` (created if absent).
 
@@ -256,6 +263,23 @@ class ExperienceStore:
                 and (not statuses or r.status in statuses)
                 and (scope is None or r.scope in (scope, "global"))]
 
+    def latest_versions(self, generation: int) -> dict[str, int]:
+        """Record id -> the `seq` of its version as of `generation` (the version rows never
+        change, so a seq names one record body forever)."""
+        return {r: int(q) for r, q in self._read(
+            "SELECT record_id, max(seq) FROM versions WHERE generation <= ? GROUP BY record_id", (generation,))}
+
+    def version_bodies(self, seqs: Sequence[int]) -> dict[int, RecordBase]:
+        """The records written by these versions (by `seq`)."""
+        out: dict[int, RecordBase] = {}
+        seqs = list(seqs)
+        for i in range(0, len(seqs), 500):  # SQLite's limit on bound parameters
+            part = seqs[i:i + 500]
+            for q, body in self._read(f"SELECT seq, body FROM versions WHERE seq IN ({','.join('?' * len(part))})",
+                                      part):
+                out[int(q)] = parse_record(json.loads(body))
+        return out
+
     def history(self, record_id: str) -> list[tuple[str, RecordBase]]:
         """Every version of a record, oldest first, with the operation that wrote it."""
         rows = self._read("SELECT op, body FROM versions WHERE record_id = ? ORDER BY seq", (record_id,))
@@ -280,6 +304,11 @@ class ExperienceStore:
 
     def stats(self, generation: int | None = None) -> dict[str, RecordStats]:
         """Statistics per record id, from events (up to `generation` when given)."""
+        return {r: stats_of(row) for r, row in self.stats_rows(generation).items()}
+
+    def stats_rows(self, generation: int | None = None) -> dict[str, tuple[Any, ...]]:
+        """`stats` as raw rows (importance, retrieved, injected, outcomes, successes,
+        reward sum), for readers that turn only some into `RecordStats` (`stats_of`)."""
         rows = self._read(
             "SELECT record_id, sum(CASE WHEN kind = 'importance' THEN delta ELSE 0 END), "
             "sum(kind = 'retrieved'), sum(kind = 'injected'), sum(kind = 'outcome'), "
@@ -287,9 +316,7 @@ class ExperienceStore:
             "sum(CASE WHEN kind = 'outcome' THEN coalesce(reward, 0) ELSE 0 END) "
             "FROM events WHERE generation <= ? GROUP BY record_id",
             (generation if generation is not None else 1 << 62,))
-        return {r: RecordStats(importance=int(i), retrieved=int(rt), injected=int(inj), outcomes=int(n),
-                               successes=int(s), reward_sum=float(rs))
-                for r, i, rt, inj, n, s, rs in rows}
+        return {row[0]: row[1:] for row in rows}
 
     def search(self, query: str, *, limit: int = 10) -> list[tuple[RecordBase, float]]:
         """Full-text search over the latest records (BM25; higher is better)."""

@@ -6,6 +6,8 @@ import importlib.util
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from undertow.optimizers.experience import (
     ExperienceStore,
     HashingEmbedder,
@@ -117,3 +119,40 @@ def test_minilm_without_the_extra_says_what_to_install() -> None:
         pytest.skip("the extra is installed")
     with pytest.raises(ImportError, match=r"undertow\[embed\]"):
         MiniLMEmbedder()
+
+
+_WORDS = ["heading", "turn", "track", "fruit", "count", "date", "parentheses", "rule", "sort", "list"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["add", "edit", "deprecate", "outcome", "commit"]),
+                          st.integers(0, 50), st.lists(st.sampled_from(_WORDS), min_size=1, max_size=5)),
+                min_size=1, max_size=40))
+def test_snapshots_built_from_another_generation_equal_fresh_builds(tmp_path_factory, ops) -> None:
+    """A snapshot is derived from a cached one of another generation (reused records, a
+    copy of its index with the changed rows replaced): its records, statistics and BM25
+    ranking must be those of a snapshot built from scratch, at every generation."""
+    with ExperienceStore(tmp_path_factory.mktemp("inc") / "lib.db", ids="sequential") as store:
+        ids: list[str] = []
+        incremental = Retriever(store, cache_size=2)
+        for op, pick, words in ops:
+            text = " ".join(words)
+            if op == "add" or not ids:
+                ids.append(_active(store, f"Rule {len(ids)}: {text}.", scope="s"))
+            elif op == "edit":
+                store.update(ids[pick % len(ids)], explanation=f"Edited: {text}.")
+            elif op == "deprecate" and store.get(ids[pick % len(ids)]).status != "deprecated":
+                store.set_status(ids[pick % len(ids)], "deprecated")
+            elif op == "outcome":
+                store.log_event(ids[pick % len(ids)], "outcome", reward=float(pick % 2))
+            else:
+                store.commit_generation()
+                incremental.snapshot(store.generation)  # cached: a base for later ones
+        store.commit_generation()
+        for gen in range(store.generation, 0, -1):  # newest first: derived from the others
+            got, want = incremental.snapshot(gen), Retriever(store).snapshot(gen)
+            assert [r.model_dump() for r in got.records] == [r.model_dump() for r in want.records]
+            assert {k: v.model_dump() for k, v in got.stats.items()} == \
+                   {k: v.model_dump() for k, v in want.stats.items()}
+            for query in ("track the heading", "count fruit", "sort list rule", "edited parentheses"):
+                assert got.bm25(query) == want.bm25(query)
