@@ -21,6 +21,9 @@ from undertow.bench.peers.gateway import Meter, Upstream, serve
 from undertow.bench.runner.limits import RunLedger, SharedLimiter, SweepLimits, limits_key
 from undertow.bench.sim.server import running_server
 
+from ..runner.conftest import SMALL, quiet  # noqa: F401 - the fixture
+from .conftest import need
+
 ASK = [{"role": "user", "content": "Sort these words: pear apple fig"}]
 COMPLETIONS = "/v1/chat/completions"
 RPM, BURST = 600.0, 2.0      # the sweep's limiter: 10 requests a second, 2 at once
@@ -213,3 +216,70 @@ def test_what_the_meter_books_is_what_it_returns_for_the_ledger(replies, price):
         prompt, completion, usd = prompt + p, completion + c, usd + d
     assert prompt == meter.prompt_tokens and prompt + completion == meter.tokens
     assert usd == pytest.approx(meter.usd)
+
+
+# -- whole sweeps: a peer optimizer and an undertow optimizer under one limit ----------------------
+def _peer_sweep_ledger(out, records):
+    """The sweep's ledger equals its records, run by run (a peer's train spend is what its
+    gateway counted, booked call by call while it ran)."""
+    from undertow.bench.runner.runner import ledger
+
+    book = ledger(out)
+    tests = {r.optimizer: r for r in records if r.split == "test"}
+    for optimizer, rec in tests.items():
+        entry = book["runs"][f"{rec.task}__{optimizer}__s{rec.seed}"]["train"]
+        assert entry["calls"] == rec.calls
+        assert entry["prompt_tokens"] + entry["completion_tokens"] == rec.tokens
+    assert book["total"]["train"]["calls"] == sum(r.calls for r in tests.values())
+    return book, tests
+
+
+@pytest.mark.slow
+def test_a_sweep_of_a_peer_and_an_undertow_optimizer_shares_one_rate_limit(tmp_path, quiet):
+    """trace:optoprime (through its gateway) and optoprime (our clients) run at once in two
+    worker processes against one server limit: the server never refuses, and its arrival
+    times show no window with more requests than the one shared limiter grants."""
+    from undertow.bench.runner import make_config, start
+
+    need("trace-opt")
+    with running_server(None, rpm=RPM, rpm_burst=SERVER_BURST) as srv:
+        config = make_config(["boolean_expressions"], ["trace:optoprime", "optoprime"],
+                             llm=f"openai-compatible:{srv.openai_base_url}#sim", seeds=1, steps=1,
+                             budget="calls=30", workers=2, rpm=RPM, rpm_burst=BURST, **SMALL)
+        out = start(config, tmp_path / "sweep", console=quiet)
+        stats, arrivals = srv.stats(), srv.arrivals()
+    assert out.failed == {}
+    assert stats["rate_limited"] == 0
+    times = sorted(t for t, served in arrivals if served)
+    rate, late_s = RPM / 60, 1.0
+    for window in (0.25, 1.0, 2.0):
+        assert _max_in_window(times, window) <= BURST + rate * (window + late_s)
+    book, tests = _peer_sweep_ledger(tmp_path / "sweep", out.records)
+    peer = json.loads((tmp_path / "sweep" / "runs" / "boolean_expressions__trace:optoprime__s0" / "peer"
+                       / "summary.json").read_text())
+    assert tests["trace:optoprime"].calls == peer["spent"]["calls"] > 0 and tests["optoprime"].calls > 0
+
+
+@pytest.mark.slow
+def test_a_sweep_budget_stops_the_peer_run_at_the_sweeps_total(tmp_path, quiet):
+    """One worker: optoprime runs first and spends 9 of the sweep's 14 calls (3 steps); the peer
+    run after it needs 9 too, but its own calls are booked in the sweep's ledger as they go,
+    so the gateway refuses once the sweep's total reaches 14 and the peer ends `budget`."""
+    from undertow.bench.runner import make_config, start
+
+    need("trace-opt")
+    cap = 14
+    config = make_config(["boolean_expressions"], ["optoprime", "trace:optoprime"], llm="sim", seeds=1,
+                         steps=3, budget="calls=40", sweep_budget=f"calls={cap}", **SMALL)
+    out = start(config, tmp_path / "capped", console=quiet)
+    assert out.failed == {}
+    book, tests = _peer_sweep_ledger(tmp_path / "capped", out.records)
+    ours, peer = tests["optoprime"], tests["trace:optoprime"]
+    assert ours.stopped == "steps" and ours.calls < cap
+    assert peer.stopped == "budget"
+    summary = json.loads((tmp_path / "capped" / "runs" / "boolean_expressions__trace:optoprime__s0" / "peer"
+                          / "summary.json").read_text())
+    assert "sweep max_calls" in summary["spent"]["sweep_stop"] and summary["spent"]["refused"] >= 1
+    # the peer sends one request at a time: the sweep passes its cap by at most that one
+    assert 2 <= peer.calls <= cap - ours.calls + 1
+    assert cap <= book["total"]["train"]["calls"] <= cap + 1
