@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from undertow.bench.peers.gateway import Meter, Upstream, serve
+from undertow.bench.perf.peer_limits_plot import max_in_window
 from undertow.bench.runner.limits import RunLedger, SharedLimiter, SweepLimits, limits_key
 from undertow.bench.sim.server import running_server
 
@@ -81,15 +82,6 @@ def _hammer(gw, threads: int, each: int) -> list[str]:
     return outcomes
 
 
-def _max_in_window(times: list[float], window: float) -> int:
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while t - times[lo] > window:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
-
-
 def _budget(gw) -> dict:
     with urllib.request.urlopen(gw.url + "/_undertow/budget") as resp:
         return json.loads(resp.read())
@@ -111,7 +103,7 @@ def test_threads_through_a_limited_gateway_stay_under_the_servers_rpm_and_the_le
     times = sorted(t for t, served in arrivals if served)
     rate, late_s = RPM / 60, 1.0
     for window in (0.25, 1.0, 2.0):
-        assert _max_in_window(times, window) <= BURST + rate * (window + late_s)
+        assert max_in_window(times, window) <= BURST + rate * (window + late_s)
     assert times[-1] - times[0] >= (len(times) - BURST - 1) / rate - late_s  # the limiter did bind
     # the ledger booked each reply as it came: it equals the gateway's own counters
     entry = service.snapshot()["runs"]["peer-run"]["train"]
@@ -253,7 +245,7 @@ def test_a_sweep_of_a_peer_and_an_undertow_optimizer_shares_one_rate_limit(tmp_p
     times = sorted(t for t, served in arrivals if served)
     rate, late_s = RPM / 60, 1.0
     for window in (0.25, 1.0, 2.0):
-        assert _max_in_window(times, window) <= BURST + rate * (window + late_s)
+        assert max_in_window(times, window) <= BURST + rate * (window + late_s)
     book, tests = _peer_sweep_ledger(tmp_path / "sweep", out.records)
     peer = json.loads((tmp_path / "sweep" / "runs" / "boolean_expressions__trace:optoprime__s0" / "peer"
                        / "summary.json").read_text())
@@ -283,3 +275,11 @@ def test_a_sweep_budget_stops_the_peer_run_at_the_sweeps_total(tmp_path, quiet):
     # the peer sends one request at a time: the sweep passes its cap by at most that one
     assert 2 <= peer.calls <= cap - ours.calls + 1
     assert cap <= book["total"]["train"]["calls"] <= cap + 1
+
+
+@given(st.lists(st.floats(0, 100, allow_nan=False), max_size=40), st.floats(0, 5, allow_nan=False))
+def test_max_in_window_counts_the_fullest_span(times, window):
+    """The evidence's "most requests in any 1 s" against a brute-force count."""
+    times = sorted(times)
+    brute = max((sum(1 for u in times if t <= u and u - t <= window) for t in times), default=0)
+    assert max_in_window(times, window) == brute
