@@ -219,9 +219,13 @@ def _peer_sweep_ledger(out, records):
     book = ledger(out)
     tests = {r.optimizer: r for r in records if r.split == "test"}
     for optimizer, rec in tests.items():
-        entry = book["runs"][f"{rec.task}__{optimizer}__s{rec.seed}"]["train"]
+        run_id = f"{rec.task}__{optimizer}__s{rec.seed}"
+        entry = book["runs"][run_id]["train"]
         assert entry["calls"] == rec.calls
         assert entry["prompt_tokens"] + entry["completion_tokens"] == rec.tokens
+        summary = out / "runs" / run_id / "peer" / "summary.json"
+        if summary.is_file():  # the peer's prompt/completion split, as its gateway counted it
+            assert entry["prompt_tokens"] == json.loads(summary.read_text())["spent"]["prompt_tokens"]
     assert book["total"]["train"]["calls"] == sum(r.calls for r in tests.values())
     return book, tests
 
@@ -250,6 +254,21 @@ def test_a_sweep_of_a_peer_and_an_undertow_optimizer_shares_one_rate_limit(tmp_p
     peer = json.loads((tmp_path / "sweep" / "runs" / "boolean_expressions__trace:optoprime__s0" / "peer"
                        / "summary.json").read_text())
     assert tests["trace:optoprime"].calls == peer["spent"]["calls"] > 0 and tests["optoprime"].calls > 0
+
+
+@pytest.mark.slow
+def test_a_pool_sweep_without_limits_rebuilds_the_peers_ledger_entry_from_its_counters(tmp_path, quiet):
+    """No --rpm/--tpm/--sweep-budget on worker processes: no service, the gateway gets
+    nothing, and the ledger is rebuilt from the runs' checkpoints and the peer's summary."""
+    from undertow.bench.runner import make_config, start
+
+    need("trace-opt")
+    config = make_config(["boolean_expressions"], ["trace:optoprime", "optoprime"], llm="sim", seeds=1,
+                         steps=1, budget="calls=30", workers=2, **SMALL)
+    out = start(config, tmp_path / "plain", console=quiet)
+    assert out.failed == {}
+    _, tests = _peer_sweep_ledger(tmp_path / "plain", out.records)
+    assert tests["trace:optoprime"].calls > 0
 
 
 @pytest.mark.slow
