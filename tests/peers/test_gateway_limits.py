@@ -257,6 +257,26 @@ def test_a_sweep_of_a_peer_and_an_undertow_optimizer_shares_one_rate_limit(tmp_p
 
 
 @pytest.mark.slow
+def test_on_ray_the_peers_gateway_reaches_the_limits_actor(tmp_path, quiet):
+    """Under --executor ray the gateway runs in a Ray task and calls the sweep's named actor
+    from its request threads: the same limit, no 429, a ledger equal to the records."""
+    pytest.importorskip("ray", reason="extra [ray] not installed")
+    from undertow.bench.runner import make_config, start
+    from undertow.bench.runner.executor import make_named_executor
+
+    need("trace-opt")
+    with running_server(None, rpm=RPM, rpm_burst=SERVER_BURST) as srv:
+        config = make_config(["boolean_expressions"], ["trace:optoprime", "optoprime"],
+                             llm=f"openai-compatible:{srv.openai_base_url}#sim", seeds=1, steps=1,
+                             budget="calls=30", workers=2, rpm=RPM, rpm_burst=BURST, **SMALL)
+        out = start(config, tmp_path / "ray", console=quiet, executor=make_named_executor("ray", 2))
+        stats = srv.stats()
+    assert out.failed == {} and stats["rate_limited"] == 0
+    _, tests = _peer_sweep_ledger(tmp_path / "ray", out.records)
+    assert tests["trace:optoprime"].calls > 0
+
+
+@pytest.mark.slow
 def test_a_pool_sweep_without_limits_rebuilds_the_peers_ledger_entry_from_its_counters(tmp_path, quiet):
     """No --rpm/--tpm/--sweep-budget on worker processes: no service, the gateway gets
     nothing, and the ledger is rebuilt from the runs' checkpoints and the peer's summary."""
