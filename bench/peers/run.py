@@ -2,7 +2,8 @@
 
 `run_peer` starts the LLM side (for `sim`, a sim-server child process seeded like
 the run; for `openai:MODEL` or `openai-compatible:URL#MODEL`, that provider), puts a
-counting gateway in front of it (`gateway.py`), writes the job, starts the peer's
+counting gateway in front of it (`gateway.py`; under a sweep's shared limits, with the
+sweep's rate limiter and the run's ledger entry), writes the job, starts the peer's
 driver with the peer venv's python and a scrubbed environment that points every
 client the peer has (Trace's CustomLLM, the OpenAI SDK, LiteLLM, DSPy) at the
 gateway, waits, and returns the final prompt with what was spent.
@@ -26,6 +27,7 @@ from undertow.bench.peers.install import require
 from undertow.bench.runner.errors import BenchError
 from undertow.engine.sandbox.isolation import die_with_parent
 from undertow.engine.llm import Accounting, Budget, parse_spec
+from undertow.engine.llm.limits import Limiter, SpendLedger
 
 DRIVERS = Path(__file__).resolve().parent / "drivers"
 API_KEY = "undertow-local"
@@ -80,6 +82,12 @@ def usd_price(spec: str, model: str) -> tuple[float, float]:
     return price
 
 
+def known_price(spec: str, model: str) -> tuple[float, float]:
+    """(input, output) USD per million tokens when the price is known, else (0, 0): what the
+    run's own clients would book (`Accounting.cost`)."""
+    return Accounting().price(parse_spec(spec).provider, model) or (0.0, 0.0)
+
+
 def peer_env(gateway_url: str, model: str, workdir: Path) -> dict[str, str]:
     """A scrubbed environment: no real keys, every client pointed at the gateway, caches
     inside the run's folder (so no reply is reused across runs without being counted)."""
@@ -99,9 +107,15 @@ def peer_env(gateway_url: str, model: str, workdir: Path) -> dict[str, str]:
 
 
 def run_peer(optimizer: str, *, llm: str, seed: int, budget: Budget, job: dict[str, Any],
-             feedback: FeedbackFn, workdir: Path, timeout_s: float = 3600.0) -> PeerResult:
+             feedback: FeedbackFn, workdir: Path, timeout_s: float = 3600.0,
+             limiter: Limiter | None = None, ledger: SpendLedger | None = None) -> PeerResult:
     """Run peer `optimizer` (e.g. "dspy:copro") on `job` (train/val items, initial prompt,
-    steps, batch_size, options); `feedback(split, index, output)` scores outputs."""
+    steps, batch_size, options); `feedback(split, index, output)` scores outputs.
+
+    `limiter` and `ledger` are the sweep's shared limits as the run's own train client
+    holds them (`bench/runner/metered.py::build_llms`): every call the gateway forwards
+    waits for a grant of `limiter` and is booked in `ledger` as its reply arrives, and
+    `ledger` refusing (the sweep budget is spent) stops the peer like its own budget."""
     if optimizer not in OPTIMIZERS:
         raise BenchError(f"unknown peer optimizer {optimizer!r}; known: {', '.join(OPTIMIZERS)}")
     entry = OPTIMIZERS[optimizer]
@@ -111,9 +125,11 @@ def run_peer(optimizer: str, *, llm: str, seed: int, budget: Budget, job: dict[s
     log = workdir / "requests.jsonl"
     log.unlink(missing_ok=True)
     meter = Meter(max_calls=budget.max_calls, max_tokens=budget.max_tokens, max_usd=budget.max_usd)
-    with upstream_for(llm, seed) as upstream, serve(upstream, meter, feedback, log) as gw:
-        if budget.max_usd is not None:
-            meter.price = usd_price(llm, upstream.model)
+    with upstream_for(llm, seed) as upstream, \
+            serve(upstream, meter, feedback, log, limiter=limiter, ledger=ledger) as gw:
+        # dollars are counted at the model's price (a `usd=` budget needs it known)
+        meter.price = usd_price(llm, upstream.model) if budget.max_usd is not None else known_price(
+            llm, upstream.model)
         job = {**job, "gateway": gw.url, "model": upstream.model, "seed": seed}
         (workdir / "job.json").write_text(json.dumps(job), encoding="utf-8")
         result_path = workdir / "result.json"

@@ -279,10 +279,21 @@ def _done_spend(out: Path, config: RunConfig, done: list[str]) -> dict[str, Any]
                  for side, key in (("train", "accounting"), ("eval", "eval_accounting"))}
         if get_optimizer_entry(specs[run_id].optimizer).peer and state.get("records"):
             last = state["records"][-1]  # a peer's calls went through its gateway: its records say
-            entry["train"] = {"calls": last["calls"], "prompt_tokens": last["tokens"],
-                              "completion_tokens": 0, "cost_usd": last["cost_usd"]}
+            prompt = _peer_prompt_tokens(run_dir(out, run_id), last["tokens"])
+            entry["train"] = {"calls": last["calls"], "prompt_tokens": prompt,
+                              "completion_tokens": last["tokens"] - prompt, "cost_usd": last["cost_usd"]}
         entries[run_id] = entry
     return entries
+
+
+def _peer_prompt_tokens(folder: Path, tokens: int) -> int:
+    """A peer run's prompt tokens as its gateway counted them (`peer/summary.json`), so a
+    rebuilt ledger splits its tokens as the live one did; all of `tokens` when unknown."""
+    try:
+        prompt = int(read_json(folder / "peer" / "summary.json")["spent"]["prompt_tokens"])
+    except (OSError, ValueError, KeyError, TypeError):  # BenchError (bad JSON) is a ValueError
+        return tokens
+    return prompt if 0 <= prompt <= tokens else tokens
 
 
 def _summed(by_purpose: dict[str, Any]) -> dict[str, Any]:

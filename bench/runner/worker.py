@@ -234,7 +234,8 @@ class _Run:
     def _record(self, split: str, score: float, stopped: str = "") -> None:
         used = spend(self.llm) if self.llm is not None else {"calls": 0, "tokens": 0, "cost_usd": 0.0}
         if self.peer_spent is not None:
-            used = {"calls": self.peer_spent["calls"], "tokens": self.peer_spent["tokens"], "cost_usd": 0.0}
+            used = {"calls": self.peer_spent["calls"], "tokens": self.peer_spent["tokens"],
+                    "cost_usd": float(self.peer_spent.get("usd", 0.0))}
         evals = spend(self.eval_llm)["calls"] if self.eval_llm is not None else 0
         if split == "val":
             self.log_marks.append(len(self.optimizer.log))
@@ -289,8 +290,10 @@ class _Run:
                 spent[side] = {"calls": total.calls, "prompt_tokens": total.prompt_tokens,
                                "completion_tokens": total.completion_tokens, "cost_usd": total.cost_usd}
         if self.peer_spent is not None:  # a peer's calls go through its gateway, not our clients
-            spent["train"] = {"calls": self.peer_spent["calls"], "prompt_tokens": self.peer_spent["tokens"],
-                              "completion_tokens": 0, "cost_usd": 0.0}
+            peer = self.peer_spent
+            spent["train"] = {"calls": peer["calls"], "prompt_tokens": peer["prompt_tokens"],
+                              "completion_tokens": peer["tokens"] - peer["prompt_tokens"],
+                              "cost_usd": float(peer.get("usd", 0.0))}
         self.limits.open_run(self.spec.run_id, spent)
 
     def _go(self, saved: dict[str, Any] | None) -> dict[str, Any]:
@@ -334,20 +337,26 @@ class _Run:
 
     def _go_peer(self) -> dict[str, Any]:
         """A peer optimizer runs as one subprocess (bench/peers/run.py), so a killed peer run
-        starts again from step 0; its val record at the end carries what the gateway counted."""
+        starts again from step 0; its val record at the end carries what the gateway counted.
+        Under the sweep's shared limits its gateway takes the train client's limiter and
+        ledger entry: the peer's calls wait for the sweep's rate limiter and are booked (and
+        refused past the sweep budget) as they happen."""
         from undertow.bench.peers.run import run_peer
         from undertow.bench.peers.tasks import check_supported, reasoning_feedback_fn, reasoning_job
 
         name = self.spec.optimizer
         check_supported(name, self.task.name, self.task.family)
         self.records, self.step = [], 0
+        self._open_ledger()  # a peer run redone from step 0 starts its ledger entry afresh
         self._record("val", self.agent.evaluate("val"))
         self._save(self._state("running"))
         options = {"max_metric_calls": self.budget.max_calls or 10 * self.config.steps * self.config.batch_size}
         job = reasoning_job(self.agent, steps=self.config.steps, batch_size=self.config.batch_size,
                             options=options)
         result = run_peer(name, llm=self.config.llm, seed=self.spec.seed, budget=self.budget, job=job,
-                          feedback=reasoning_feedback_fn(self.agent), workdir=self.folder / "peer")
+                          feedback=reasoning_feedback_fn(self.agent), workdir=self.folder / "peer",
+                          limiter=self.llm.rate_limiter if self.llm is not None else None,
+                          ledger=self.llm.ledger if self.llm is not None else None)
         write_json(self.folder / "peer" / "summary.json", {
             "framework": result.framework, "stopped": result.stopped, "error": result.error,
             "steps_done": result.steps_done, "spent": result.spent, "notes": result.notes,

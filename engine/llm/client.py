@@ -2,11 +2,12 @@
 
 `complete` / `acomplete` send one request through the pipeline every backend
 shares: build the request -> cache lookup (a hit is free and says so) -> budget
-check (nothing is sent past a budget) -> rate limit -> backend call with retries ->
-accounting and cache write (only complete replies are stored) -> structured
-parsing with one repair round. `complete_many` / `acomplete_many` fan out with at
-most `max_concurrency` requests in flight; the sync forms work inside a running
-event loop too.
+check (nothing is sent past a budget) -> backend call with retries, where every
+attempt, a retry too, is first granted by the rate limiter (a retry waits the
+server's `retry-after`, then for its own grant) -> accounting and cache write (only
+complete replies are stored) -> structured parsing with one repair round.
+`complete_many` / `acomplete_many` fan out with at most `max_concurrency` requests
+in flight; the sync forms work inside a running event loop too.
 """
 
 from __future__ import annotations
@@ -229,17 +230,19 @@ class LLM:
         if hit is not None:
             return self._observe(hit)
         sent = _limited(request, held)
-        estimate = 0
-        try:
+        estimate = self._estimate(sent) if self.rate_limiter is not None else 0
+        stream = self.stream if stream is None else stream
+        timeout = self.timeout if timeout is None else timeout
+
+        def attempt() -> Reply:  # every attempt, retries too, waits for its own grant
             if self.rate_limiter is not None:
-                estimate = self._estimate(sent)
                 wait = self.rate_limiter.reserve(estimate)
                 if wait > 0:
                     time.sleep(wait)
-            stream = self.stream if stream is None else stream
-            timeout = self.timeout if timeout is None else timeout
-            reply, attempts = retry_call(
-                lambda: self.backend.complete(sent, timeout=timeout, stream=stream), self.retry)
+            return self.backend.complete(sent, timeout=timeout, stream=stream)
+
+        try:
+            reply, attempts = retry_call(attempt, self.retry)
         except BaseException as exc:
             self.accounting.record_failure(purpose, error=not isinstance(exc, asyncio.CancelledError),
                                            reservation=held)
@@ -306,22 +309,23 @@ class LLM:
         if hit is not None:
             return self._observe(hit)
         sent = _limited(request, held)
-        estimate = 0
+        estimate = self._estimate(sent) if self.rate_limiter is not None else 0
+        stream = self.stream if stream is None else stream
+        timeout = self.timeout if timeout is None else timeout
+
+        async def attempt() -> Reply:  # every attempt, retries too, waits for its own grant
+            if self.rate_limiter is not None:
+                wait = self.rate_limiter.reserve(estimate)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            return await self.backend.acomplete(sent, timeout=timeout, stream=stream)
+
         try:
             async with await self._semaphores.get():
                 if _batch is not None and _batch.error is not None:
                     raise CallSkipped(f"not sent: an earlier call of the batch failed "
                                       f"({type(_batch.error).__name__})")
-                if self.rate_limiter is not None:
-                    estimate = self._estimate(sent)
-                    wait = self.rate_limiter.reserve(estimate)
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                stream = self.stream if stream is None else stream
-                timeout = self.timeout if timeout is None else timeout
-                reply, attempts = await aretry_call(
-                    lambda: self.backend.acomplete(sent, timeout=timeout, stream=stream),
-                    self.retry)
+                reply, attempts = await aretry_call(attempt, self.retry)
         except BaseException as exc:
             self.accounting.record_failure(
                 purpose, error=not isinstance(exc, (asyncio.CancelledError, CallSkipped)),

@@ -5,6 +5,10 @@ The client needs two small things from whatever limits it beyond its own process
 - a `Limiter`: `reserve(tokens)` books one request (and an estimate of its tokens)
   and answers how many seconds the caller must wait before sending it;
   `settle(estimated, actual)` corrects the token estimate once the reply is in.
+  The client asks before every attempt the provider will see, so a retry (after a
+  429 or a dropped connection) waits the server's `retry-after` and then for a grant
+  of its own; a failed attempt keeps the tokens it reserved (the provider may have
+  counted them), only the reply that comes back is settled.
   `RateLimiter` (this package) is one, for one process; the bench provides one shared
   by every worker of a sweep (a manager process locally, a named Ray actor on Ray).
 - a `SpendLedger`: `admit(purpose)` may refuse a call before anything is booked (by
