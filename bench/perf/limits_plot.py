@@ -19,6 +19,16 @@ from typing import Any
 RPM, SERVER_BURST, BURST = 600.0, 8.0, 2.0
 
 
+def max_in_window(times: list[float], window: float) -> int:
+    """The most arrival times (sorted) that fall in any span of `window` seconds."""
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while t - times[lo] > window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
 def sweep(limited: bool) -> dict[str, Any]:
     """One sweep against a fresh server enforcing RPM; its arrivals and outcome."""
     from rich.console import Console
@@ -37,7 +47,10 @@ def sweep(limited: bool) -> dict[str, Any]:
             "arrivals": arrivals}
 
 
-def plot(results: list[dict[str, Any]], path: Path) -> None:
+def plot(results: list[dict[str, Any]], path: Path, *, rpm: float = RPM,
+         with_title: str = "with --rpm (shared limiter)",
+         title: str = "2 workers vs a sim-server accepting {rpm:g} requests/min (llm=sim)") -> None:
+    """Requests per second (served, and refused with 429) of each sweep, side by side."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,13 +64,13 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
         refused = [sum(1 for t, ok in r["arrivals"] if not ok and s <= t < s + 1) for s in range(end)]
         ax.bar(range(end), served, color="tab:blue", label="served")
         ax.bar(range(end), refused, bottom=served, color="tab:red", label="429")
-        ax.axhline(RPM / 60, color="black", linestyle="--", linewidth=1, label=f"limit {RPM / 60:g}/s")
-        title = "with --rpm (shared limiter)" if r["limited"] else "without"
-        ax.set_title(f"{title}: {r['rate_limited']} x 429, runs {r['runs_done']}/{r['runs']}", fontsize=9)
+        ax.axhline(rpm / 60, color="black", linestyle="--", linewidth=1, label=f"limit {rpm / 60:g}/s")
+        head = with_title if r["limited"] else "without"
+        ax.set_title(f"{head}: {r['rate_limited']} x 429, runs {r['runs_done']}/{r['runs']}", fontsize=9)
         ax.set_xlabel("second of the sweep")
     axes[0].set_ylabel("requests")
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"2 workers vs a sim-server accepting {RPM:g} requests/min (llm=sim)", fontsize=10)
+    fig.suptitle(title.format(rpm=rpm), fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -19,18 +19,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from undertow.bench.perf import limits_plot
+from undertow.bench.perf.limits_plot import max_in_window
+
 RPM, SERVER_BURST, BURST = 300.0, 4.0, 2.0
 OPTIMIZERS = ["trace:optoprime", "optoprime"]
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    """The most arrival times (sorted) that fall in any span of `window` seconds."""
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while t - times[lo] > window:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
 
 
 def sweep(limited: bool) -> dict[str, Any]:
@@ -61,29 +54,9 @@ def sweep(limited: bool) -> dict[str, Any]:
 
 
 def plot(results: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(results), figsize=(10, 3.4), sharey=True)
-    for ax, r in zip(axes, results):
-        end = int(max((t for t, _ in r["arrivals"]), default=0)) + 1
-        served = [sum(1 for t, ok in r["arrivals"] if ok and s <= t < s + 1) for s in range(end)]
-        refused = [sum(1 for t, ok in r["arrivals"] if not ok and s <= t < s + 1) for s in range(end)]
-        ax.bar(range(end), served, color="tab:blue", label="served")
-        ax.bar(range(end), refused, bottom=served, color="tab:red", label="429")
-        ax.axhline(RPM / 60, color="black", linestyle="--", linewidth=1, label=f"limit {RPM / 60:g}/s")
-        title = "with --rpm (peer + ours share it)" if r["limited"] else "without"
-        ax.set_title(f"{title}: {r['rate_limited']} x 429, runs {r['runs_done']}/{r['runs']}", fontsize=9)
-        ax.set_xlabel("second of the sweep")
-    axes[0].set_ylabel("requests")
-    axes[0].legend(fontsize=8)
-    fig.suptitle(f"trace:optoprime + optoprime, 2 workers, vs a sim-server accepting {RPM:g} requests/min "
-                 "(llm=sim)", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    limits_plot.plot(results, path, rpm=RPM, with_title="with --rpm (peer + ours share it)",
+                     title="trace:optoprime + optoprime, 2 workers, vs a sim-server accepting {rpm:g} "
+                           "requests/min (llm=sim)")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from undertow.bench.peers.gateway import Meter, Upstream, serve
-from undertow.bench.perf.peer_limits_plot import max_in_window
+from undertow.bench.perf.limits_plot import max_in_window
 from undertow.bench.runner.limits import RunLedger, SharedLimiter, SweepLimits, limits_key
 from undertow.bench.sim.server import running_server
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from undertow.bench.perf.limits_plot import max_in_window
 from undertow.bench.runner import make_config, start
 from undertow.bench.runner.errors import BenchError
 from undertow.bench.runner.executor import make_executor
@@ -64,15 +65,6 @@ def _check_ledger(out: Path, records) -> dict:
     return book
 
 
-def _max_in_window(times: list[float], window: float) -> int:
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while t - times[lo] > window:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
-
-
 def test_a_sweep_with_two_workers_stays_under_the_servers_rpm_and_its_ledger_adds_up(tmp_path, quiet):
     with running_server(None) as free:  # no limit anywhere: the reference records
         reference = start(_config(free.url), tmp_path / "free", console=quiet,
@@ -92,7 +84,7 @@ def test_a_sweep_with_two_workers_stays_under_the_servers_rpm_and_its_ledger_add
     # on their way: up to a second of that is allowed on this shared machine)
     rate, late_s = RPM / 60, 1.0
     for window in (0.25, 1.0, 2.0):
-        assert _max_in_window(times, window) <= BURST + rate * (window + late_s)
+        assert max_in_window(times, window) <= BURST + rate * (window + late_s)
     # and the limiter did bind: the requests past the burst were spread at the rate
     assert times[-1] - times[0] >= (n - BURST - 1) / rate - late_s
     # limits change when calls go, never what they answer
