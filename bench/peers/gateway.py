@@ -42,8 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from undertow.engine.llm import BudgetExceeded, Usage
-from undertow.engine.llm.limits import Limiter, SpendLedger
-from undertow.engine.tokens import estimate_tokens
+from undertow.engine.llm.limits import Limiter, SpendLedger, request_tokens
 
 FeedbackFn = Callable[[str, int, str], tuple[float, str]]  # (split, index, output) -> score, sentence
 PURPOSE = "peer"  # the purpose a peer's calls are booked under in the sweep's ledger
@@ -240,9 +239,9 @@ class _Handler(BaseHTTPRequestHandler):
         limiter = self.server.limiter
         if limiter is None:
             return 0
-        cap = payload.get("max_completion_tokens") or payload.get("max_tokens") or 0
-        estimate = sum(estimate_tokens(str(m.get("content") or "")) for m in payload.get("messages") or []
-                       if isinstance(m, dict)) + (cap if isinstance(cap, int) and cap > 0 else 0)
+        cap = payload.get("max_completion_tokens") or payload.get("max_tokens")
+        estimate = request_tokens((str(m.get("content") or "") for m in payload.get("messages") or []
+                                   if isinstance(m, dict)), cap if isinstance(cap, int) and cap > 0 else None)
         wait = limiter.reserve(estimate)
         if wait > 0:
             time.sleep(wait)

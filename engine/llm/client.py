@@ -22,10 +22,10 @@ from typing import Any, Self
 from undertow.engine.callbacks import Callback, CallbackList, LLMCallEvent
 from undertow.engine.llm.accounting import Accounting, BudgetExceeded, Reservation
 from undertow.engine.llm.aio import LoopLocal, run_sync
-from undertow.engine.llm.backends.base import Backend, estimate_tokens
+from undertow.engine.llm.backends.base import Backend
 from undertow.engine.llm.cache import ResponseCache, request_key
 from undertow.engine.llm.errors import LLMConfigError, LLMError
-from undertow.engine.llm.limits import Limiter, SpendLedger
+from undertow.engine.llm.limits import Limiter, SpendLedger, request_tokens
 from undertow.engine.llm.retry import RetryPolicy, aretry_call, retry_call
 from undertow.engine.llm.structured import (
     StructuredOutputError,
@@ -203,8 +203,7 @@ class LLM:
         return key, None, self._reserve(request, purpose)
 
     def _estimate(self, request: LLMRequest) -> int:
-        prompt = sum(estimate_tokens(m.content) for m in request.messages)
-        return prompt + (request.max_tokens or 0)
+        return request_tokens((m.content for m in request.messages), request.max_tokens)
 
     def _book(self, reply: Reply, request: LLMRequest, key: str, purpose: str, started: float,
               attempts: int, estimate: int, held: Reservation | None = None) -> LLMResponse:

@@ -23,9 +23,18 @@ caller sleeps.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 from undertow.engine.llm.types import Usage
+from undertow.engine.tokens import estimate_tokens
+
+
+def request_tokens(contents: Iterable[str], max_tokens: int | None) -> int:
+    """The tokens a request reserves of a limiter before it is sent: its messages'
+    estimated tokens plus the reply's cap (`settle` corrects it to the real count).
+    Our clients and the peers' gateway reserve by this one rule."""
+    return sum(estimate_tokens(c) for c in contents) + (max_tokens or 0)
 
 
 @runtime_checkable
