@@ -49,13 +49,20 @@ def stable_repr(value: Any) -> str:
     """`repr(value)` without memory addresses (`<function f at 0x7f..>` -> `<function f>`):
     text a model reads, and the cache keys made from it, must not change from one
     process to the next, or runs would not repeat across workers and resumes."""
+    if type(value) in _PLAIN:  # no address in these: skip the regex (hot in reports)
+        return repr(value)
     return _ADDRESS.sub("", repr(value))
+
+
+_PLAIN = (int, float, bool, type(None))
 
 
 def show(value: Any) -> str:
     """A parameter value as the text a model reads (JSON for structured values)."""
     if isinstance(value, str):
         return value
+    if type(value) is int or (type(value) is float and math.isfinite(value)):
+        return repr(value)  # what json.dumps writes for these, without its machinery
     try:
         return json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):

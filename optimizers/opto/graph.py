@@ -159,13 +159,21 @@ def _output_inputs(outs: list[Node], calls: list[Node], inputs: dict[int, Node]
         nodes: list[Node] = []
         lits: list[Any] = []
         for p in n.parents:
+            if len(nodes) >= k and len(lits) >= k:
+                break  # both lists full (the usual case deep in a long chain)
             if id(p) in inputs:
                 if len(nodes) < k and all(p is not q for q in nodes):
                     nodes.append(p)
             elif id(p) in reach:
                 pn, pl = reach[id(p)]
-                nodes += [q for q in pn if all(q is not r for r in nodes)][:k - len(nodes)]
-                lits += [x for x in pl if x not in lits][:k - len(lits)]
+                if not nodes:
+                    nodes = pn[:k]
+                elif len(nodes) < k:
+                    nodes += [q for q in pn if all(q is not r for r in nodes)][:k - len(nodes)]
+                if not lits:
+                    lits = pl[:k]
+                elif len(lits) < k:
+                    lits += [x for x in pl if x not in lits][:k - len(lits)]
         for a in n.args:  # positional literals are the data; keywords are settings
             if not isinstance(a, Node) and isinstance(a, (str, int, float)) and \
                     not isinstance(a, bool) and a not in lits and len(lits) < k:

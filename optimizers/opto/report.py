@@ -111,10 +111,16 @@ def cut(text: str, limit: int) -> tuple[str, int]:
     return f"{text[:keep]}…[+{len(text) - keep} chars]", len(text) - keep
 
 
-def one_line(value: Any, limit: int) -> str:
-    """A one-line preview: strings in JSON quotes, other values by repr, cut to `limit`."""
+def flat(value: Any) -> str:
+    """A value on one line: strings in JSON quotes, other values by repr (whitespace runs
+    as one space)."""
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else stable_repr(value)
-    return cut(" ".join(text.split()), limit)[0]
+    return " ".join(text.split())
+
+
+def one_line(value: Any, limit: int) -> str:
+    """A one-line preview: `flat(value)` cut to `limit`."""
+    return cut(flat(value), limit)[0]
 
 
 def block_text(value: Any, limit: int) -> str:
@@ -164,6 +170,12 @@ def _call(view: GraphView, n: Node, limit: int) -> str:
     return f"{line}  # {'; '.join(notes)}" if notes else line
 
 
+def _needs_limit(n: Node) -> bool:
+    """Whether `n`'s call line depends on the value limit (a literal argument or an error)."""
+    return is_error(n) or not all(isinstance(a, Node) for a in n.args) or \
+        any(v is not None and not isinstance(v, Node) for v in (n.kwargs or {}).values())
+
+
 def _key(view: GraphView, n: Node, collapse: str) -> tuple:
     if collapse == "op":
         return (n.op.name, len(n.args), is_error(n))
@@ -205,6 +217,7 @@ class _Memo:
         self._offered = {id(v) for v in view.variables}
         self._reads: dict[int, frozenset[int]] = {}
         self._values: dict[tuple[int, int], str] = {}
+        self._flat: dict[int, str] = {}
 
     def reads(self, n: Node) -> frozenset[int]:
         """The offered variables `n` reads (ids)."""
@@ -213,17 +226,26 @@ class _Memo:
             got = self._reads[id(n)] = frozenset(id(p) for p in n.parents if id(p) in self._offered)
         return got
 
+    def flat(self, n: Node) -> str:
+        """`flat(n.value)`, made once whatever the levels' limits (they only cut it)."""
+        got = self._flat.get(id(n))
+        if got is None:
+            got = self._flat[id(n)] = flat(n.value)
+        return got
+
     def value_line(self, n: Node, limit: int) -> str:
-        """`(type) name = value` of an intermediate value, cut to `limit`."""
+        """`(type) name = value` of a node's value, cut to `limit`."""
         k = (id(n), limit)
         line = self._values.get(k)
         if line is None:
             line = self._values[k] = (f"({type(n.value).__name__}) {self.view.name(n)} = "
-                                      f"{one_line(n.value, limit)}")
+                                      f"{cut(self.flat(n), limit)[0]}")
         return line
 
     def call(self, n: Node, limit: int) -> str:
-        k = (id(n), limit)
+        """`n`'s #Code line with literals cut to `limit` (one line for every limit when
+        its arguments are all named nodes: the usual case)."""
+        k = (id(n), limit if _needs_limit(n) else 0)
         line = self.calls.get(k)
         if line is None:
             line = self.calls[k] = _call(self.view, n, limit)
@@ -258,6 +280,11 @@ JOIN_SLACK = 4
 #: level more than needed, never sent over budget. Counting 12k-token levels only to
 #: pass them was a third of the counting in a 300-variable step.
 CLEARLY_OVER_CHARS = 5
+
+#: Characters per token past which a first level is likely over budget (reports run at
+#: 2.5-3.5): its sections are counted first, as later levels are, so that the counts of
+#: the sections they share with it (variables, documentation, feedback) are reused.
+LIKELY_OVER_CHARS = 3.5
 
 
 class _Renderer:
@@ -357,7 +384,7 @@ class _Renderer:
             inputs = inputs[:cap]
         for n in inputs:
             fixed = " (fixed parameter)" if isinstance(n, Parameter) else ""
-            lines.append(f"({type(n.value).__name__}) {self.view.name(n)} = {one_line(n.value, lim)}{fixed}")
+            lines.append(f"{self.memo.value_line(n, lim)}{fixed}")
         if len(inputs) < len(self.view.inputs):
             lines.append(f"# … {len(self.view.inputs) - len(inputs)} more inputs left out")
         return "#Inputs\n" + "\n".join(lines) if lines else ""
@@ -494,12 +521,18 @@ def _render_levels(view: GraphView, sections: Mapping[str, bool] | None, max_tok
     text, left, tokens, whole = "", [], 0, True
     memo = _Memo(view, count)
     levels = _levels(max_value_chars, len(view.outputs), len(view.calls), max_tokens)
+    judged = ""  # the last text found over budget
     for i, level in enumerate(levels):
         renderer = _Renderer(view, shown, memory, rejections, level, memo)
         text, left = renderer.render()
         whole = renderer.variable_code and shown["code"]
         if lossless and (left or not renderer.variable_code):
             return None
+        # a level that changes nothing on this graph (no value long enough to shorten, no
+        # run to collapse) gives the text just judged: same verdict, nothing to count
+        if text == judged and i < len(levels) - 1:
+            continue
+        judged = text
         # The sections' own counts (cached: most repeat from level to level) bound the
         # whole text's; a level clearly over budget is passed without counting it whole.
         # The report returned is always counted whole.
@@ -508,9 +541,9 @@ def _render_levels(view: GraphView, sections: Mapping[str, bool] | None, max_tok
         # without counting it (at any level but the last, whose report is returned)
         if i < len(levels) - 1 and len(text) > CLEARLY_OVER_CHARS * max_tokens:
             continue
-        # (not at the first level: most reports fit there, and counting its sections
+        # (not at a first level short enough to be likely to fit: counting its sections
         # and then the whole would count it twice)
-        if 0 < i < len(levels) - 1 and \
+        if i < len(levels) - 1 and (i > 0 or len(text) > LIKELY_OVER_CHARS * max_tokens) and \
                 sum(memo.count(p) for p in parts) - (len(parts) - 1) * JOIN_SLACK > max_tokens:
             continue
         tokens = count(text)
