@@ -218,6 +218,9 @@ class _Memo:
         self._reads: dict[int, frozenset[int]] = {}
         self._values: dict[tuple[int, int], str] = {}
         self._flat: dict[int, str] = {}
+        self._limited: bool | None = None
+        #: #Code as rendered at a level: (text, hidden calls, left-out notes, variable_code)
+        self.code: dict[tuple, tuple[str, set[int], list[str], bool]] = {}
 
     def reads(self, n: Node) -> frozenset[int]:
         """The offered variables `n` reads (ids)."""
@@ -245,11 +248,21 @@ class _Memo:
     def call(self, n: Node, limit: int) -> str:
         """`n`'s #Code line with literals cut to `limit` (one line for every limit when
         its arguments are all named nodes: the usual case)."""
-        k = (id(n), limit if _needs_limit(n) else 0)
-        line = self.calls.get(k)
+        line = self.calls.get((id(n), 0))
         if line is None:
-            line = self.calls[k] = _call(self.view, n, limit)
+            k = (id(n), limit)
+            line = self.calls.get(k)
+            if line is None:
+                line = _call(self.view, n, limit)
+                self.calls[k if _needs_limit(n) else (id(n), 0)] = line
         return line
+
+    @property
+    def limited(self) -> bool:
+        """Whether any call line depends on the value limit."""
+        if self._limited is None:
+            self._limited = any(_needs_limit(n) for n in self.view.calls)
+        return self._limited
 
     def key(self, n: Node, collapse: str) -> tuple:
         k = (id(n), collapse)
@@ -299,6 +312,20 @@ class _Renderer:
         self.parts: list[str] = []  # the sections of the last render, in order
 
     def code(self) -> str:
+        """#Code at this level; levels that differ only in what #Code does not use (the
+        value limit, when no call line depends on it) share one rendering."""
+        lv = self.level
+        key = (lv.collapse, lv.value_chars if self.memo.limited else 0, lv.max_code_lines)
+        got = self.memo.code.get(key)
+        if got is None:
+            text = self._code()
+            self.memo.code[key] = (text, self.hidden, list(self.left_out), self.variable_code)
+            return text
+        text, self.hidden, left, self.variable_code = got
+        self.left_out.extend(left)
+        return text
+
+    def _code(self) -> str:
         lines: list[str] = []
         lim = self.level.value_chars
         reads = self.memo.reads
@@ -468,6 +495,17 @@ class _Renderer:
         return "\n\n".join(self.parts), self.left_out
 
 
+def _sections_over(memo: _Memo, parts: Sequence[str], max_tokens: int) -> bool:
+    """Whether the sections' counts, less the join slack, pass `max_tokens`: a lower bound
+    of the whole text's count. Largest first, stopping as soon as it is over."""
+    total = -(len(parts) - 1) * JOIN_SLACK
+    for part in sorted(parts, key=len, reverse=True):
+        total += memo.count(part)
+        if total > max_tokens:
+            return True
+    return False
+
+
 def _levels(max_value_chars: int, n_outputs: int, n_calls: int, max_tokens: int) -> list[_Level]:
     small = max(40, max_value_chars // 4)
     # A code line is at least ~4 tokens: skip rendering every line when that cannot fit.
@@ -544,7 +582,7 @@ def _render_levels(view: GraphView, sections: Mapping[str, bool] | None, max_tok
         # (not at a first level short enough to be likely to fit: counting its sections
         # and then the whole would count it twice)
         if i < len(levels) - 1 and (i > 0 or len(text) > LIKELY_OVER_CHARS * max_tokens) and \
-                sum(memo.count(p) for p in parts) - (len(parts) - 1) * JOIN_SLACK > max_tokens:
+                _sections_over(memo, parts, max_tokens):
             continue
         tokens = count(text)
         if tokens <= max_tokens:
