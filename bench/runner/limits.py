@@ -94,9 +94,13 @@ class SweepLimits:
 
     def reserve(self, key: str, tokens: int = 0) -> float:
         """Book one request of `key`'s provider; the seconds the caller must wait first."""
-        if not self.rpm and not self.tpm:
-            return 0.0
+        if not self.rpm and not self.tpm and key not in self._limiters:
+            return 0.0  # no limits and no hold: nothing to book
         return self._limiter(key).reserve(tokens)
+
+    def hold(self, key: str, seconds: float) -> None:
+        """Grant no request of `key`'s provider for `seconds` (its `retry-after`)."""
+        self._limiter(key).hold(seconds)
 
     def settle(self, key: str, estimated: int, actual: int) -> None:
         """Correct a token estimate once the reply's count is known."""
@@ -154,6 +158,9 @@ class SharedLimiter:
     def reserve(self, tokens: int = 0) -> float:
         return float(self.service.reserve(self.key, tokens))
 
+    def hold(self, seconds: float) -> None:
+        self.service.hold(self.key, float(seconds))
+
     def settle(self, estimated: int, actual: int) -> None:
         if self.tokens and estimated != actual:
             self.service.settle(self.key, estimated, actual)
@@ -210,7 +217,7 @@ def _serve_init(kwargs: dict[str, Any], parent: int) -> None:
         os._exit(1)
 
 
-_EXPOSED = ("reserve", "settle", "open_run", "book", "refusal", "snapshot")
+_EXPOSED = ("reserve", "hold", "settle", "open_run", "book", "refusal", "snapshot")
 
 
 class LimitsManager(BaseManager):

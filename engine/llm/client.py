@@ -25,7 +25,7 @@ from undertow.engine.llm.aio import LoopLocal, run_sync
 from undertow.engine.llm.backends.base import Backend
 from undertow.engine.llm.cache import ResponseCache, request_key
 from undertow.engine.llm.errors import LLMConfigError, LLMError
-from undertow.engine.llm.limits import Limiter, SpendLedger, request_tokens
+from undertow.engine.llm.limits import Limiter, SpendLedger, hold_for, request_tokens
 from undertow.engine.llm.retry import RetryPolicy, aretry_call, retry_call
 from undertow.engine.llm.structured import (
     StructuredOutputError,
@@ -238,7 +238,11 @@ class LLM:
                 wait = self.rate_limiter.reserve(estimate)
                 if wait > 0:
                     time.sleep(wait)
-            return self.backend.complete(sent, timeout=timeout, stream=stream)
+            try:
+                return self.backend.complete(sent, timeout=timeout, stream=stream)
+            except LLMError as exc:  # a refusal's retry-after holds every caller of the limiter
+                hold_for(self.rate_limiter, exc, self.retry.max_retry_after)
+                raise
 
         try:
             reply, attempts = retry_call(attempt, self.retry)
@@ -317,7 +321,11 @@ class LLM:
                 wait = self.rate_limiter.reserve(estimate)
                 if wait > 0:
                     await asyncio.sleep(wait)
-            return await self.backend.acomplete(sent, timeout=timeout, stream=stream)
+            try:
+                return await self.backend.acomplete(sent, timeout=timeout, stream=stream)
+            except LLMError as exc:
+                hold_for(self.rate_limiter, exc, self.retry.max_retry_after)
+                raise
 
         try:
             async with await self._semaphores.get():

@@ -8,7 +8,9 @@ The client needs two small things from whatever limits it beyond its own process
   The client asks before every attempt the provider will see, so a retry (after a
   429 or a dropped connection) waits the server's `retry-after` and then for a grant
   of its own; a failed attempt keeps the tokens it reserved (the provider may have
-  counted them), only the reply that comes back is settled.
+  counted them), only the reply that comes back is settled. A limiter may also have
+  `hold(seconds)`: the client calls it with the provider's `retry-after` when an
+  attempt is refused, so that no caller sharing the limiter is granted before then.
   `RateLimiter` (this package) is one, for one process; the bench provides one shared
   by every worker of a sweep (a manager process locally, a named Ray actor on Ray).
 - a `SpendLedger`: `admit(purpose)` may refuse a call before anything is booked (by
@@ -28,6 +30,15 @@ from typing import Protocol, runtime_checkable
 
 from undertow.engine.llm.types import Usage
 from undertow.engine.tokens import estimate_tokens
+
+
+def hold_for(limiter: Limiter | None, error: BaseException, cap: float) -> None:
+    """Pass a refused attempt's `retry-after` (capped at `cap` seconds) to `limiter`'s
+    `hold`, when it has one: every caller sharing the limiter then waits it out."""
+    seconds = getattr(error, "retry_after", None)
+    hold = getattr(limiter, "hold", None)
+    if hold is not None and isinstance(seconds, (int, float)) and seconds > 0:
+        hold(min(float(seconds), cap))
 
 
 def request_tokens(contents: Iterable[str], max_tokens: int | None) -> int:

@@ -54,18 +54,25 @@ class RateLimiter:
         now = clock()
         self._requests = _Bucket(requests_per_minute, now, burst) if requests_per_minute else None
         self._tokens = _Bucket(tokens_per_minute, now) if tokens_per_minute else None
+        self._hold_until = now
         self._lock = threading.Lock()
 
     def reserve(self, tokens: int = 0) -> float:
         """Reserve one request and `tokens` tokens; return the seconds to wait first."""
         with self._lock:
             now = self._clock()
-            wait = 0.0
+            wait = max(0.0, self._hold_until - now)
             if self._requests is not None:
                 wait = max(wait, self._requests.take(1, now))
             if self._tokens is not None and tokens:
                 wait = max(wait, self._tokens.take(tokens, now))
             return wait
+
+    def hold(self, seconds: float) -> None:
+        """Grant nothing for the next `seconds` (a provider's `retry-after`: while one
+        caller waits it out, the others must not keep sending into the same limit)."""
+        with self._lock:
+            self._hold_until = max(self._hold_until, self._clock() + max(0.0, seconds))
 
     def settle(self, estimated: int, actual: int) -> None:
         """Correct a reservation once the real token count is known."""

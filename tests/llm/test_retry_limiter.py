@@ -130,3 +130,43 @@ def test_retries_from_parallel_callers_stay_under_the_servers_rpm():
     assert len(replies) == 3 and sum(replies) == 3 + 2        # three answers, two retries
     assert stats["by_path"][COMPLETIONS] == len(limiter.grants) == 5
     assert stats["rate_limited"] == 0
+
+
+def test_a_held_limiter_grants_nobody_until_the_hold_ends():
+    now = [100.0]
+    limiter = RateLimiter(clock=lambda: now[0])  # no rate limits at all: only the hold binds
+    assert limiter.reserve() == 0.0
+    limiter.hold(5.0)
+    assert limiter.reserve() == pytest.approx(5.0)
+    now[0] += 2.0
+    limiter.hold(1.0)                     # a shorter hold never shortens the current one
+    assert limiter.reserve() == pytest.approx(3.0)
+    now[0] += 3.0
+    assert limiter.reserve() == 0.0
+
+
+def test_a_refusals_retry_after_holds_the_limiter_for_every_caller_sharing_it():
+    """Client A meets a 429 with retry-after 30 s: the shared limiter then makes any other
+    caller (B, which saw no 429) wait that out too, instead of sending into the limit."""
+    shared = RateLimiter()
+    with running_server(None, {"kind": "status", "status": 429, "times": 1,
+                               "retry_after_ms": 30_000}) as srv:
+        a = make_llm(f"openai-compatible:{srv.openai_base_url}#sim", cache_dir=False,
+                     retry=RetryPolicy(max_retries=0))
+        a.rate_limiter = shared
+        with pytest.raises(Exception, match="429"):
+            a.complete("Sort these words: pear apple")
+        a.close()
+    assert shared.reserve() > 25.0        # B's grant: most of the 30 s remain (no ceiling checked)
+
+
+def test_without_a_retry_after_the_limiter_is_not_held():
+    shared = RateLimiter()
+    with running_server(None, {"kind": "status", "status": 503, "times": 1}) as srv:
+        a = make_llm(f"openai-compatible:{srv.openai_base_url}#sim", cache_dir=False,
+                     retry=RetryPolicy(max_retries=0))
+        a.rate_limiter = shared
+        with pytest.raises(Exception, match="503"):
+            a.complete("Sort these words: pear apple")
+        a.close()
+    assert shared.reserve() == 0.0

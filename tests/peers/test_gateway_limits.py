@@ -322,3 +322,15 @@ def test_max_in_window_counts_the_fullest_span(times, window):
     times = sorted(times)
     brute = max((sum(1 for u in times if t <= u and u - t <= window) for t in times), default=0)
     assert max_in_window(times, window) == brute
+
+
+def test_an_upstream_retry_after_holds_the_sweeps_limiter():
+    """A 429 with retry-after that the gateway passes back to the peer also holds the
+    sweep's limiter: undertow's own runs and other peers wait it out instead of sending."""
+    service = SweepLimits()
+    with running_server(None, {"kind": "status", "status": 429, "times": 1, "retry_after_ms": 30_000}) as srv:
+        limiter, ledger = _limits(srv, service)
+        with serve(Upstream(srv.openai_base_url, "sim"), Meter(), limiter=limiter, ledger=ledger) as gw:
+            with pytest.raises(openai.RateLimitError):
+                _client(gw).chat.completions.create(model="gpt-x", messages=ASK)
+    assert limiter.reserve() > 25.0

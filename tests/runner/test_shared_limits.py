@@ -419,3 +419,24 @@ def test_without_limits_a_pool_sweep_starts_no_service_and_its_ledger_still_adds
     assert out.failed == {}
     book = _check_ledger(tmp_path / "plain", out.records)
     assert book["total"]["train"]["calls"] > 0
+
+
+def test_a_hold_reaches_every_worker_through_the_manager(tmp_path):
+    """One worker's `hold` (a provider's retry-after) makes the other workers' grants wait."""
+    from undertow.bench.runner.limits import SharedLimiter
+
+    pool = make_executor(2)
+    try:
+        with serve_limits(pool, tmp_path, rpm=600, burst=1, clock=_frozen) as (handle, service):
+            SharedLimiter(handle.connect(), "openai|x|m", tokens=False).hold(30.0)
+            waits = list(pool.map(_reserve_and_book, [handle] * 2))
+    finally:
+        pool.shutdown()
+    assert min(waits) >= 30.0
+
+
+def test_a_hold_binds_even_without_rate_limits():
+    service = SweepLimits()
+    assert service.reserve("k", 0) == 0.0
+    service.hold("k", 30.0)
+    assert service.reserve("k", 0) > 25.0 and service.reserve("other", 0) == 0.0
