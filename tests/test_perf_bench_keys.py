@@ -60,6 +60,8 @@ def test_optoprime_rows_carry_min_median_and_the_sdk_share_on_both_sides() -> No
         assert 0 < side["cpu_ms"] <= side["cpu_ms_median"]
         assert side["framework_cpu_ms"] <= side["cpu_ms"] and side["sdk_cpu_ms_median"] > 0
         assert side["updated_fraction"] == 1.0
+    for row in data["optoprime"]:  # our own counting is inside our step's CPU
+        assert 0 < row["count_cpu_ms_median"] <= row["cpu_ms_median"]
     for row in data["optoprime"]:
         if row["trace_opt"] is None:
             assert data["trace_opt_skipped"]  # says why
