@@ -219,6 +219,7 @@ class _Memo:
         self._values: dict[tuple[int, int], str] = {}
         self._flat: dict[int, str] = {}
         self._limited: bool | None = None
+        self._docs: dict[str, str] | None = None
         #: #Code as rendered at a level: (text, hidden calls, left-out notes, variable_code)
         self.code: dict[tuple, tuple[str, set[int], list[str], bool]] = {}
 
@@ -271,11 +272,40 @@ class _Memo:
             got = self.keys[k] = _key(self.view, n, collapse)
         return got
 
+    def docs(self) -> dict[str, str]:
+        """Each operator's documentation on one line, in order of first call."""
+        if self._docs is None:
+            self._docs = {}
+            for n in self.view.calls:
+                if n.op.name not in self._docs:
+                    self._docs[n.op.name] = " ".join((n.op.doc or "(no documentation)").split())
+        return self._docs
+
     def count(self, text: str) -> int:
         got = self.counts.get(text)
         if got is None:
             got = self.counts[text] = self._count(text)
         return got
+
+    def additive(self, parts: Sequence[str]) -> bool:
+        """Whether a text of `parts` joined by blank lines is counted exactly part by part
+        (a line-additive tokenizer, and every part after the first starts with text)."""
+        return bool(getattr(self._count, "line_additive", False)) and \
+            all(p[:1] and not p[0].isspace() for p in parts[1:])
+
+    def exact(self, parts: Sequence[str], over: int | None = None) -> int:
+        """The tokens of `parts` joined by blank lines, as the sum of each part's count
+        with the blank line after it (exact: see `additive`); with `over`, largest parts
+        first and stopping once the sum passes it (then a lower bound)."""
+        last = len(parts) - 1
+        order = sorted(range(len(parts)), key=lambda k: len(parts[k]), reverse=True) \
+            if over is not None else range(len(parts))
+        total = 0
+        for k in order:
+            total += self.count(parts[k] if k == last else parts[k] + "\n\n")
+            if over is not None and total > over:
+                break
+        return total
 
 
 #: How many tokens fewer than the sum of two sections' counts their join ("\n\n"
@@ -376,9 +406,7 @@ class _Renderer:
         return "#Code\n" + "\n".join(lines) if lines else ""
 
     def documentation(self) -> str:
-        docs: dict[str, str] = {}
-        for n in self.view.calls:
-            docs.setdefault(n.op.name, " ".join((n.op.doc or "(no documentation)").split()))
+        docs = self.memo.docs()
         lim = max(self.level.value_chars, 80)
         return "#Documentation\n" + "\n".join(f"[{k}] {cut(v, lim)[0]}" for k, v in docs.items()) \
             if docs else ""
@@ -571,20 +599,25 @@ def _render_levels(view: GraphView, sections: Mapping[str, bool] | None, max_tok
         if text == judged and i < len(levels) - 1:
             continue
         judged = text
-        # The sections' own counts (cached: most repeat from level to level) bound the
-        # whole text's; a level clearly over budget is passed without counting it whole.
-        # The report returned is always counted whole.
+        # The sections' own counts are cached (most repeat from level to level): with a
+        # line-additive tokenizer they sum to the text's exact count; with another they
+        # bound it, so that a level clearly over budget is passed without counting it
+        # whole, and the report returned is counted whole.
         parts = renderer.parts
+        final = i == len(levels) - 1
         # a text longer than this many characters a token is taken as over budget
         # without counting it (at any level but the last, whose report is returned)
-        if i < len(levels) - 1 and len(text) > CLEARLY_OVER_CHARS * max_tokens:
+        if not final and len(text) > CLEARLY_OVER_CHARS * max_tokens:
             continue
-        # (not at a first level short enough to be likely to fit: counting its sections
-        # and then the whole would count it twice)
-        if i < len(levels) - 1 and (i > 0 or len(text) > LIKELY_OVER_CHARS * max_tokens) and \
-                _sections_over(memo, parts, max_tokens):
-            continue
-        tokens = count(text)
+        if memo.additive(parts):  # each section counted once, whatever the level
+            tokens = memo.exact(parts, None if final else max_tokens)
+        else:
+            # (not at a first level short enough to be likely to fit: counting its
+            # sections and then the whole would count it twice)
+            if not final and (i > 0 or len(text) > LIKELY_OVER_CHARS * max_tokens) and \
+                    _sections_over(memo, parts, max_tokens):
+                continue
+            tokens = count(text)
         if tokens <= max_tokens:
             return Report(text, tokens, left, whole)
     note = (f"the report is still about {tokens} tokens, over the budget of "

@@ -38,6 +38,41 @@ def test_join_is_never_far_below_the_sum_of_its_sections(parts: list[str]) -> No
     assert whole >= sum(COUNT(p) for p in parts) - (len(parts) - 1) * JOIN_SLACK
 
 
+@pytest.mark.skipif(COUNT.name == FALLBACK, reason="no real tokenizer installed")
+@settings(max_examples=400, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=6), st.lists(st.sampled_from(["#", "Y", "<", "(", "a", "1", ".", "…", "猫"]),
+                                                       min_size=6, max_size=6))
+def test_a_line_additive_tokenizer_counts_a_report_exactly_section_by_section(parts, leads) -> None:
+    """The property `render_report` relies on when `line_additive` is set: a text of
+    sections joined by blank lines, each after the first starting with a non-space
+    character, counts the sum of (section + blank line) counts, the last without it."""
+    assert COUNT.line_additive
+    parts = [parts[0]] + [lead + p for lead, p in zip(leads, parts[1:])]
+    whole = COUNT("\n\n".join(parts))
+    assert whole == sum(COUNT(p + "\n\n") for p in parts[:-1]) + COUNT(parts[-1])
+
+
+def test_a_counter_without_the_property_counts_the_report_whole() -> None:
+    """A plain callable (or the chars/4 estimate) is never summed by sections."""
+    from undertow.engine import Parameter, backward
+    from undertow.optimizers.opto import GraphView, render_report
+
+    xs = [Parameter(float(i), name=f"x{i}") for i in range(30)]
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    backward(total, "make it larger")
+    view = GraphView.build([fb for x in xs for fb in x.feedback], {id(x): f"x{i}" for i, x in enumerate(xs)})
+    seen: list[str] = []
+
+    def count(text: str) -> int:
+        seen.append(text)
+        return len(text) // 3
+
+    got = render_report(view, max_tokens=400, count=count)
+    assert got.tokens == len(got.text) // 3 and got.text in seen
+
+
 def _reference(view, max_tokens: int, count):
     """Every level rendered from scratch and counted whole: what render_report returned
     before it shared work between levels and skipped levels by their sections' counts."""
