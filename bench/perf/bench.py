@@ -22,7 +22,9 @@ Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
   its start-up is `ray_startup_s`, not counted per run); null where Ray is missing.
 - `optoprime`: OptoPrime steps on N float parameters summed by a chain of additions
   (N = 10 ... 3000), both frameworks over HTTP to one sim-server in its own process,
-  each after a warm-up step (N = 10) and repeated `optoprime_repetitions` times on
+  each framework in a fresh interpreter per N (`optoprime_probe.py`,
+  `trace_opt_optoprime_probe.py`), after a warm-up step (N = 10) and repeated
+  `optoprime_repetitions` times on
   fresh graphs (fewer when the steps pass half of `trace_opt_limit_s`): `tokens` (all
   prompts of the step, by `tokenizer`), `cpu_ms` (the minimum client CPU time of a
   step: report building, requests, parsing, applying; the server's work is in another
@@ -306,12 +308,14 @@ def _summary(steps: list[dict[str, Any]]) -> dict[str, Any]:
             "backward_ms": round(min(s["backward_ms"] for s in steps), 2), "repetitions": len(steps)}
 
 
-def _undertow_row(n: int, base_url: str, count: Any, repetitions: int, limit_s: float) -> dict[str, Any]:
-    steps: list[dict[str, Any]] = []
-    spent = 0.0
-    while len(steps) < repetitions and (not steps or spent < limit_s):
-        steps.append(_undertow_step(n, base_url, count))
-        spent += steps[-1]["step_wall_s"] + steps[-1]["backward_ms"] / 1e3
+def _undertow_row(n: int, base_url: str, repetitions: int, limit_s: float) -> dict[str, Any]:
+    """Our steps at `n`, timed in a fresh interpreter (`optoprime_probe.py`) as trace-opt's are."""
+    proc = subprocess.run([sys.executable, "-m", "undertow.bench.perf.optoprime_probe", str(n), base_url,
+                           str(repetitions), str(limit_s)], capture_output=True, text=True, check=False)
+    try:
+        steps = json.loads(proc.stdout.strip().splitlines()[-1])["steps"]
+    except (json.JSONDecodeError, IndexError, KeyError):
+        raise RuntimeError(f"undertow's OptoPrime probe failed at N={n}: {proc.stderr.strip()[-2000:]}") from None
     first = steps[0]
     return {"N": n, "tokens": first["tokens"], **_summary(steps),
             "updated_fraction": first["updated_fraction"], "requests": first["requests"]}
@@ -353,9 +357,8 @@ def optoprime_table(sizes: list[int], trace_opt_python: str | None, limit_s: flo
     rows, skipped = [], []
     last: tuple[int, float] | None = None  # (N, trace-opt's backward + step CPU seconds)
     with start_in_subprocess() as server:
-        _undertow_step(10, server.openai_base_url, count)  # warm-up: imports, client, tokenizer
         for n in sizes:
-            row = _undertow_row(n, server.openai_base_url, count, repetitions, limit_s / 2)
+            row = _undertow_row(n, server.openai_base_url, repetitions, limit_s / 2)
             row["trace_opt"] = None
             # trace-opt's step grows about as N^2 (measured): skip a cell predicted past the limit
             predicted = None if last is None else last[1] * (n / last[0]) ** 2
