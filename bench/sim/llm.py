@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
 import re
 from collections.abc import Sequence
@@ -47,6 +48,21 @@ from undertow.bench.sim.tokens import count_message_tokens, count_tokens, trunca
 from undertow.bench.sim.view import ItemView, RequestDiagnosis
 
 NO_TASK_REPLY = "I am not sure what is being asked. Could you state the question?"
+log = logging.getLogger(__name__)
+_WARNED: set[str] = set()
+
+
+def _warn_no_task(text: str) -> None:
+    """Say once per process why a question got `NO_TASK_REPLY`: a first try of the sim
+    with a question of one's own should not look like a model that cannot read."""
+    if "no_task" in _WARNED:
+        return
+    _WARNED.add("no_task")
+    head = " ".join(text.split())[:80]
+    log.warning("llm=sim found no item of a bundled task in the request %r and replied %r. The "
+                "simulated LLM answers the items of the tasks it has profiles for (undertow bench "
+                "list), and proposes, critiques and judges; it does not answer free-form questions "
+                "(docs/sim.md, Roles and Limits). Use a real provider for those.", head, NO_TASK_REPLY)
 #: The temperature used when a caller gives none (in process and over HTTP alike).
 DEFAULT_TEMPERATURE = 0.0
 
@@ -264,7 +280,10 @@ class SimLLM:
             return json.dumps(obj, indent=1)
         if a.role == "answer":
             self.stats.record("answer", None)
-            return answer(pairs, self.profiles, rng, temperature, fmt) or NO_TASK_REPLY
+            got = answer(pairs, self.profiles, rng, temperature, fmt)
+            if got is None:
+                _warn_no_task(text)
+            return got or NO_TASK_REPLY
         if a.role == "judge":
             reply, evidence = judge(a.fields, fmt, self.profiles, rng, text)
             self.stats.record("judge", evidence)

@@ -98,3 +98,22 @@ def test_max_tokens_and_usage(sim: SimLLM) -> None:
 def test_no_task_item_gets_a_generic_reply(sim: SimLLM) -> None:
     reply = sim.complete([{"role": "user", "content": "Hello there"}])
     assert reply.text and reply.finish_reason == "stop"
+
+
+def test_a_question_of_no_bundled_task_is_answered_with_a_clarification_and_warned_once(caplog):
+    """A first try with one's own question gets the clarification reply, and the log says
+    why (once per process), naming where the sim's scope is written down."""
+    import logging
+
+    from undertow.bench.sim import llm as sim_llm
+    from undertow.engine.llm import make_llm
+
+    sim_llm._WARNED.discard("no_task")
+    client = make_llm("sim", cache_dir=False)
+    with caplog.at_level(logging.WARNING, logger="undertow.bench.sim.llm"):
+        first = client.complete("What is the capital of Peru?").text
+        client.complete("Name three rivers in Europe.")
+    warned = [r for r in caplog.records if "found no item of a bundled task" in r.getMessage()]
+    assert first == sim_llm.NO_TASK_REPLY
+    assert len(warned) == 1 and "docs/sim.md" in warned[0].getMessage()
+    assert "capital of Peru" in warned[0].getMessage()
