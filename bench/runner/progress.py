@@ -39,10 +39,6 @@ def run_status(out: Path, spec: RunSpec) -> dict[str, Any]:
         return {"status": "pending", "step": 0}
 
 
-#: How long leaving the display waits for its watcher thread to finish a redraw.
-JOIN_TIMEOUT_S = 10.0
-
-
 class LiveProgress:
     """The overall bar plus the active runs; `start()`/`stop()` run the watcher thread."""
 
@@ -67,9 +63,7 @@ class LiveProgress:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        # bounded: a Ctrl-C that lands inside the display's lock in the main thread can
-        # leave that lock held, and the watcher (a daemon) would then wait on it forever
-        self._thread.join(timeout=JOIN_TIMEOUT_S)
+        self._thread.join()
         self.refresh()
         self.progress.__exit__(None, None, None)
 
