@@ -97,7 +97,10 @@ def test_sigint_stops_cleanly_with_a_message(tmp_path, workers):
     cmd = [sys.executable, "-m", "undertow.bench.runner", "run", "-t", "word_sorting", "-o", "textgrad,optoprime",
            "--seeds", "2", "--steps", "200", "--budget", "calls=100000", "--workers", str(workers),
            "--out", str(out), *TINY]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a test run started in the background by a shell (`pytest ... &`) inherits SIGINT as
+    # ignored, and so would the CLI: give it the default disposition a terminal gives it
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list((out / "runs").glob("*/checkpoint.json")):
         time.sleep(0.05)
