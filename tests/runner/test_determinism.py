@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 from undertow.bench.runner import collect, make_config, resume, start
@@ -18,30 +17,14 @@ from undertow.bench.runner.checkpoint import read_json
 from undertow.bench.runner.executor import InlineExecutor, make_executor
 from undertow.engine import Node
 
-from .conftest import SMALL
+from .conftest import SMALL, kill_script
 
 GRID = {"tasks": ["word_sorting"], "optimizers": ["textgrad", "optoprime", "mcts"], "seeds": 2,
         "budget": "calls=60", "steps": 3, **SMALL}
 VICTIM = "word_sorting__textgrad__s1"
 
 # Runs the grid at --workers 1 and SIGKILLs itself on the 3rd LLM call of step 2 of VICTIM.
-KILLER = textwrap.dedent(f"""
-    import os, signal, sys
-    from undertow.bench.runner import make_config, start
-    from undertow.engine import Callback
-
-    class Kill(Callback):
-        run = step = calls = 0
-        def on_run_start(self, run): self.run = run.run_id
-        def on_step_start(self, step): self.step, self.calls = step.step, 0
-        def on_llm_call(self, call):
-            self.calls += 1
-            if self.run == {VICTIM!r} and self.step == 2 and self.calls == 3:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-    config = make_config(**{GRID!r})
-    start(config, sys.argv[1], callbacks=[Kill()])
-""")
+KILLER = kill_script(VICTIM, 2, 3, f"config = make_config(**{GRID!r})")
 
 
 def _rows(out: Path) -> list[dict]:

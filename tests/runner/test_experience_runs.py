@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from undertow.bench.runner import collect, make_config, resume, start
 from undertow.bench.runner.checkpoint import read_json
 from undertow.bench.runner.executor import InlineExecutor, make_executor
 
-from .conftest import SMALL
+from .conftest import SMALL, kill_script
 
 GRID = {"tasks": ["boolean_expressions", "stream"], "optimizers": ["experience", "bootstrap", "exprag", "remem"],
         "seeds": 1, "budget": "calls=80", "steps": 3, **SMALL}
@@ -33,26 +32,13 @@ def config():
     return c.model_copy(update={"runs": runs})
 
 
-KILLER = textwrap.dedent(f"""
-    import os, signal, sys
-    from undertow.bench.runner import make_config, start
-    from undertow.engine import Callback
-
-    VICTIM, AT = sys.argv[2], int(sys.argv[3])
-
-    class Kill(Callback):
-        run = step = calls = 0
-        def on_run_start(self, run): self.run = run.run_id
-        def on_step_start(self, step): self.step, self.calls = step.step, 0
-        def on_llm_call(self, call):
-            self.calls += 1
-            if self.run == VICTIM and self.step == 2 and self.calls == AT:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-    c = make_config(**{GRID!r})
-    c = c.model_copy(update={{"runs": [r for r in c.runs if (r.task == "stream") == (r.optimizer in {STREAM_OPTS!r})]}})
-    start(c, sys.argv[1], callbacks=[Kill()])
-""")
+def killer(victim: str, at: int) -> str:
+    """The sweep of `config()` in a child process, SIGKILLed at call `at` of step 2 of `victim`."""
+    return kill_script(victim, 2, at, f"""
+        config = make_config(**{GRID!r})
+        config = config.model_copy(update={{"runs": [r for r in config.runs
+                                                    if (r.task == "stream") == (r.optimizer in {STREAM_OPTS!r})]}})
+    """)
 
 
 def _rows(out: Path) -> list[dict]:
@@ -111,7 +97,7 @@ def test_two_workers_give_the_same_rows(clean, tmp_path, quiet):
                                         ("stream__remem__s0", 9)])
 def test_killed_mid_step_resumes_to_the_same_rows(clean, tmp_path, quiet, victim, at):
     killed = tmp_path / "killed"
-    proc = subprocess.run([sys.executable, "-c", KILLER, str(killed), victim, str(at)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", killer(victim, at), str(killed)], capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == -9, proc.stderr  # it really died mid-step
     state = json.loads((killed / "runs" / victim / "checkpoint.json").read_text())

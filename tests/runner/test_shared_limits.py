@@ -25,7 +25,7 @@ from undertow.bench.runner.runner import ledger
 from undertow.bench.sim.server import running_server
 from undertow.engine.llm import BudgetExceeded, Limiter, SpendLedger
 
-from tests.runner.conftest import SMALL
+from tests.runner.conftest import SMALL, kill_script
 
 RPM, BURST = 600.0, 2.0           # the sweep's limiter: 10 requests a second, 2 at once
 SERVER_BURST = BURST + 10         # the server's: same rate, room for requests up to 1 s late in transit
@@ -346,24 +346,10 @@ def test_bench_run_cli_passes_the_limits_to_the_sweep(tmp_path):
     assert bad.exit_code != 0 and "--rpm-burst needs --rpm" in bad.output
 
 
-KILLER = """
-import os, signal, sys
-from undertow.bench.runner import make_config, start
-from undertow.engine import Callback
-
-class Kill(Callback):
-    run = step = calls = 0
-    def on_run_start(self, run): self.run = run.run_id
-    def on_step_start(self, step): self.step, self.calls = step.step, 0
-    def on_llm_call(self, call):
-        self.calls += 1
-        if self.run == "word_sorting__optoprime__s1" and self.step == 2 and self.calls == 2:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-config = make_config(["word_sorting"], ["optoprime"], seeds=2, steps=3, budget="calls=60",
-                     n_train=8, n_val=6, n_test=6, batch_size=2)
-start(config, sys.argv[1], callbacks=[Kill()])
-"""
+KILLER = kill_script("word_sorting__optoprime__s1", 2, 2, """
+    config = make_config(["word_sorting"], ["optoprime"], seeds=2, steps=3, budget="calls=60",
+                         n_train=8, n_val=6, n_test=6, batch_size=2)
+""")
 
 
 def test_a_sweep_killed_mid_step_and_resumed_has_a_ledger_equal_to_its_records(tmp_path, quiet):
