@@ -197,18 +197,23 @@ class OptoPrime(Optimizer):
         names = list(received)
         if not names:
             return []
-        texts = {n: variable_text(n, self.by_name[n]) for n in names}
-        # one encode for all: the sum of the variables' counts (each text ends its line,
-        # and BPE never merges across a line end into the next variable's tag)
-        total = self.tokenizer("".join(texts.values()))
         if len(names) == 1:
-            return [Block(names, self._block(names, received), reply_budget(total, 1))]
+            report = self._block(names, received)
+            return [Block(names, report, reply_budget(report.variable_tokens, 1))]
+        texts = {n: variable_text(n, self.by_name[n]) for n in names}
         rows = 1 + (min(self.memory_size, len(self.memory)) if self.memory_size else 0)
+        # A token covers at least one byte: variables whose bytes fit the budget need no
+        # count before the whole report is tried (it counts its #Variables section anyway).
+        value_tokens: dict[str, int] | None = None
+        if sum(len(t.encode()) for t in texts.values()) * rows > self.max_tokens:
+            value_tokens = {n: self.tokenizer(t) for n, t in texts.items()}  # sizes to split by
         # when the variables alone exceed the budget, one report cannot hold them: skip it
-        whole = self._render(names, received, lossless=True) if total * rows <= self.max_tokens else None
-        if whole is not None and whole.tokens <= self.max_tokens and not whole.left_out:
-            return [Block(names, whole, reply_budget(total, len(names)))]
-        value_tokens = {n: self.tokenizer(t) for n, t in texts.items()}  # sizes to split by
+        if value_tokens is None or sum(value_tokens.values()) * rows <= self.max_tokens:
+            whole = self._render(names, received, lossless=True)
+            if whole is not None and whole.tokens <= self.max_tokens and not whole.left_out:
+                return [Block(names, whole, reply_budget(whole.variable_tokens, len(names)))]
+        if value_tokens is None:
+            value_tokens = {n: self.tokenizer(t) for n, t in texts.items()}
         planned = plan_blocks(names, {n: t * rows for n, t in value_tokens.items()}, self.max_tokens, received)
         fitted = fit_blocks(planned, lambda ns: self._block(ns, received), self.max_tokens)
         return [Block(ns, rep, reply_budget(sum(value_tokens[n] for n in ns), len(ns))) for ns, rep in fitted]

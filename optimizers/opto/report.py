@@ -85,12 +85,15 @@ class Report:
 
     `variable_code` is False when #Code had to be cut so far that calls reading an
     offered variable are missing (OptoPrime then splits the variables into blocks).
+    `variable_tokens` is what the #Variables section takes of `tokens` (OptoPrime sizes
+    the reply budget by it).
     """
 
     text: str
     tokens: int
     left_out: list[str] = field(default_factory=list)
     variable_code: bool = True
+    variable_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -619,7 +622,14 @@ def _render_levels(view: GraphView, sections: Mapping[str, bool] | None, max_tok
                 continue
             tokens = count(text)
         if tokens <= max_tokens:
-            return Report(text, tokens, left, whole)
+            return Report(text, tokens, left, whole, _variable_tokens(memo, renderer))
     note = (f"the report is still about {tokens} tokens, over the budget of "
             f"{max_tokens}: the instructions and the variables (never shortened) take that much")
-    return Report(text, tokens, [*left, note], whole)
+    return Report(text, tokens, [*left, note], whole, _variable_tokens(memo, renderer))
+
+
+def _variable_tokens(memo: _Memo, renderer: _Renderer) -> int:
+    """The #Variables section's tokens in the report (with the blank line after it when
+    the report is counted by sections: the count already made)."""
+    section = renderer.variables()
+    return memo.count(section + "\n\n") if memo.additive(renderer.parts) else memo.count(section)
