@@ -31,6 +31,24 @@ def test_a_small_graph_is_one_request_with_every_variable():
     assert block.names == [f"x{i}" for i in range(10)] and not block.report.left_out
 
 
+@pytest.mark.parametrize("counter", ["real", "estimate"])
+def test_one_report_sizes_its_reply_by_its_variables_section(counter):
+    """A step sent as one report: the reply budget comes from what the #Variables section
+    takes of the report's own count (no separate count of the variables)."""
+    count = token_counter(allow_real=counter == "real")
+    if counter == "real" and count.name == FALLBACK:
+        pytest.skip("no real tokenizer installed")
+    xs = _fan_in(20)
+    opt = OptoPrime(xs, make_llm("sim", cache_dir=False), tokenizer=count)
+    (block,) = opt.blocks()
+    text = block.report.text
+    start = text.index("\n\n#Variables\n") + 2
+    section = text[start:text.index("\n\n", start)]
+    expected = count(section + "\n\n") if count.line_additive else count(section)
+    assert block.report.variable_tokens == expected > 20
+    assert block.reply_tokens == reply_budget(expected, 20)
+
+
 @pytest.mark.parametrize("n", [300, 1000])
 def test_a_large_graph_is_split_into_blocks_that_each_fit_and_cover_every_variable(n):
     xs = _fan_in(n)
