@@ -145,11 +145,12 @@ def test_a_held_limiter_grants_nobody_until_the_hold_ends():
     assert limiter.reserve() == 0.0
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("fault, held", [
     ({"kind": "status", "status": 429, "times": 1, "retry_after_ms": 30_000}, True),
     ({"kind": "status", "status": 503, "times": 1}, False),   # no retry-after: no hold
 ])
-def test_a_refusals_retry_after_holds_the_limiter_for_every_caller_sharing_it(fault, held):
+def test_a_refusals_retry_after_holds_the_limiter_for_every_caller_sharing_it(fault, held, mode):
     """Client A meets a 429 with retry-after 30 s: the shared limiter then makes any other
     caller (B, which saw no 429) wait that out too, instead of sending into the limit."""
     shared = RateLimiter()
@@ -158,7 +159,10 @@ def test_a_refusals_retry_after_holds_the_limiter_for_every_caller_sharing_it(fa
                      retry=RetryPolicy(max_retries=0))
         a.rate_limiter = shared
         with pytest.raises(Exception, match=str(fault["status"])):
-            a.complete("Sort these words: pear apple")
+            if mode == "sync":
+                a.complete("Sort these words: pear apple")
+            else:
+                asyncio.run(a.acomplete("Sort these words: pear apple"))
         a.close()
     if held:
         assert shared.reserve() > 25.0    # B's grant: most of the 30 s remain (no ceiling checked)
