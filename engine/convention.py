@@ -43,6 +43,7 @@ def clip(text: str, max_chars: int) -> str:
 
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_PLAIN = (int, float, bool, type(None))  # their repr never holds an address
 
 
 def stable_repr(value: Any) -> str:
@@ -52,9 +53,6 @@ def stable_repr(value: Any) -> str:
     if type(value) in _PLAIN:  # no address in these: skip the regex (hot in reports)
         return repr(value)
     return _ADDRESS.sub("", repr(value))
-
-
-_PLAIN = (int, float, bool, type(None))
 
 
 def show(value: Any) -> str:

@@ -17,8 +17,8 @@ sweep's rate limiter (the same provider key as undertow's own clients, so peer a
 undertow runs share one allowance; a peer's SDK retry is a new request and waits
 for its own grant; a refusal's `retry-after` holds the limiter, so no other caller
 of the sweep is granted before it ends), and every reply is booked in the run's
-ledger entry as it arrives. Once the sweep budget is spent the ledger refuses, and the gateway answers
-with the same `undertow_budget_spent` refusal as for the run's own cap (and
+ledger entry as it arrives. Once the sweep budget is spent the ledger refuses, and
+the gateway answers with the same `undertow_budget_spent` refusal as for the run's own cap (and
 `/_undertow/budget` says `spent`, which is what the drivers stop on). Without them
 (None) nothing of this happens.
 
@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from undertow.engine.llm import BudgetExceeded, Usage
-from undertow.engine.llm.limits import Limiter, SpendLedger, request_tokens
+from undertow.engine.llm.limits import Limiter, SpendLedger, hold_for, request_tokens
 from undertow.engine.llm.retry import RetryPolicy, parse_retry_after
 
 FeedbackFn = Callable[[str, int, str], tuple[float, str]]  # (split, index, output) -> score, sentence
@@ -276,10 +276,8 @@ class _Handler(BaseHTTPRequestHandler):
         except urllib.error.HTTPError as exc:
             status, body = exc.code, exc.read()
             passed = {h: exc.headers[h] for h in PASSED_HEADERS if exc.headers.get(h) is not None}
-            hold = getattr(self.server.limiter, "hold", None)
-            wait = parse_retry_after(passed)
-            if hold is not None and wait is not None and wait > 0:
-                hold(min(wait, MAX_HOLD_S))  # the sweep's other callers wait it out too
+            # the sweep's other callers wait the refusal out too
+            hold_for(self.server.limiter, parse_retry_after(passed), MAX_HOLD_S)
         except OSError as exc:
             with meter.lock:
                 meter.errors += 1

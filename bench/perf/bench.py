@@ -24,8 +24,8 @@ Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
   (N = 10 ... 3000), both frameworks over HTTP to one sim-server in its own process,
   each framework in a fresh interpreter per N (`optoprime_probe.py`,
   `trace_opt_optoprime_probe.py`), after a warm-up step (N = 10) and repeated
-  `optoprime_repetitions` times on
-  fresh graphs (fewer when the steps pass half of `trace_opt_limit_s`): `tokens` (all
+  `optoprime_repetitions` times on fresh graphs (fewer when the steps pass half of
+  `trace_opt_limit_s`): `tokens` (all
   prompts of the step, by `tokenizer`), `cpu_ms` (the minimum client CPU time of a
   step: report building, requests, parsing, applying; the server's work is in another
   process) with `cpu_ms_median`, `framework_cpu_ms` (the same less the CPU spent
@@ -266,32 +266,28 @@ def _undertow_step(n: int, base_url: str, count: Any) -> dict[str, Any]:
             "requests": len(prompts), "backward_ms": backward_ms, "step_wall_s": wall_s}
 
 
-def _timed_counter(count: Any, cell: list[float]) -> Any:
-    """`count` (a `TokenCounter`) adding the CPU seconds it spends to `cell`."""
-    def timed(text: str) -> int:
+def _cpu_into(fn: Any, cell: list[float]) -> Any:
+    """`fn`, adding the CPU seconds each call spends (in whichever thread) to `cell[0]`."""
+    def timed(*args: Any) -> Any:
         c = time.thread_time()
         try:
-            return count(text)
+            return fn(*args)
         finally:
             cell[0] += time.thread_time() - c
 
-    return dataclasses.replace(count, count=timed)
+    return timed
+
+
+def _timed_counter(count: Any, cell: list[float]) -> Any:
+    """`count` (a `TokenCounter`) adding the CPU seconds it spends to `cell`."""
+    return dataclasses.replace(count, count=_cpu_into(count, cell))
 
 
 def _time_sdk(backend: Any) -> list[float]:
     """Add the CPU seconds each call spends in the provider SDK (`backend._create`: the
-    OpenAI SDK's request and reply parsing) to the returned cell, from whichever thread."""
+    OpenAI SDK's request and reply parsing) to the returned cell."""
     cell = [0.0]
-    create = backend._create
-
-    def timed(client: Any, kwargs: dict[str, Any]) -> Any:
-        c = time.thread_time()
-        try:
-            return create(client, kwargs)
-        finally:
-            cell[0] += time.thread_time() - c
-
-    backend._create = timed
+    backend._create = _cpu_into(backend._create, cell)
     return cell
 
 

@@ -241,7 +241,7 @@ class LLM:
             try:
                 return self.backend.complete(sent, timeout=timeout, stream=stream)
             except LLMError as exc:  # a refusal's retry-after holds every caller of the limiter
-                hold_for(self.rate_limiter, exc, self.retry.max_retry_after)
+                hold_for(self.rate_limiter, getattr(exc, "retry_after", None), self.retry.max_retry_after)
                 raise
 
         try:
@@ -324,7 +324,7 @@ class LLM:
             try:
                 return await self.backend.acomplete(sent, timeout=timeout, stream=stream)
             except LLMError as exc:
-                hold_for(self.rate_limiter, exc, self.retry.max_retry_after)
+                hold_for(self.rate_limiter, getattr(exc, "retry_after", None), self.retry.max_retry_after)
                 raise
 
         try:

@@ -32,10 +32,10 @@ from undertow.engine.llm.types import Usage
 from undertow.engine.tokens import estimate_tokens
 
 
-def hold_for(limiter: Limiter | None, error: BaseException, cap: float) -> None:
-    """Pass a refused attempt's `retry-after` (capped at `cap` seconds) to `limiter`'s
-    `hold`, when it has one: every caller sharing the limiter then waits it out."""
-    seconds = getattr(error, "retry_after", None)
+def hold_for(limiter: Limiter | None, seconds: float | None, cap: float) -> None:
+    """Pass a refusal's `retry-after` (seconds, None when it gave none; capped at `cap`)
+    to `limiter`'s `hold`, when it has one: every caller sharing the limiter then waits
+    it out. Our clients and the peers' gateway hold by this one rule."""
     hold = getattr(limiter, "hold", None)
     if hold is not None and isinstance(seconds, (int, float)) and seconds > 0:
         hold(min(float(seconds), cap))

@@ -19,7 +19,6 @@ Reports are measured with a real tokenizer when one is installed (`tokens.py`).
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
