@@ -16,7 +16,7 @@ COUNT = token_counter()
 # texts like report sections: tags, code, numbers, whitespace runs, special-token text
 pieces = st.sampled_from(["<variable name=\"x1\" kind=\"float\">", "</variable>", "#Code", "add_3 = add(x1, x2)",
                           " ", "  ", "\n", "\n\n", "\t", "3.25", "é", "猫", "<|endoftext|>", "…", "def f(a):",
-                          "    return a", "{\"k\": [1, 2]}", "word", "Word", "'s", "!!"])
+                          "    return a", "{\"k\": [1, 2]}", "word", "Word", "'s", "!!", "\ud800"])
 texts = st.lists(st.one_of(pieces, st.text(max_size=12)), max_size=30).map("".join)
 
 
@@ -24,7 +24,8 @@ texts = st.lists(st.one_of(pieces, st.text(max_size=12)), max_size=30).map("".jo
 @settings(max_examples=200, deadline=None)
 @given(texts)
 def test_fast_count_equals_encode(text: str) -> None:
-    """`token_counter()` (encode_ordinary) gives encode(disallowed_special=())'s count."""
+    """`token_counter()` (the backend's count, or encode_ordinary) gives
+    encode(disallowed_special=())'s count, lone surrogates included."""
     assert COUNT(text) == len(ENC.encode(text, disallowed_special=()))
 
 
