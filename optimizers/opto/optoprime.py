@@ -378,6 +378,9 @@ class OptoPrime(Optimizer):
         return self.record(proposal)
 
     def _remember(self, before: dict[str, Any], report: Report) -> None:
+        if not self.memory_size:  # no memory kept: nothing to gather
+            self.memory = []
+            return
         feedback: list[str] = []
         seen: set[int] = set()  # one feedback list reaches every parameter of its subgraph
         for p in self.parameters:
@@ -391,10 +394,7 @@ class OptoPrime(Optimizer):
                         feedback.append(text)
         shown = {n: _json(v) for n, v in before.items() if self.by_name[n].feedback}
         self.memory.append({"step": self.steps, "values": shown, "feedback": feedback[:8]})
-        if self.memory_size:
-            self.memory = self.memory[-max(self.memory_size, 1):]
-        else:
-            self.memory = []
+        self.memory = self.memory[-self.memory_size:]
 
     # -- resumable state -------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:
