@@ -24,8 +24,8 @@ Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
   (N = 10 ... 3000), both frameworks over HTTP to one sim-server in its own process,
   each framework in a fresh interpreter per N (`optoprime_probe.py`,
   `trace_opt_optoprime_probe.py`), after a warm-up step (N = 10) and repeated
-  `optoprime_repetitions` times on fresh graphs (fewer when the steps pass half of
-  `trace_opt_limit_s`): `tokens` (all
+  `optoprime_repetitions` times on fresh graphs through one LLM client per
+  interpreter (fewer when the steps pass half of `trace_opt_limit_s`): `tokens` (all
   prompts of the step, by `tokenizer`), `cpu_ms` (the minimum client CPU time of a
   step: report building, requests, parsing, applying; the server's work is in another
   process) with `cpu_ms_median`, `framework_cpu_ms` (the same less the CPU spent
@@ -236,10 +236,11 @@ def make_executor_one() -> Any:
     return ProcessPoolExecutor(max_workers=1, mp_context=ctx)
 
 
-def _undertow_step(n: int, base_url: str, count: Any) -> dict[str, Any]:
-    """One OptoPrime step on a fresh graph of `n` parameters summed (see the docstring)."""
+def _undertow_step(n: int, llm: Any, sdk: list[float], count: Any) -> dict[str, Any]:
+    """One OptoPrime step on a fresh graph of `n` parameters summed (see the docstring),
+    through `llm`, the client the probe makes once for all its steps (as trace-opt's probe
+    makes its `CustomLLM` once), whose SDK time `_time_sdk` adds to `sdk`."""
     from undertow.engine import Parameter, backward
-    from undertow.engine.llm import make_llm
     from undertow.optimizers.opto import OptoPrime
 
     xs = [Parameter(float(i % 7), name=f"x{i}") for i in range(n)]
@@ -249,18 +250,16 @@ def _undertow_step(n: int, base_url: str, count: Any) -> dict[str, Any]:
     t = time.perf_counter()
     backward(total, f"The sum should be {2.0 * n}; make it larger")
     backward_ms = (time.perf_counter() - t) * 1e3
-    llm = make_llm("openai:sim", base_url=base_url, api_key="bench", cache_dir=False)
-    sdk = _time_sdk(llm.backend)
     counting = [0.0]
     opt = OptoPrime(xs, llm, tokenizer=_timed_counter(count, counting))
     before = [x.value for x in xs]
+    sdk_before = sdk[0]
     c, w = time.process_time(), time.perf_counter()
     proposals = opt.step()
     cpu_ms = (time.process_time() - c) * 1e3
     wall_s = time.perf_counter() - w
-    llm.close()
     prompts = {p.meta["prompt"] for p in proposals if "prompt" in p.meta}
-    return {"tokens": sum(count(p) for p in prompts), "cpu_ms": cpu_ms, "sdk_cpu_ms": sdk[0] * 1e3,
+    return {"tokens": sum(count(p) for p in prompts), "cpu_ms": cpu_ms, "sdk_cpu_ms": (sdk[0] - sdk_before) * 1e3,
             "count_cpu_ms": counting[0] * 1e3,
             "updated_fraction": round(sum(1 for x, b in zip(xs, before) if x.value != b) / n, 4),
             "requests": len(prompts), "backward_ms": backward_ms, "step_wall_s": wall_s}

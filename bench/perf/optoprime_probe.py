@@ -5,7 +5,8 @@
 `undertow perf bench` runs this once per N, so that both frameworks' steps are timed
 the same way: each in an interpreter of its own that has done nothing but import,
 one warm-up step on N = 10, then up to REPETITIONS steps on fresh graphs of N
-parameters (stopping once LIMIT_S of step time is spent). Measured in the bench's own
+parameters (stopping once LIMIT_S of step time is spent), all through one LLM client
+(trace-opt's probe also makes its client once). Measured in the bench's own
 process instead, after the runner and executor parts, our steps carried that process's
 larger heap and whatever Ray was still shutting down. Prints one JSON object: `steps`,
 a list of `_undertow_step` results (see `bench.py`).
@@ -18,16 +19,22 @@ import sys
 
 
 def main(n: int, base_url: str, repetitions: int, limit_s: float) -> dict:
-    from undertow.bench.perf.bench import _undertow_step
+    from undertow.bench.perf.bench import _time_sdk, _undertow_step
+    from undertow.engine.llm import make_llm
     from undertow.optimizers.opto.tokens import token_counter
 
     count = token_counter()
-    _undertow_step(10, base_url, count)  # warm-up: imports, client, tokenizer
-    steps: list[dict] = []
-    spent = 0.0
-    while len(steps) < max(1, repetitions) and (not steps or spent < limit_s):
-        steps.append(_undertow_step(n, base_url, count))
-        spent += steps[-1]["step_wall_s"] + steps[-1]["backward_ms"] / 1e3
+    llm = make_llm("openai:sim", base_url=base_url, api_key="bench", cache_dir=False)
+    sdk = _time_sdk(llm.backend)
+    try:
+        _undertow_step(10, llm, sdk, count)  # warm-up: imports, connection, tokenizer
+        steps: list[dict] = []
+        spent = 0.0
+        while len(steps) < max(1, repetitions) and (not steps or spent < limit_s):
+            steps.append(_undertow_step(n, llm, sdk, count))
+            spent += steps[-1]["step_wall_s"] + steps[-1]["backward_ms"] / 1e3
+    finally:
+        llm.close()
     return {"steps": steps}
 
 
