@@ -77,11 +77,14 @@ def test_stop_releases_hanging_and_sleeping_connections(responder):
 
         t = threading.Thread(target=call)
         t.start()
-        while srv.stats()["in_flight"] == 0 and time.perf_counter() - started < 5:
+        while srv.stats()["in_flight"] == 0 and time.perf_counter() - started < 60:
             time.sleep(0.01)
-    t.join(5)
+        assert srv.stats()["in_flight"] == 1  # the request hangs in the server as it stops
+    # Released by the stop, the call fails at once with a closed connection; held, it
+    # could end only by the client's 30 s timeout (APITimeoutError): no clock needed.
+    t.join(60)
     assert not t.is_alive() and isinstance(errors[0], openai.APIConnectionError)
-    assert time.perf_counter() - started < 5
+    assert not isinstance(errors[0], openai.APITimeoutError)
 
 
 def test_server_perf_reports_its_figures():

@@ -131,11 +131,11 @@ def test_truncated_reply_makes_the_sdk_raise(srv, oai, stream):
 
 
 def test_hang_makes_the_sdk_time_out(srv, oai):
+    # the hang lasts 300 s and then closes the connection (APIConnectionError): only the
+    # client's own timeout gives APITimeoutError
     srv.set_faults("kind=hang,times=1")
-    start = time.perf_counter()
     with pytest.raises(openai.APITimeoutError):
         oai.with_options(timeout=0.3).chat.completions.create(model="sim", messages=USER)
-    assert time.perf_counter() - start < 5
     assert oai.chat.completions.create(model="sim", messages=USER).choices
 
 
