@@ -130,14 +130,22 @@ def _bounds(v: Variable, text: str) -> tuple[float | None, float | None]:
     if shown:  # OPTO style: "constraints: bounds [5, 90]" under the variable's tag
         a, b = float(shown.group(1)), float(shown.group(2))
         return min(a, b), max(a, b)
+    # Each pattern is searched for every variable: written so that the regex engine can
+    # skip to the name (a literal first, its left boundary checked behind it), or
+    # skipped when the text lacks what it needs, as a pattern opening with a number
+    # would otherwise be tried at every position (0.7 ms a variable on a 10 kB report).
     name = re.escape(v.name)
+    # (?<![\w.:]) before the name, checked after it: the character len(name) back
+    after_name = rf"(?<![\w.:][\s\S]{{{len(v.name)}}})"
     patterns = (
-        rf"(?<![\w.:]){name}\s*(?::|in|within|∈)\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]",
-        rf"({_NUMBER})\s*<=?\s*{name}\s*<=?\s*({_NUMBER})",
-        rf"(?<![\w.:]){name}\b[^\n]{{0,40}}?between\s+({_NUMBER})\s+and\s+({_NUMBER})",
+        rf"{name}{after_name}\s*(?::|in|within|∈)\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]",
+        rf"({_NUMBER})\s*<=?\s*{name}\s*<=?\s*({_NUMBER})"
+        if re.search(rf"<=?\s*{name}\s*<", text) else None,
+        rf"{name}{after_name}\b[^\n]{{0,40}}?between\s+({_NUMBER})\s+and\s+({_NUMBER})"
+        if "between" in text else None,
     )
     for pat in patterns:
-        m = re.search(pat, text)
+        m = re.search(pat, text) if pat is not None else None
         if m:
             a, b = float(m.group(1)), float(m.group(2))
             return min(a, b), max(a, b)

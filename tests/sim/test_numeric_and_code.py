@@ -256,3 +256,46 @@ def test_code_that_does_not_parse_gets_a_rewrite():
 def test_unrelated_code_is_left_alone():
     reply = _propose(_code_request("def f(x):\n    return x\n", "wrong"), 0, [bs.PROFILE])
     assert reply["suggestion"] == {}
+
+
+def _bounds_reference(v, text: str):
+    """The bounds search as first written (one plain `re.search` per pattern over the
+    whole text): the fast version must find the same bounds."""
+    import re
+
+    n_ = num._NUMBER
+    name = re.escape(v.name)
+    for pat in (rf"(?<![\w.:]){name}\s*(?::|in|within|∈)\s*\[\s*({n_})\s*,\s*({n_})\s*\]",
+                rf"({n_})\s*<=?\s*{name}\s*<=?\s*({n_})",
+                rf"(?<![\w.:]){name}\b[^\n]{{0,40}}?between\s+({n_})\s+and\s+({n_})"):
+        m = re.search(pat, text)
+        if m:
+            a, b = float(m.group(1)), float(m.group(2))
+            return min(a, b), max(a, b)
+    return None, None
+
+
+_NAMES = ["x", "x1", "ax", "x.y", "a:b", "lr", "b_2"]
+_NUM = st.sampled_from(["-3", "2.5", "10", "1e3", ".5", "+7"])
+# statements of bounds as requests write them, each name with a random left neighbour
+# (a word character, '.', ':' or a space: the left-boundary rule) and filler between
+_STATEMENT = st.one_of(
+    st.tuples(st.sampled_from(["", "a", ".", ":", " ", "\n", "_"]), st.sampled_from(_NAMES),
+              st.sampled_from([" in ", ": ", " within ", "∈", ":", " is "]), _NUM, _NUM)
+    .map(lambda t: f"{t[0]}{t[1]}{t[2]}[{t[3]}, {t[4]}]"),
+    st.tuples(_NUM, st.sampled_from(["<", "<=", " <= ", " < "]), st.sampled_from(_NAMES),
+              st.sampled_from(["<", "<=", " <= ", " = "]), _NUM)
+    .map(lambda t: "".join(t)),
+    st.tuples(st.sampled_from(["", "a", ".", " "]), st.sampled_from(_NAMES),
+              st.sampled_from([" is ", " lies ", "\n", " " * 45]), _NUM, _NUM)
+    .map(lambda t: f"{t[0]}{t[1]}{t[2]}between {t[3]} and {t[4]}"),
+    st.sampled_from([" ", "\n", ", ", "the value of ", "[", "]", "<variable>", "between"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_STATEMENT, max_size=8).map("".join), st.sampled_from(_NAMES))
+def test_bounds_search_finds_what_a_plain_search_finds(text: str, name: str) -> None:
+    from undertow.bench.sim.request import Variable
+
+    v = Variable(name, "float", "1.0")
+    assert num._bounds(v, text) == _bounds_reference(v, text)
