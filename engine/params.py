@@ -37,8 +37,10 @@ class Parameter(Node):
 
     Args:
         value: the initial value (validated like any later one).
-        kind: one of `KINDS`; inferred from the value when omitted (str -> text,
-            float -> float, int -> int, dict/list -> json).
+        kind: one of `KINDS`; when omitted, "choice" if `choices` is given, "json" if
+            `schema` is, else inferred from the value (str -> text, float -> float,
+            int -> int, dict/list -> json). A constraint the kind does not check
+            (`bounds` on text, `choices` on a float, ...) is refused with a ValueError.
         name: a readable name shown to optimizers.
         description: what the parameter is for, shown to optimizers.
         bounds: (low, high) inclusive, for float and int; either side may be None.
@@ -65,9 +67,12 @@ class Parameter(Node):
         max_length: int | None = None,
         signature_of: str | None = None,
     ) -> None:
-        kind = kind or _infer_kind(value)
+        if kind is None:  # choices and a schema say the kind; else the value does
+            kind = "choice" if choices is not None else "json" if schema is not None else _infer_kind(value)
         if kind not in KINDS:
             raise ValueError(f"unknown parameter kind {kind!r}; use one of {', '.join(KINDS)}")
+        _check_constraint_kinds(name, kind, bounds=bounds, choices=choices, schema=schema,
+                                max_length=max_length, signature_of=signature_of)
         # Node.__init__ would assign `value` through the validating property.
         _slot_set(self, None)
         self.parents, self.op, self.args, self.kwargs = (), None, (), None
@@ -142,6 +147,22 @@ class Parameter(Node):
 
     def _invalid(self, problem: str, fix: str) -> InvalidValueError:
         return InvalidValueError(self.label, self.kind, problem, fix)
+
+
+#: The kinds each constraint applies to: given to another kind it would never be checked.
+_CONSTRAINT_KINDS = {"bounds": ("float", "int"), "choices": ("choice",), "schema": ("json",),
+                     "max_length": ("text", "code"), "signature_of": ("code",)}
+
+
+def _check_constraint_kinds(name: str | None, kind: str, **given: Any) -> None:
+    """Refuse a constraint the kind does not check (`bounds` on text, `choices` on a
+    float...): silently kept, it would be shown to optimizers and never enforced."""
+    for key, value in given.items():
+        if value is not None and kind not in _CONSTRAINT_KINDS[key]:
+            fits = " or ".join(f"kind={k!r}" for k in _CONSTRAINT_KINDS[key])
+            raise ValueError(
+                f"parameter {name or '(unnamed)'!r} of kind {kind!r} got {key}=, which only {fits} "
+                f"checks; pass kind= explicitly (e.g. {fits.split(' or ')[0]}) or drop {key}=")
 
 
 def _infer_kind(value: Any) -> str:

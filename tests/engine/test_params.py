@@ -25,6 +25,33 @@ def test_kinds_are_inferred():
         Parameter(object())
 
 
+def test_choices_or_a_schema_set_the_kind_when_none_is_given():
+    mode = Parameter("fast", choices=["fast", "slow"], name="mode")
+    assert mode.kind == "choice"
+    with pytest.raises(InvalidValueError, match="not one of the choices"):
+        mode.value = "medium"
+    assert Parameter(0.5, choices=[0.1, 0.5]).kind == "choice"
+    cfg = Parameter({"temperature": 0.1}, schema=Config, name="cfg")
+    assert cfg.kind == "json"
+    with pytest.raises(InvalidValueError, match="schema check failed"):
+        cfg.value = {"temperature": "hot"}
+
+
+@pytest.mark.parametrize("kwargs, key", [
+    (dict(value="abc", bounds=(0, 1)), "bounds"),
+    (dict(value=0.5, kind="float", choices=[0.1, 0.5]), "choices"),
+    (dict(value=1.0, max_length=3), "max_length"),
+    (dict(value="x", kind="text", schema=Config), "schema"),
+    (dict(value="def f(x):\n    return x\n", kind="text", signature_of="def f(x): pass"), "signature_of"),
+    (dict(value=3, kind="choice", choices=[3], bounds=(0, 5)), "bounds"),
+])
+def test_a_constraint_the_kind_never_checks_is_refused(kwargs, key):
+    """Kept silently, it would be shown to optimizers as a constraint and never enforced."""
+    with pytest.raises(ValueError, match=rf"got {key}=.*pass kind= explicitly") as info:
+        Parameter(name="p", **kwargs)
+    assert "'p'" in str(info.value)
+
+
 @pytest.mark.parametrize(
     "make, bad, match",
     [
