@@ -7,8 +7,11 @@ folder) print one line on stderr and exit with status 2, never a traceback.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -21,19 +24,51 @@ bench_app = typer.Typer(help="Benchmark optimizers on bundled tasks at matched b
 T = TypeVar("T")
 
 
-def _guard(fn: Callable[[], T]) -> T:
-    """Run `fn`; a user error becomes one line on stderr and exit status 2."""
+@contextmanager
+def interrupt_once() -> Iterator[None]:
+    """While the body runs, the first SIGINT interrupts it as usual and later ones are
+    ignored: after Ctrl-C the runner stops the workers, saves the ledger and prints how
+    to resume, and a second Ctrl-C (or a `timeout` that signals the process group after
+    the process) would cut that short and lose the message. After an interrupt SIGINT
+    stays ignored (the command is on its way out with status 130; a late one would
+    otherwise break the interpreter's exit with a traceback); when the body ends
+    otherwise, the default handler is back. Left alone where SIGINT is already ignored
+    or handled by someone else (not Python's default), or off the main thread."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    hit = False
+
+    def first(signum: int, frame: Any) -> None:
+        nonlocal hit
+        hit = True
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        if not hit:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def cli_guard(fn: Callable[[], T]) -> T:
+    """Run `fn`; a user error becomes one line on stderr and exit status 2, an interrupt
+    its message (how to resume) and status 130."""
     from undertow.bench.runner.errors import BenchError
     from undertow.bench.runner.runner import Interrupted
 
-    try:
-        return fn()
-    except Interrupted as exc:
-        typer.echo(f"{exc}", err=True)
-        raise typer.Exit(code=130) from None
-    except BenchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+    with interrupt_once():
+        try:
+            return fn()
+        except Interrupted as exc:
+            typer.echo(f"{exc}", err=True)
+            raise typer.Exit(code=130) from None
+        except BenchError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from None
 
 
 def _names(values: list[str] | None, known: Any, option: str = "--task") -> list[str]:
@@ -135,7 +170,7 @@ def run_cmd(
             for cb in callbacks:
                 cb.provider.shutdown()  # flush the exporter
 
-    outcome = _guard(go)
+    outcome = cli_guard(go)
     if outcome is not None:
         _finish(console, outcome)
 
@@ -191,7 +226,7 @@ def resume_cmd(
             for cb in callbacks:
                 cb.provider.shutdown()  # flush the exporter
 
-    _finish(console, _guard(go))
+    _finish(console, cli_guard(go))
 
 
 def _otel_callbacks(kind: str | None) -> list[Any]:
@@ -225,7 +260,7 @@ def report_cmd(
     """Write Markdown and HTML: leaderboard, score vs calls and cost, best run's graph."""
     from undertow.bench.runner.report import write_report
 
-    report = _guard(lambda: write_report(directory, to))
+    report = cli_guard(lambda: write_report(directory, to))
     console = Console()
     console.print(f"report: {report.markdown} and {report.html} ({len(report.plots)} plots, "
                   f"{len(report.graphs)} graphs)")
@@ -245,7 +280,7 @@ def show_cmd(
     from undertow.bench.runner.show import describe
     from undertow.bench.runner.show_text import print_description
 
-    data = _guard(lambda: describe(directory, run))
+    data = cli_guard(lambda: describe(directory, run))
     if as_json:
         typer.echo(json.dumps(data, indent=1, default=repr))
         return

@@ -91,14 +91,10 @@ def demo(
     steps: int = typer.Option(4, min=1, help="Optimizer steps per run."),
 ) -> None:
     """Run the offline demo: LLM optimizers vs baselines on three tasks (llm=sim), with a report."""
+    from undertow.bench.bench_cli import cli_guard
     from undertow.bench.demo import run_demo
-    from undertow.bench.runner import BenchError
 
-    try:
-        run_demo(out, seeds=seeds, steps=steps)
-    except BenchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+    cli_guard(lambda: run_demo(out, seeds=seeds, steps=steps))
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ def run_demo(out: str | Path | None = None, *, seeds: int = 2, steps: int = 4, w
              console: Console | None = None) -> Path:
     """Run the demo benchmark into `out` (a new folder); return the report folder."""
     from undertow.bench.bench_cli import print_leaderboard
-    from undertow.bench.runner import make_config, start, write_report
+    from undertow.bench.runner import Interrupted, make_config, start, write_report
 
     console = console or Console()
     console.print("[bold]undertow demo[/bold] — optimizers on bundled tasks, offline "
@@ -41,7 +41,10 @@ def run_demo(out: str | Path | None = None, *, seeds: int = 2, steps: int = 4, w
     config = make_config(TASKS, OPTIMIZERS, llm="sim", seeds=seeds, budget="calls=80", steps=steps,
                          workers=workers, n_train=20, n_val=20, n_test=40, batch_size=6)
     out = Path(out) if out is not None else fresh_folder()
-    outcome = start(config, out, console=console)
+    try:
+        outcome = start(config, out, console=console)
+    except Interrupted as exc:  # the demo's report is one command more after the resume
+        raise Interrupted(f"{exc}, then `undertow bench report {out}` for the report") from None
     print_leaderboard(console, outcome.records)
     report = write_report(out)
     console.print(f"finished in {time.perf_counter() - started:.0f} s; report: {report.folder / 'report.md'} "

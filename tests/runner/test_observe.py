@@ -9,6 +9,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -91,8 +92,10 @@ def test_log_level_sends_undertow_records_to_stderr(tmp_path):
     assert bad.exit_code == 2 and "unknown log level 'loud'" in bad.output
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_sigint_stops_cleanly_with_a_message(tmp_path, workers):
+@pytest.mark.parametrize("workers, again", [(1, False), (2, False), (1, True), (2, True)])
+def test_sigint_stops_cleanly_with_a_message(tmp_path, workers, again):
+    """One Ctrl-C, or (`again`) a burst of them while the runner stops: each time the
+    message says how to resume, and every checkpoint is whole."""
     out = tmp_path / f"w{workers}"
     cmd = [sys.executable, "-m", "undertow.bench.runner", "run", "-t", "word_sorting", "-o", "textgrad,optoprime",
            "--seeds", "2", "--steps", "200", "--budget", "calls=100000", "--workers", str(workers),
@@ -105,8 +108,21 @@ def test_sigint_stops_cleanly_with_a_message(tmp_path, workers):
     while time.monotonic() < deadline and not list((out / "runs").glob("*/checkpoint.json")):
         time.sleep(0.05)
     time.sleep(0.5)
+    stderr_lines: list[str] = []
+    reader = threading.Thread(target=lambda: stderr_lines.extend(proc.stderr))
+    reader.start()
     proc.send_signal(signal.SIGINT)  # to the CLI process only, like `timeout -s INT`
-    stdout, stderr = proc.communicate(timeout=60)
+    # more while it stops (until its message is out), as a user pressing Ctrl-C again
+    while again and proc.poll() is None and not any("interrupted:" in x for x in stderr_lines):
+        time.sleep(0.005)
+        try:
+            proc.send_signal(signal.SIGINT)
+        except ProcessLookupError:
+            break
+    stdout = proc.stdout.read()
+    proc.wait(timeout=60)
+    reader.join(10)
+    stderr = "".join(stderr_lines)
     assert proc.returncode == 130, (stdout, stderr)
     assert "interrupted:" in stderr and f"undertow bench resume {out}" in stderr
     assert "Traceback" not in stderr
