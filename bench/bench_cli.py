@@ -134,6 +134,7 @@ def run_cmd(
     """Run tasks x optimizers x seeds at a matched budget, checkpointing every step."""
     from undertow.bench.registry import TASKS, default_optimizers
     from undertow.bench.runner.errors import BenchError
+    from undertow.bench.runner.real import all_tasks
     from undertow.bench.runner.runfile import load_run_file
     from undertow.bench.runner.runner import make_config, start
 
@@ -153,7 +154,8 @@ def run_cmd(
         for name in ("seeds", "steps", "workers", "n_train", "n_val", "n_test", "batch_size"):
             if o[name] < 1:
                 raise BenchError(f"--{name.replace('_', '-')} must be at least 1, got {o[name]}")
-        config = make_config(_names(o["task"] or ["all"], TASKS), _names(o["optimizer"] or ["all"], default_optimizers(), "--optimizer"),
+        tasks = _names(o["task"] or ["all"], all_tasks(TASKS, o["llm"], o["data_dir"]))
+        config = make_config(tasks, _names(o["optimizer"] or ["all"], default_optimizers(), "--optimizer"),
                              llm=o["llm"], seeds=o["seeds"], budget=o["budget"], steps=o["steps"],
                              workers=o["workers"], n_train=o["n_train"], n_val=o["n_val"], n_test=o["n_test"],
                              batch_size=o["batch_size"], check_key=not dry_run,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +181,14 @@ class RealRun(ReasoningRun):
 
 
 REAL_TASKS: tuple[str, ...] = tuple(f"bbh:{t}" for t in BBH_TASKS) + ("gsm8k",)
+
+
+def all_tasks(known: Iterable[str], llm_spec: str, given: str | os.PathLike[str] | None = None) -> list[str]:
+    """What `--task all` means here: every bundled task; the real-data ones only when a
+    data folder is given (--data-dir or $UNDERTOW_DATA_DIR), and on the simulated LLM
+    only those it can answer. Without a folder `all` must still run (or dry-run) as the
+    docs promise, instead of failing on files a user never asked for."""
+    has_data = bool(given or os.environ.get(DATA_ENV))
+    on_sim = llm_spec.strip() == "sim"
+    return [t for t in known if t not in REAL_TASKS or
+            (has_data and (not on_sim or (t.startswith("bbh:") and t[4:] in SIM_SERVED)))]

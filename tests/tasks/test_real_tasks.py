@@ -48,6 +48,29 @@ def test_missing_data_folder_and_files_are_named(tmp_path, monkeypatch):
         make_config(["bbh:word_sorting"], ["none"], llm="sim")
 
 
+def test_task_all_means_the_tasks_that_can_run_here(tmp_path, monkeypatch):
+    """`--task all` (the default) without a data folder is the bundled tasks, so that it
+    runs and dry-runs as documented; with one, the real-data tasks join (on the sim only
+    those it answers)."""
+    from typer.testing import CliRunner
+    from undertow.bench.bench_cli import bench_app
+    from undertow.bench.runner.real import all_tasks
+
+    monkeypatch.delenv(DATA_ENV, raising=False)
+    bundled = [t for t in TASKS if t not in REAL_TASKS]
+    assert all_tasks(TASKS, "sim") == bundled and bundled
+    served = [f"bbh:{t}" for t in SIM_SERVED]
+    on_sim = [t for t in TASKS if t not in REAL_TASKS or t in served]
+    assert all_tasks(TASKS, "sim", tmp_path) == on_sim and len(on_sim) == len(bundled) + len(served)
+    assert all_tasks(TASKS, "openai:gpt-4o-mini", tmp_path) == list(TASKS)
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    assert all_tasks(TASKS, "sim") == on_sim
+    monkeypatch.delenv(DATA_ENV)
+    result = CliRunner().invoke(bench_app, ["run", "--dry-run", "-o", "none", "--json", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 0, result.output
+    assert "--data-dir" not in result.output
+
+
 def test_bbh_score_reads_the_final_answer():
     assert bbh_score("Let's think.\nSo the answer is (B).", "(B)") == 1.0
     assert bbh_score("Answer: B", "(B)") == 1.0
