@@ -91,7 +91,8 @@ def print_leaderboard(console: Console, records: list[Any]) -> None:
     tags = ", ".join(sorted({r.tag for r in rows}))
     table = Table(title=f"Leaderboard: test score, mean ± sd over seeds ({tags})")
     for col in ("task", "optimizer", "framework", "test score", "seeds", "calls", "cost USD", "llm"):
-        table.add_column(col, justify="left" if col in ("task", "optimizer", "framework", "llm") else "right")
+        table.add_column(col, justify="left" if col in ("task", "optimizer", "framework", "llm") else "right",
+                         overflow="fold")  # names and figures fold onto a second line, never cut
     for r in rows:
         table.add_row(r.task, r.optimizer, r.framework, f"{r.mean:.3f} ± {r.sd:.3f}", str(r.seeds),
                       f"{r.calls:.0f}", f"{r.cost_usd:.4f}", r.tag)
@@ -191,7 +192,8 @@ def _dry_run(console: Console, config: Any, as_json: bool) -> None:
     table = Table(title=f"Dry run: {len(rows)} planned runs, {config.steps} steps, budget {config.budget} "
                         f"(llm={config.llm}; estimates, nothing was run or written)")
     for col in ("run", "calls", "tokens", "eval calls", "eval tokens", "USD", "limited by"):
-        table.add_column(col, justify="left" if col in ("run", "limited by") else "right", no_wrap=col in ("run", "USD"))
+        table.add_column(col, justify="left" if col in ("run", "limited by") else "right",
+                         no_wrap=col in ("run", "USD"), overflow="fold")
     for r in rows:
         table.add_row(r.run_id, f"{r.calls:,}", f"{r.tokens:,}", f"{r.eval_calls:,}", f"{r.eval_tokens:,}",
                       money(r.usd), r.capped_by)
@@ -311,8 +313,9 @@ def list_cmd(
         return
     console = Console()
     tasks = Table(title="Tasks")
+    # the long free-text columns are capped, so that a wide console gives the names whole
     for col in ("task", "trains", "metric", "LLM", "optimizers", "description"):
-        tasks.add_column(col)
+        tasks.add_column(col, overflow="fold", max_width={"metric": 30, "optimizers": 40, "description": 40}.get(col))
     for t in TASKS.values():
         opts = ", ".join(o.name for o in OPTIMIZERS.values() if compatible(t, o))
         tasks.add_row(t.name, "/".join(sorted(t.kinds)), t.metric, "yes" if t.uses_llm else "no", opts,
@@ -320,7 +323,7 @@ def list_cmd(
     console.print(tasks)
     opts = Table(title="Optimizers")
     for col in ("optimizer", "changes", "feedback", "LLM", "framework", "description"):
-        opts.add_column(col)
+        opts.add_column(col, overflow="fold", max_width=60 if col == "description" else None)
     for o in OPTIMIZERS.values():
         opts.add_row(o.name, "/".join(sorted(o.kinds)), o.propagator if not o.peer else "its own",
                      "yes" if o.uses_llm else "no", o.peer or "undertow", o.description)

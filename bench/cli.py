@@ -98,5 +98,14 @@ def demo(
 
 
 def main() -> None:
-    """Entry point of the `undertow` console script and of `python -m undertow`."""
+    """Entry point of the `undertow` console script and of `python -m undertow`.
+
+    Output that goes to a pipe or a log file is laid out 200 columns wide (rich would
+    take 80), so that tables keep whole names and figures there; `COLUMNS` overrides it.
+    """
+    import os
+    import sys
+
+    if "COLUMNS" not in os.environ and not sys.stdout.isatty():
+        os.environ["COLUMNS"] = "200"
     app()

@@ -66,13 +66,13 @@ def induce_cmd(runs: Path = typer.Argument(..., help="Trajectories JSONL (format
                   f"AutoLibra coverage per iteration ({_tag(llm)}, {len(trajs)} trajectories)")
     table = Table(title=f"Induced metrics ({_tag(llm)})")
     for col in ("metric", "definition", "+ex", "-ex"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for m in result.metrics:
         table.add_row(m.name, m.definition, str(len(m.positive_examples)), str(len(m.negative_examples)))
     console.print(table)
     its = Table(title="Iterations")
     for col in ("iteration", "metrics", "coverage", "redundancy", "covered / behaviours"):
-        its.add_column(col, justify="right")
+        its.add_column(col, justify="right", overflow="fold")
     for it in result.iterations:
         its.add_row(str(it.iteration), str(len(it.metrics)), f"{it.coverage:.3f}", f"{it.redundancy:.3f}",
                     f"{it.covered} / {it.behaviours}")
@@ -97,7 +97,7 @@ def eval_cmd(runs: Path = typer.Argument(..., help="Trajectories JSONL."),
     judgements = evaluate(trajs, mset.metrics, _llm(llm, max_calls))
     table = Table(title=f"Metric rates over {len(trajs)} trajectories ({_tag(llm)})")
     for col in ("metric", "positive", "negative", "n/a", "rate (+ / applicable)"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", overflow="fold")
     for name, (p, n, na) in rates(judgements).items():
         table.add_row(name, str(p), str(n), str(na), f"{p / (p + n):.3f}" if p + n else "-")
     console.print(table)

@@ -46,6 +46,8 @@ def check(
         typer.echo(markdown_table(rows, levels))
     else:
         table = Table("attack", "category", *levels, title="attack -> outcome per level (* = claimed defence)")
+        for column in table.columns:
+            column.overflow = "fold"
         by_attack: dict[str, dict[str, dict[str, str]]] = {}
         for r in rows:
             by_attack.setdefault(r["attack"], {})[r["level"]] = r

@@ -50,7 +50,7 @@ def print_run(console: Console, d: dict[str, Any]) -> None:
         console.print(_value_panel(p))
     steps = Table(title="steps", title_justify="left")
     for col in ("step", "split", "score", "calls", "tokens", "cost USD"):
-        steps.add_column(col, justify="right")
+        steps.add_column(col, justify="right", overflow="fold")
     for s in d["steps"]:
         steps.add_row(str(s["step"]), s["split"], f"{s['score']:.3f}", str(s["calls"]), str(s["tokens"]),
                       f"{s['cost_usd']:.4f}")
@@ -58,7 +58,7 @@ def print_run(console: Console, d: dict[str, Any]) -> None:
     if d["proposals"]:
         table = Table(title="proposals", title_justify="left")
         for col in ("step", "parameter", "outcome", "score", "tokens", "value / reason"):
-            table.add_column(col, justify="right" if col in ("step", "score", "tokens") else "left")
+            table.add_column(col, justify="right" if col in ("step", "score", "tokens") else "left", overflow="fold")
         for p in d["proposals"]:
             outcome = "[green]accepted[/green]" if p["accepted"] else "[red]refused[/red]"
             score = "-" if p["score"] is None else f"{p['score']:.3f}"

@@ -131,6 +131,15 @@ def test_sigint_stops_cleanly_with_a_message(tmp_path, workers, again):
         json.loads(ck.read_text())  # every checkpoint is whole
 
 
+def test_tables_piped_to_a_file_keep_whole_names():
+    """Piped or logged, output is laid out wide enough that no task name is cut."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    proc = subprocess.run([sys.executable, "-m", "undertow", "bench", "list"], capture_output=True,
+                          text=True, env=env, check=True)
+    cut = [t for t in TASKS if t not in proc.stdout]
+    assert not cut, f"task names cut in piped output: {cut}"
+
+
 def test_files_honour_the_umask(tmp_path):
     old = os.umask(0o022)
     try:
