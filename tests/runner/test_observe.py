@@ -131,6 +131,21 @@ def test_sigint_stops_cleanly_with_a_message(tmp_path, workers, again):
         json.loads(ck.read_text())  # every checkpoint is whole
 
 
+def test_an_interrupted_demo_says_how_to_finish_it(tmp_path):
+    out = tmp_path / "demo"
+    proc = subprocess.Popen([sys.executable, "-m", "undertow", "demo", "--out", str(out), "--steps", "50"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list((out / "runs").glob("*/checkpoint.json")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert f"undertow bench resume {out}`, then `undertow bench report {out}`" in stderr
+    assert "error:" not in stderr and "Traceback" not in stderr
+
+
 def test_tables_piped_to_a_file_keep_whole_names():
     """Piped or logged, output is laid out wide enough that no task name is cut."""
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
