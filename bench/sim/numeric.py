@@ -17,6 +17,7 @@ Bounds shown in the request are respected. Rules and measured figures: docs/sim.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -130,26 +131,29 @@ def _bounds(v: Variable, text: str) -> tuple[float | None, float | None]:
     if shown:  # OPTO style: "constraints: bounds [5, 90]" under the variable's tag
         a, b = float(shown.group(1)), float(shown.group(2))
         return min(a, b), max(a, b)
-    # Each pattern is searched for every variable: written so that the regex engine can
-    # skip to the name (a literal first, its left boundary checked behind it), or
-    # skipped when the text lacks what it needs, as a pattern opening with a number
-    # would otherwise be tried at every position (0.7 ms a variable on a 10 kB report).
-    name = re.escape(v.name)
-    # (?<![\w.:]) before the name, checked after it: the character len(name) back
-    after_name = rf"(?<![\w.:][\s\S]{{{len(v.name)}}})"
-    patterns = (
-        rf"{name}{after_name}\s*(?::|in|within|∈)\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]",
-        rf"({_NUMBER})\s*<=?\s*{name}\s*<=?\s*({_NUMBER})"
-        if re.search(rf"<=?\s*{name}\s*<", text) else None,
-        rf"{name}{after_name}\b[^\n]{{0,40}}?between\s+({_NUMBER})\s+and\s+({_NUMBER})"
-        if "between" in text else None,
-    )
-    for pat in patterns:
-        m = re.search(pat, text) if pat is not None else None
+    around, (below_needs, below), between = _name_patterns(v.name)
+    for pat in (around, below if below_needs.search(text) else None, between if "between" in text else None):
+        m = pat.search(text) if pat is not None else None
         if m:
             a, b = float(m.group(1)), float(m.group(2))
             return min(a, b), max(a, b)
     return None, None
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_patterns(name: str) -> tuple[re.Pattern[str], tuple[re.Pattern[str], re.Pattern[str]], re.Pattern[str]]:
+    """The bound statements searched for every numeric variable, compiled once per name
+    (re's own cache holds 512 patterns: a request with 150 variables needs 700, and every
+    search recompiled). Each opens with the name, its left boundary checked behind it, so
+    the engine skips to the name instead of trying every position (0.7 ms a variable on a
+    10 kB report); the statement that opens with a number comes with a cheaper guard that
+    it needs to match. Same matches as `(?<![\w.:])NAME ...` (tests/sim check it)."""
+    esc = re.escape(name)
+    boundary = rf"(?<![\w.:][\s\S]{{{len(name)}}})"  # (?<![\w.:]) before the name
+    around = re.compile(rf"{esc}{boundary}\s*(?::|in|within|∈)\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]")
+    between = re.compile(rf"{esc}{boundary}\b[^\n]{{0,40}}?between\s+({_NUMBER})\s+and\s+({_NUMBER})")
+    below = (re.compile(rf"<=?\s*{esc}\s*<"), re.compile(rf"({_NUMBER})\s*<=?\s*{esc}\s*<=?\s*({_NUMBER})"))
+    return around, below, between
 
 
 def parse_calls(text: str) -> list[Call]:
@@ -405,10 +409,14 @@ def _shares(xs: Sequence[NumericVar], blocks: Sequence[Block], text: str,
 def trailer(name: str, text: str) -> str:
     """The lines a request shows right after a variable's tag (description, constraints),
     up to the next variable or section."""
-    m = re.search(rf"<variable\b[^>]*name=[\"']?{re.escape(name)}[\"'\s>][^>]*>.*?</variable\s*>"
-                  r"((?:[ \t]*\n(?![ \t]*(?:<variable|#|<example|\n))[^\n]*)*)",
-                  text, re.IGNORECASE | re.DOTALL)
+    m = _trailer_pattern(name).search(text)
     return m.group(1) if m else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _trailer_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"<variable\b[^>]*name=[\"']?{re.escape(name)}[\"'\s>][^>]*>.*?</variable\s*>"
+                      r"((?:[ \t]*\n(?![ \t]*(?:<variable|#|<example|\n))[^\n]*)*)", re.IGNORECASE | re.DOTALL)
 
 
 def _write(plan: Plan, xs: Sequence[NumericVar], new: dict[str, float]) -> Plan:
