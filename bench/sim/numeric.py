@@ -142,7 +142,7 @@ def _bounds(v: Variable, text: str) -> tuple[float | None, float | None]:
 
 @functools.lru_cache(maxsize=4096)
 def _name_patterns(name: str) -> tuple[re.Pattern[str], tuple[re.Pattern[str], re.Pattern[str]], re.Pattern[str]]:
-    """The bound statements searched for every numeric variable, compiled once per name
+    r"""The bound statements searched for every numeric variable, compiled once per name
     (re's own cache holds 512 patterns: a request with 150 variables needs 700, and every
     search recompiled). Each opens with the name, its left boundary checked behind it, so
     the engine skips to the name instead of trying every position (0.7 ms a variable on a
