@@ -132,9 +132,14 @@ class Module:
         params = dict(self.named_parameters())
         for name, entry in entries.items():
             if name in params and entry.get("kind") != params[name].kind:
+                kind = params[name].kind
+                # files from before choices= / schema= set the kind when kind= was left out
+                older = (f"; or it was saved before a parameter given {'choices=' if kind == 'choice' else 'schema='} "
+                         f"without kind= became {kind!r}: then set its \"kind\" to {kind!r} in the file (the "
+                         "value is checked on load)") if kind in ("choice", "json") else ""
                 raise StateError(
                     f"{path}: parameter {name!r} was saved as {entry.get('kind')!r} but is "
-                    f"{params[name].kind!r} here; the file belongs to a different module definition"
+                    f"{kind!r} here; the file belongs to a different module definition{older}"
                 )
         self.load_state_dict({name: e["value"] for name, e in entries.items()})
 

@@ -66,6 +66,9 @@ def _write(path, doc):
         (lambda d: d.update(format="something.else"), "not an undertow module file"),
         (lambda d: d["parameters"]["temperature"].update(value=7.0), "outside the bounds"),
         (lambda d: d["parameters"]["temperature"].update(kind="text"), "saved as 'text'"),
+        # a file from before choices= set the kind: the error says how to bring it over
+        (lambda d: d["parameters"]["style"].update(kind="text"),
+         "saved as 'text'.*set its \"kind\" to 'choice' in the file"),
         (lambda d: d["parameters"].pop("style"), "missing \\['style'\\]"),
         (lambda d: d["parameters"]["settings"].update(value={"k": "many"}), "schema check failed"),
     ],
