@@ -7,6 +7,7 @@ folder) print one line on stderr and exit with status 2, never a traceback.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -18,10 +19,16 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from undertow.bench.console import cli_console
 
 bench_app = typer.Typer(help="Benchmark optimizers on bundled tasks at matched budgets.",
                         no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 T = TypeVar("T")
+
+
+#: Set by the process entry points (`undertow`, `python -m undertow.bench.runner`): the
+#: command owns the process, which exits once it returns.
+OWNS_PROCESS = False
 
 
 @contextmanager
@@ -29,11 +36,12 @@ def interrupt_once() -> Iterator[None]:
     """While the body runs, the first SIGINT interrupts it as usual and later ones are
     ignored: after Ctrl-C the runner stops the workers, saves the ledger and prints how
     to resume, and a second Ctrl-C (or a `timeout` that signals the process group after
-    the process) would cut that short and lose the message. After an interrupt SIGINT
-    stays ignored (the command is on its way out with status 130; a late one would
-    otherwise break the interpreter's exit with a traceback); when the body ends
-    otherwise, the default handler is back. Left alone where SIGINT is already ignored
-    or handled by someone else (not Python's default), or off the main thread."""
+    the process) would cut that short and lose the message. The previous handler is back
+    when the body ends, except after an interrupt in a command that owns its process
+    (`OWNS_PROCESS`): that process is on its way out with status 130, and a late SIGINT
+    would only break the interpreter's exit with a traceback (Ctrl-\\ still quits).
+    Left alone where SIGINT is already ignored or handled by someone else (not Python's
+    default), or off the main thread."""
     if threading.current_thread() is not threading.main_thread() or \
             signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield
@@ -50,7 +58,7 @@ def interrupt_once() -> Iterator[None]:
     try:
         yield
     finally:
-        if not hit:
+        if not (hit and OWNS_PROCESS):
             signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
@@ -135,11 +143,11 @@ def run_cmd(
     """Run tasks x optimizers x seeds at a matched budget, checkpointing every step."""
     from undertow.bench.registry import TASKS, default_optimizers
     from undertow.bench.runner.errors import BenchError
-    from undertow.bench.runner.real import all_tasks
+    from undertow.bench.runner.real import DATA_ENV, all_tasks
     from undertow.bench.runner.runfile import load_run_file
     from undertow.bench.runner.runner import make_config, start
 
-    console = Console()
+    console = cli_console()
     opts: dict[str, Any] = {"task": task, "optimizer": optimizer, "llm": llm, "seeds": seeds, "budget": budget,
                             "steps": steps, "out": out, "workers": workers, "n_train": n_train, "n_val": n_val,
                             "n_test": n_test, "batch_size": batch_size, "otel": otel,
@@ -155,7 +163,13 @@ def run_cmd(
         for name in ("seeds", "steps", "workers", "n_train", "n_val", "n_test", "batch_size"):
             if o[name] < 1:
                 raise BenchError(f"--{name.replace('_', '-')} must be at least 1, got {o[name]}")
-        tasks = _names(o["task"] or ["all"], all_tasks(TASKS, o["llm"], o["data_dir"]))
+        here = all_tasks(TASKS, o["llm"], o["data_dir"])
+        tasks = _names(o["task"] or ["all"], here)
+        if tasks == here and len(here) < len(TASKS):
+            why = ("the simulated LLM cannot answer them" if o["data_dir"] or os.environ.get(DATA_ENV)
+                   else f"they need --data-dir DIR or {DATA_ENV}")
+            typer.echo(f"note: --task all leaves out {len(TASKS) - len(here)} real-data tasks ({why}); "
+                       "name them with --task to run them", err=True)
         config = make_config(tasks, _names(o["optimizer"] or ["all"], default_optimizers(), "--optimizer"),
                              llm=o["llm"], seeds=o["seeds"], budget=o["budget"], steps=o["steps"],
                              workers=o["workers"], n_train=o["n_train"], n_val=o["n_val"], n_test=o["n_test"],
@@ -215,7 +229,7 @@ def resume_cmd(
     """Continue a stopped or killed run: no step lost, none done twice."""
     from undertow.bench.runner.runner import resume
 
-    console = Console()
+    console = cli_console()
 
     def go() -> Any:
         callbacks = _otel_callbacks(otel)
@@ -265,7 +279,7 @@ def report_cmd(
     from undertow.bench.runner.report import write_report
 
     report = cli_guard(lambda: write_report(directory, to))
-    console = Console()
+    console = cli_console()
     console.print(f"report: {report.markdown} and {report.html} ({len(report.plots)} plots, "
                   f"{len(report.graphs)} graphs)")
     for note in report.notes:
@@ -288,7 +302,7 @@ def show_cmd(
     if as_json:
         typer.echo(json.dumps(data, indent=1, default=repr))
         return
-    print_description(Console(), data)
+    print_description(cli_console(), data)
 
 
 @bench_app.command("list")
@@ -311,7 +325,7 @@ def list_cmd(
         }
         typer.echo(json.dumps(data, indent=1))
         return
-    console = Console()
+    console = cli_console()
     tasks = Table(title="Tasks")
     # the long free-text columns are capped, so that a wide console gives the names whole
     for col in ("task", "trains", "metric", "LLM", "optimizers", "description"):

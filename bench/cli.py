@@ -92,20 +92,15 @@ def demo(
 ) -> None:
     """Run the offline demo: LLM optimizers vs baselines on three tasks (llm=sim), with a report."""
     from undertow.bench.bench_cli import cli_guard
+    from undertow.bench.console import cli_console
     from undertow.bench.demo import run_demo
 
-    cli_guard(lambda: run_demo(out, seeds=seeds, steps=steps))
+    cli_guard(lambda: run_demo(out, seeds=seeds, steps=steps, console=cli_console()))
 
 
 def main() -> None:
-    """Entry point of the `undertow` console script and of `python -m undertow`.
+    """Entry point of the `undertow` console script and of `python -m undertow`."""
+    from undertow.bench import bench_cli
 
-    Output that goes to a pipe or a log file is laid out 200 columns wide (rich would
-    take 80), so that tables keep whole names and figures there; `COLUMNS` overrides it.
-    """
-    import os
-    import sys
-
-    if "COLUMNS" not in os.environ and not sys.stdout.isatty():
-        os.environ["COLUMNS"] = "200"
+    bench_cli.OWNS_PROCESS = True
     app()

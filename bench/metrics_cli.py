@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from undertow.bench.console import cli_console
 from undertow.optimizers.metrics import (
     TrajectoryFileError,
     evaluate,
@@ -21,7 +21,7 @@ from undertow.optimizers.metrics import (
 
 metrics_app = typer.Typer(help="AutoLibra: metrics induced from open-ended feedback on agent runs.",
                           no_args_is_help=True)
-console = Console()
+console = cli_console()
 
 
 def _llm(spec: str, max_calls: int | None):  # noqa: ANN202 - an engine LLM

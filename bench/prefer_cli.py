@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.panel import Panel
+from undertow.bench.console import cli_console
 
 
 def prefer_cmd(
@@ -32,7 +32,7 @@ def prefer_cmd(
     from undertow.engine.llm import make_llm
     from undertow.optimizers.prompts import APOHF, TerminalOracle
 
-    console = Console()
+    console = cli_console()
     try:
         entry = get_task_entry(task)
         model = make_llm(llm, cache_dir=False)

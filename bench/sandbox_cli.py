@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
+from undertow.bench.console import cli_console
 
 sandbox_app = typer.Typer(help="The sandbox that runs untrusted code: isolation level and attack suite.",
                           no_args_is_help=True)
@@ -19,12 +20,11 @@ def check(
     markdown: bool = typer.Option(False, "--markdown", help="Print the table as Markdown (for docs)."),
 ) -> None:
     """Print the isolation level and run the red-team suite against it (exit 1 if a claimed defence fails)."""
-    from rich.console import Console
     from rich.table import Table
     from undertow.bench.redteam.attacks import run_suite
     from undertow.engine.sandbox import LEVELS, available, choose
 
-    console = Console()
+    console = cli_console()
     reasons = available()
     if level == "all":
         levels = [lvl for lvl in LEVELS if reasons[lvl] is None]

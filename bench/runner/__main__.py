@@ -1,6 +1,7 @@
 """`python -m undertow.bench.runner ...`: the `undertow bench` commands, usable before
 (and besides) the root CLI."""
 
-from undertow.bench.bench_cli import bench_app
+from undertow.bench import bench_cli
 
-bench_app(prog_name="undertow bench")
+bench_cli.OWNS_PROCESS = True
+bench_cli.bench_app(prog_name="undertow bench")

@@ -131,6 +131,34 @@ def test_sigint_stops_cleanly_with_a_message(tmp_path, workers, again):
         json.loads(ck.read_text())  # every checkpoint is whole
 
 
+@pytest.mark.skipif(signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
+                    reason="this test process does not have Python's default SIGINT handler")
+@pytest.mark.parametrize("owns_process", [False, True])
+def test_interrupt_once_ignores_the_second_ctrl_c_and_restores_in_process(monkeypatch, owns_process):
+    from undertow.bench import bench_cli
+
+    monkeypatch.setattr(bench_cli, "OWNS_PROCESS", owns_process)
+    first = False
+    try:
+        with bench_cli.interrupt_once():
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)  # interrupted long before
+            except KeyboardInterrupt:
+                first = True
+            try:
+                os.kill(os.getpid(), signal.SIGINT)  # ignored: the stop goes on
+                time.sleep(0.05)
+            except KeyboardInterrupt:
+                pytest.fail("a second SIGINT interrupted the stop")
+        after = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    assert first
+    # in-process (a notebook, CliRunner) Ctrl-C works again; a CLI process keeps ignoring it
+    assert after is (signal.SIG_IGN if owns_process else signal.default_int_handler)
+
+
 def test_an_interrupted_demo_says_how_to_finish_it(tmp_path):
     out = tmp_path / "demo"
     proc = subprocess.Popen([sys.executable, "-m", "undertow", "demo", "--out", str(out), "--steps", "50"],

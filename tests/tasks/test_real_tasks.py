@@ -68,7 +68,7 @@ def test_task_all_means_the_tasks_that_can_run_here(tmp_path, monkeypatch):
     monkeypatch.delenv(DATA_ENV)
     result = CliRunner().invoke(bench_app, ["run", "--dry-run", "-o", "none", "--json", "--out", str(tmp_path / "x")])
     assert result.exit_code == 0, result.output
-    assert "--data-dir" not in result.output
+    assert f"--task all leaves out {len(REAL_TASKS)} real-data tasks (they need --data-dir" in result.output
 
 
 def test_bbh_score_reads_the_final_answer():
