@@ -162,7 +162,7 @@ def _check_constraint_kinds(name: str | None, kind: str, **given: Any) -> None:
             fits = " or ".join(f"kind={k!r}" for k in _CONSTRAINT_KINDS[key])
             raise ValueError(
                 f"parameter {name or '(unnamed)'!r} of kind {kind!r} got {key}=, which only {fits} "
-                f"checks; pass kind= explicitly (e.g. {fits.split(' or ')[0]}) or drop {key}=")
+                f"checks: drop {key}=, or make it a parameter of that kind ({fits})")
 
 
 def _infer_kind(value: Any) -> str:
