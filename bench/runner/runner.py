@@ -114,6 +114,9 @@ def check_llm(spec: str, *, check_key: bool = True) -> None:
 
 def _prepare_out(out: Path) -> None:
     if (out / CONFIG_FILE).exists():
+        if (out / RESULTS).exists():  # written once every run is done
+            raise BenchError(f"{out} already holds a finished bench run; see it with `undertow bench report {out}` "
+                             f"(or `undertow bench show {out}`), or pick another --out")
         raise BenchError(f"{out} already holds a bench run; continue it with `undertow bench resume {out}` "
                          "or pick another --out")
     try:

@@ -76,7 +76,10 @@ def test_an_existing_run_is_not_overwritten(tmp_path):
     first = runner.invoke(bench_app, ["run", "-t", "numeric_dag", "-o", "adam", "--steps", "1", "--out", out])
     assert first.exit_code == 0, first.output
     second = runner.invoke(bench_app, ["run", "-t", "numeric_dag", "-o", "adam", "--out", out])
-    _one_line_error(second, "already holds a bench run", "undertow bench resume")
+    _one_line_error(second, "already holds a finished bench run", f"undertow bench report {out}")
+    (tmp_path / "r" / "results.jsonl").unlink()  # as if stopped before the end
+    third = runner.invoke(bench_app, ["run", "-t", "numeric_dag", "-o", "adam", "--out", out])
+    _one_line_error(third, "already holds a bench run", f"undertow bench resume {out}")
 
 
 def test_resume_and_report_of_a_folder_without_a_run(tmp_path):
