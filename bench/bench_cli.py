@@ -7,7 +7,6 @@ folder) print one line on stderr and exit with status 2, never a traceback.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
@@ -143,7 +142,7 @@ def run_cmd(
     """Run tasks x optimizers x seeds at a matched budget, checkpointing every step."""
     from undertow.bench.registry import TASKS, default_optimizers
     from undertow.bench.runner.errors import BenchError
-    from undertow.bench.runner.real import DATA_ENV, all_tasks
+    from undertow.bench.runner.real import DATA_ENV, REAL_TASKS, all_tasks
     from undertow.bench.runner.runfile import load_run_file
     from undertow.bench.runner.runner import make_config, start
 
@@ -165,8 +164,8 @@ def run_cmd(
                 raise BenchError(f"--{name.replace('_', '-')} must be at least 1, got {o[name]}")
         here = all_tasks(TASKS, o["llm"], o["data_dir"])
         tasks = _names(o["task"] or ["all"], here)
-        if tasks == here and len(here) < len(TASKS):
-            why = ("the simulated LLM cannot answer them" if o["data_dir"] or os.environ.get(DATA_ENV)
+        if tasks == here and len(here) < len(TASKS):  # with a data folder, `all` keeps some real ones
+            why = ("the simulated LLM cannot answer them" if any(t in REAL_TASKS for t in here)
                    else f"they need --data-dir DIR or {DATA_ENV}")
             typer.echo(f"note: --task all leaves out {len(TASKS) - len(here)} real-data tasks ({why}); "
                        "name them with --task to run them", err=True)

@@ -79,9 +79,14 @@ def sim_note(task: str) -> str:
     return "needs a real model (the sim has no profile for it)"
 
 
+def sim_serves(task: str) -> bool:
+    """Whether the simulated LLM can answer the items of real-data ``task``."""
+    return task.startswith("bbh:") and task[4:] in SIM_SERVED
+
+
 def check_sim(task: str, llm_spec: str) -> None:
     """A BenchError when ``task`` runs on the simulator but the simulator cannot answer it."""
-    if llm_spec.strip() == "sim" and not (task.startswith("bbh:") and task[4:] in SIM_SERVED):
+    if llm_spec.strip() == "sim" and not sim_serves(task):
         served = ", ".join(f"bbh:{t}" for t in SIM_SERVED)
         raise BenchError(f"task {task} needs a real model: the simulated LLM has no profile for its "
                          f"items; pass --llm openai:MODEL (or another real model), or pick one of {served}")
@@ -190,5 +195,4 @@ def all_tasks(known: Iterable[str], llm_spec: str, given: str | os.PathLike[str]
     docs promise, instead of failing on files a user never asked for."""
     has_data = bool(given or os.environ.get(DATA_ENV))
     on_sim = llm_spec.strip() == "sim"
-    return [t for t in known if t not in REAL_TASKS or
-            (has_data and (not on_sim or (t.startswith("bbh:") and t[4:] in SIM_SERVED)))]
+    return [t for t in known if t not in REAL_TASKS or (has_data and (not on_sim or sim_serves(t)))]
