@@ -276,7 +276,7 @@ def test_the_sim_server_refuses_past_its_rpm_with_retry_after():
         host, port = srv.url.removeprefix("http://").rsplit(":", 1)
         got = []
         for _ in range(4):
-            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            conn = http.client.HTTPConnection(host, int(port), timeout=60)
             conn.request("POST", "/v1/chat/completions", headers={"Content-Type": "application/json"},
                          body=json.dumps({"model": "sim", "messages": [{"role": "user", "content": "hi"}]}))
             resp = conn.getresponse()

@@ -90,6 +90,8 @@ class SimServer(ThreadingHTTPServer):
         self.models = tuple(models)
         self.verbose = verbose
         self.stopping = threading.Event()
+        self._serving = False
+        self._state_lock = threading.Lock()
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
         super().__init__((host, port), _Handler)
@@ -133,10 +135,27 @@ class SimServer(ThreadingHTTPServer):
         if self.verbose:
             super().handle_error(request, client_address)
 
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Serve until `close()` (from another thread) or an exception in this one; at
+        once if `close()` came first."""
+        try:
+            with self._state_lock:
+                if self.stopping.is_set():
+                    return
+                self._serving = True
+            super().serve_forever(poll_interval)
+        finally:
+            self._serving = False
+
     def close(self) -> None:
-        """Stop serving, end hangs and delays, and drop every open connection."""
-        self.stopping.set()
-        self.shutdown()
+        """Stop serving, end hangs and delays, and drop every open connection. Safe
+        whether or not the server ever served: `shutdown()` alone would wait forever
+        for a loop that never started (a SIGTERM just before it, say)."""
+        with self._state_lock:
+            self.stopping.set()
+            serving = self._serving
+        if serving:
+            self.shutdown()
         with self._conns_lock:
             conns = list(self._conns)
         for conn in conns:

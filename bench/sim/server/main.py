@@ -53,24 +53,27 @@ def build_plan(specs: list[str] = (), faults_json: str | None = None, latency_s:
 
 def serve(host: str = "127.0.0.1", port: int = 8765, *, plan: FaultPlan | None = None,
           responder: Responder | None = None, announce: bool = False, verbose: bool = False) -> None:
-    """Serve until SIGINT/SIGTERM; stop cleanly (open connections dropped)."""
+    """Serve until SIGINT/SIGTERM, whenever it comes; stop cleanly (open connections
+    dropped) and put back the SIGTERM handler found. Call from the main thread."""
     server = SimServer(host, port, responder=responder, faults=plan, verbose=verbose)
 
     def _stop(*_: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, _stop)
-    if announce:
-        print(json.dumps({"url": server.url}), flush=True)
-    else:
-        print(f"undertow sim-server (llm=sim) on {server.url}  OpenAI: {server.url}/v1  "
-              f"Anthropic: {server.url}", file=sys.stderr, flush=True)
+    previous = signal.getsignal(signal.SIGTERM)
     try:
+        signal.signal(signal.SIGTERM, _stop)
+        if announce:
+            print(json.dumps({"url": server.url}), flush=True)
+        else:
+            print(f"undertow sim-server (llm=sim) on {server.url}  OpenAI: {server.url}/v1  "
+                  f"Anthropic: {server.url}", file=sys.stderr, flush=True)
         server.serve_forever(poll_interval=0.1)
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> None:

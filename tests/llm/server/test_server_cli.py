@@ -55,5 +55,56 @@ def test_cli_serves_with_its_fault_options():
         assert plan["rules"][0]["retry_after_ms"] == 10
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=120)  # a guard against a hang, not a speed bound
         proc.stderr.close()
+
+
+STOP_DURING_BANNER = """
+import signal, sys
+from undertow.bench.sim import SimLLM
+from undertow.bench.sim.server import serve
+
+class Out:
+    fired = False
+    def write(self, text):
+        if not Out.fired:
+            Out.fired = True
+            signal.raise_signal(signal.SIGTERM)
+        return len(text)
+    def flush(self):
+        pass
+
+sys.stdout = Out()
+serve(port=0, responder=SimLLM(), announce=True)
+assert Out.fired
+assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+sys.__stdout__.write("stopped")
+"""
+
+
+def test_sigterm_before_the_loop_starts_stops_the_server():
+    """SIGTERM after the handler is set but before serving begins (here: while the banner
+    is written) ends `serve` cleanly and puts the default handler back."""
+    out = subprocess.run([sys.executable, "-c", STOP_DURING_BANNER], check=False, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout == "stopped", out.stderr
+
+
+def test_close_is_safe_before_and_without_serving():
+    import threading
+
+    from undertow.bench.sim import SimLLM
+    from undertow.bench.sim.server import SimServer
+
+    never = SimServer(port=0, responder=SimLLM())
+    closer = threading.Thread(target=never.close, daemon=True)
+    closer.start()
+    closer.join(120)  # BaseServer.shutdown() alone waits forever for a loop never started
+    assert not closer.is_alive()
+
+    early = SimServer(port=0, responder=SimLLM())
+    early.close()
+    loop = threading.Thread(target=early.serve_forever, daemon=True)
+    loop.start()
+    loop.join(120)
+    assert not loop.is_alive(), "serve_forever after close() should return at once"

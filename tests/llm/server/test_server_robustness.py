@@ -32,7 +32,7 @@ near_valid = st.builds(
 
 def post(url: str, path: str, body: bytes, headers: dict | None = None) -> tuple[int, str, bytes]:
     host, port = url.removeprefix("http://").rsplit(":", 1)
-    conn = http.client.HTTPConnection(host, int(port), timeout=10)  # a hang fails the test
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)  # a hang fails the test
     try:
         conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
         resp = conn.getresponse()
