@@ -17,7 +17,6 @@ Bounds shown in the request are respected. Rules and measured figures: docs/sim.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import math
@@ -27,6 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
+from undertow.bench.sim.name_search import NUMBER as _NUMBER
+from undertow.bench.sim.name_search import stated_bounds, trailer
 from undertow.bench.sim.profile import TaskProfile
 from undertow.bench.sim.request import Block, Variable
 
@@ -53,7 +54,6 @@ def _engine_ops() -> dict[str, Callable[..., float]]:
 OPS: dict[str, Callable[..., float]] = _engine_ops()
 
 _NAME = r"[A-Za-z_][\w.:]*"
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _CALL = re.compile(rf"^[ \t]*({_NAME})[ \t]*=[ \t]*({_NAME})\((.*)\)[ \t]*$", re.MULTILINE)
 _SHOWN_VALUE = re.compile(rf"^[ \t]*\(\w+\)[ \t]*({_NAME})[ \t]*=[ \t]*({_NUMBER})[ \t]*$", re.MULTILINE)
 _LARGER = ("larger", "increase", "bigger", "higher", "too small", "too low", "greater")
@@ -131,29 +131,7 @@ def _bounds(v: Variable, text: str) -> tuple[float | None, float | None]:
     if shown:  # OPTO style: "constraints: bounds [5, 90]" under the variable's tag
         a, b = float(shown.group(1)), float(shown.group(2))
         return min(a, b), max(a, b)
-    around, (below_needs, below), between = _name_patterns(v.name)
-    for pat in (around, below if below_needs.search(text) else None, between if "between" in text else None):
-        m = pat.search(text) if pat is not None else None
-        if m:
-            a, b = float(m.group(1)), float(m.group(2))
-            return min(a, b), max(a, b)
-    return None, None
-
-
-@functools.lru_cache(maxsize=4096)
-def _name_patterns(name: str) -> tuple[re.Pattern[str], tuple[re.Pattern[str], re.Pattern[str]], re.Pattern[str]]:
-    r"""The bound statements searched for every numeric variable, compiled once per name
-    (re's own cache holds 512 patterns: a request with 150 variables needs 700, and every
-    search recompiled). Each opens with the name, its left boundary checked behind it, so
-    the engine skips to the name instead of trying every position (0.7 ms a variable on a
-    10 kB report); the statement that opens with a number comes with a cheaper guard that
-    it needs to match. Same matches as `(?<![\w.:])NAME ...` (tests/sim check it)."""
-    esc = re.escape(name)
-    boundary = rf"(?<![\w.:][\s\S]{{{len(name)}}})"  # (?<![\w.:]) before the name
-    around = re.compile(rf"{esc}{boundary}\s*(?::|in|within|∈)\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]")
-    between = re.compile(rf"{esc}{boundary}\b[^\n]{{0,40}}?between\s+({_NUMBER})\s+and\s+({_NUMBER})")
-    below = (re.compile(rf"<=?\s*{esc}\s*<"), re.compile(rf"({_NUMBER})\s*<=?\s*{esc}\s*<=?\s*({_NUMBER})"))
-    return around, below, between
+    return stated_bounds(v.name, text) or (None, None)
 
 
 def parse_calls(text: str) -> list[Call]:
@@ -404,19 +382,6 @@ def _shares(xs: Sequence[NumericVar], blocks: Sequence[Block], text: str,
             new, notes = got
             return _write(Plan(notes=notes), [x for x in xs if x.name in new], new)
     return None
-
-
-def trailer(name: str, text: str) -> str:
-    """The lines a request shows right after a variable's tag (description, constraints),
-    up to the next variable or section."""
-    m = _trailer_pattern(name).search(text)
-    return m.group(1) if m else ""
-
-
-@functools.lru_cache(maxsize=4096)
-def _trailer_pattern(name: str) -> re.Pattern[str]:
-    return re.compile(rf"<variable\b[^>]*name=[\"']?{re.escape(name)}[\"'\s>][^>]*>.*?</variable\s*>"
-                      r"((?:[ \t]*\n(?![ \t]*(?:<variable|#|<example|\n))[^\n]*)*)", re.IGNORECASE | re.DOTALL)
 
 
 def _write(plan: Plan, xs: Sequence[NumericVar], new: dict[str, float]) -> Plan:

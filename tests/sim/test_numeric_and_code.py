@@ -299,3 +299,34 @@ def test_bounds_search_finds_what_a_plain_search_finds(text: str, name: str) -> 
 
     v = Variable(name, "float", "1.0")
     assert num._bounds(v, text) == _bounds_reference(v, text)
+
+
+def _trailer_reference(name: str, text: str) -> str:
+    """The trailer as one pattern per name (what `name_search.trailer` replaces)."""
+    import re
+
+    m = re.search(rf"<variable\b[^>]*name=[\"']?{re.escape(name)}(?=[\"'\s>])[^>]*>.*?</variable\s*>"
+                  r"((?:[ \t]*\n(?![ \t]*(?:<variable|#|<example|\n))[^\n]*)*)", text, re.IGNORECASE | re.DOTALL)
+    return m.group(1) if m else ""
+
+
+_TAG_NAMES = ["x", "x1", "X1", "lr", "a.b", "my var", "é"]
+# tags as requests write them (quoted or not, other attributes, unclosed or nested),
+# with the lines that may follow one
+_TAG_PIECE = st.one_of(
+    st.tuples(st.sampled_from(["<variable ", "<Variable ", "<variable data-"]),
+              st.sampled_from(['name="{}"', "name='{}'", "name={}", 'kind="float" name="{}"']),
+              st.sampled_from(_TAG_NAMES), st.sampled_from([">", " kind=\"int\">"]),
+              st.sampled_from(["1.5", "", "<variable name=\"x\">2"]),
+              st.sampled_from(["</variable>", "</variable >", ""]))
+    .map(lambda t: f"{t[0]}{t[1].format(t[2])}{t[3]}{t[4]}{t[5]}"),
+    st.sampled_from(["\nconstraints: bounds [0, 5]", "\n  description: the rate", "\n\n", "\n#Inputs",
+                     "\n<example>", " tail", "\n"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TAG_PIECE, max_size=8).map("".join), st.sampled_from(_TAG_NAMES))
+def test_trailer_finds_what_a_per_name_pattern_finds(text: str, name: str) -> None:
+    from undertow.bench.sim.name_search import trailer
+
+    assert trailer(name, text) == _trailer_reference(name, text)
