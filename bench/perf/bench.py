@@ -342,7 +342,10 @@ def _trace_opt_step(python: str, n: int, base_url: str, count: Any, limit_s: flo
 
 
 def optoprime_table(sizes: list[int], trace_opt_python: str | None, limit_s: float,
-                    repetitions: int = 5) -> dict[str, Any]:
+                    repetitions: int = 30) -> dict[str, Any]:
+    """The `optoprime` rows. Each cell keeps the minimum of up to `repetitions` steps
+    (30: a minimum of 5 still moved by a third between runs on a shared machine; the
+    time limit stops the large cells after a few)."""
     from undertow.bench.sim.server import start_in_subprocess
     from undertow.optimizers.opto.tokens import token_counter
 
