@@ -121,7 +121,7 @@ def test_sigint_stops_cleanly_with_a_message(tmp_path, workers, again):
             break
     stdout = proc.stdout.read()
     proc.wait(timeout=60)
-    reader.join(10)
+    reader.join(60)
     stderr = "".join(stderr_lines)
     assert proc.returncode == 130, (stdout, stderr)
     assert "interrupted:" in stderr and f"undertow bench resume {out}" in stderr
