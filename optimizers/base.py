@@ -11,7 +11,9 @@ optimizer and the parameter values as JSON data, so a run can resume exactly.
 from __future__ import annotations
 
 import copy
+import json
 import logging
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
@@ -116,7 +118,7 @@ class Optimizer(ABC):
         try:
             param.set(value)
         except InvalidValueError as exc:
-            proposal = Proposal(step=self.steps, parameter=self.names[id(param)], old=old, new=_jsonable(value),
+            proposal = Proposal(step=self.steps, parameter=self.names[id(param)], old=old, new=jsonable(value),
                                 accepted=False, reason=str(exc), meta=meta or {})
         else:
             proposal = Proposal(step=self.steps, parameter=self.names[id(param)], old=old, new=param.value,
@@ -181,5 +183,13 @@ def _unique_names(params: list[Parameter]) -> dict[int, str]:
     return names
 
 
-def _jsonable(v: Any) -> Any:
-    return v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else stable_repr(v)
+def jsonable(v: Any) -> Any:
+    """`v` if it is plain JSON data (finite numbers, containers of JSON data), else its
+    stable repr: what a log entry holds, which must stay JSON."""
+    if v is None or type(v) in (int, str, bool) or (type(v) is float and math.isfinite(v)):
+        return v
+    try:
+        json.dumps(v, allow_nan=False)
+        return v
+    except (TypeError, ValueError):
+        return stable_repr(v)

@@ -18,14 +18,12 @@ Reports are measured with a real tokenizer when one is installed (`tokens.py`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from undertow.engine import Module, Parameter, SubgraphFeedback, no_trace
-from undertow.engine.convention import stable_repr
-from undertow.optimizers.base import Optimizer, Proposal
+from undertow.optimizers.base import Optimizer, Proposal, jsonable
 from undertow.optimizers.fanout import Fanout, as_fanout
 from undertow.optimizers.opto.blocks import Block, fit_blocks, plan_blocks, reply_budget, variable_text
 from undertow.optimizers.opto.graph import GraphView
@@ -282,10 +280,10 @@ class OptoPrime(Optimizer):
                 value = coerce(self.by_name[name], raw)
             except SuggestionError as exc:
                 where = key if str(exc).startswith("the key") else name
-                cand.refused.append({"parameter": where, "value": _json(raw), "reason": str(exc)})
+                cand.refused.append({"parameter": where, "value": jsonable(raw), "reason": str(exc)})
                 continue
             if name in cand.values:
-                cand.refused.append({"parameter": name, "value": _json(raw),
+                cand.refused.append({"parameter": name, "value": jsonable(raw),
                                      "reason": f"the key {key!r} repeats a suggestion for {name}"})
             elif value != self.by_name[name].value:
                 cand.values[name] = value
@@ -366,7 +364,7 @@ class OptoPrime(Optimizer):
                            if chosen is not None else
                            f"not selected: score {c.score} does not beat the current {scores.get('current')}")
                     proposals.append(self._log(Proposal(
-                        step=self.steps, parameter=name, old=param.value, new=_json(value),
+                        step=self.steps, parameter=name, old=param.value, new=jsonable(value),
                         accepted=False, reason=why, meta=meta)))
         return proposals
 
@@ -392,7 +390,7 @@ class OptoPrime(Optimizer):
                     text = cut(" ".join(str(f).split()), 200)[0]
                     if text not in feedback:
                         feedback.append(text)
-        shown = {n: _json(v) for n, v in before.items() if self.by_name[n].feedback}
+        shown = {n: jsonable(v) for n, v in before.items() if self.by_name[n].feedback}
         self.memory.append({"step": self.steps, "values": shown, "feedback": feedback[:8]})
         self.memory = self.memory[-self.memory_size:]
 
@@ -407,16 +405,3 @@ class OptoPrime(Optimizer):
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.memory = [dict(m) for m in state.get("memory", [])]
         self.last_rejections = [dict(r) for r in state.get("last_rejections", [])]
-
-
-def _json(v: Any) -> Any:
-    """`v` if it is plain JSON data, else its repr (log entries must stay JSON)."""
-    import json
-
-    if type(v) in (int, str, bool) or (type(v) is float and math.isfinite(v)):
-        return v
-    try:
-        json.dumps(v, allow_nan=False)
-        return v
-    except (TypeError, ValueError):
-        return stable_repr(v)
