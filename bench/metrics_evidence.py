@@ -62,13 +62,13 @@ def recovery(metric_set: MetricSet, check: list[Any], llm: Any) -> dict[str, Any
             "matches": {n: {"mode": m, "f1": round(f, 3)} for n, (m, f) in matches.items()}}
 
 
-def _runs(llm: Any, items: list[Any], prompt: str, tag: str, seed: int) -> list[Any]:
+def _runs(llm: Any, items: list[Any], prompt: str, tag: str, seed: int, phrasings: str = "standard") -> list[Any]:
     agent = CatalogAgent(llm, prompt)
-    return [(t, ex.input) for (_, t), ex in zip(collect(agent, items, tag, seed), items)]
+    return [(t, ex.input) for (_, t), ex in zip(collect(agent, items, tag, seed, phrasings), items)]
 
 
 def optimize(arm: str, seed: int, calls: int, metrics: list[Any] | None, offset: int,
-             n_test: int) -> dict[str, Any]:
+             n_test: int, phrasings: str = "standard") -> dict[str, Any]:
     """One arm on one seed at one call budget (`offset`: calls already spent, e.g. on
     induction): test score before/after, steps and calls spent."""
     from undertow.optimizers.opto import OptoPrime
@@ -83,7 +83,7 @@ def optimize(arm: str, seed: int, calls: int, metrics: list[Any] | None, offset:
     steps = 0
     while calls - offset - llm.accounting.spent().calls >= STEP_WORST:
         batch = rng.sample(train, BATCH)
-        runs = collect(agent, batch, f"step{steps}", seed)
+        runs = collect(agent, batch, f"step{steps}", seed, phrasings)
         if judge is not None:
             fbs = [judge(t) for _, t in runs]
         else:
@@ -143,6 +143,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     help="do not charge the induction's calls to the metrics arm")
     ap.add_argument("--out", default="docs/img", help="folder of the PNG and the JSON summary")
     ap.add_argument("--skip-optimize", action="store_true")
+    ap.add_argument("--phrasings", choices=sorted(writer.PHRASINGS), default="standard",
+                    help="the writer's complaints: 'heldout' words them outside the sim's concept "
+                         "lexicon (how much it flatters recovery); its files get a _heldout suffix")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -152,9 +155,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for seed in range(args.seeds):
         llm = make_llm("sim", cache_dir=False, seed=seed)
         train, val, _ = world.make_splits(seed, args.n_induce, args.n_check, 1)
-        runs = _runs(llm, train, INITIAL_PROMPT, "induce", seed)
+        runs = _runs(llm, train, INITIAL_PROMPT, "induce", seed, args.phrasings)
         mset = induce([t for t, _ in runs], llm, llm_name="sim", seed=seed)
-        rec = recovery(mset, _runs(llm, val, INITIAL_PROMPT, "check", seed), llm)
+        rec = recovery(mset, _runs(llm, val, INITIAL_PROMPT, "check", seed, args.phrasings), llm)
         series[f"seed {seed}"] = mset.iterations
         induced[seed] = mset
         summary["induction"].append({"seed": seed, "metrics": [m.name for m in mset.metrics],
@@ -167,14 +170,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for budget, arm in [(b, a) for b in args.calls for a in ("metrics", "scalar")]:
                 mset = induced[seed]
                 offset = 0 if arm == "scalar" or args.amortize_induction else mset.calls
-                r = optimize(arm, seed, budget, mset.metrics, offset, args.n_test)
+                r = optimize(arm, seed, budget, mset.metrics, offset, args.n_test, args.phrasings)
                 summary["optimize"].append(r)
                 print(json.dumps({k: v for k, v in r.items() if k != "prompt"}))
     from undertow.bench.metrics_plot import plot_coverage
 
     suffix = "amortized" if args.amortize_induction else "charged"
-    _plot_budgets(summary, args.calls, out / f"autolibra_optimize_{suffix}.png", args.amortize_induction)
-    plot_coverage(series, out / "autolibra_coverage.png",
+    tail = "" if args.phrasings == "standard" else f"_{args.phrasings}"
+    suffix += tail
+    if not args.skip_optimize:
+        _plot_budgets(summary, args.calls, out / f"autolibra_optimize_{suffix}.png", args.amortize_induction)
+    plot_coverage(series, out / f"autolibra_coverage{tail}.png",
                   f"AutoLibra coverage per iteration, {args.seeds} seeds (llm=sim)")
     ind = summary["induction"]
     agg: dict[str, Any] = {"precision": statistics.fmean(r["precision"] for r in ind),

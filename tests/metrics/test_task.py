@@ -53,3 +53,24 @@ def test_agent_requests_do_not_depend_on_the_process() -> None:
     from undertow.bench.tasks.autolibra.agent import CatalogAgent
 
     assert "0x" not in repr(CatalogAgent(None).tools)
+
+
+def test_heldout_complaints_reach_none_of_the_sims_concepts() -> None:
+    """The held-out wording measures how much the sim's concept lexicon flatters
+    recovery, so none of it may be within the lexicon's reach; the standard wording is."""
+    import pytest
+
+    from undertow.bench.sim.roles._agent_reading import concepts_in
+
+    fill = {"item": "Vega lamp", "attribute": "weight", "unit": "kilograms", "value": V}
+    for mode in writer.MODES:
+        assert writer.HELDOUT_COMPLAINTS[mode] != writer.COMPLAINTS[mode]
+        for phrase in writer.HELDOUT_COMPLAINTS[mode]:
+            assert concepts_in(phrase.format(**fill)) == [], phrase
+        assert all(concepts_in(p.format(**fill)) for p in writer.COMPLAINTS[mode])
+    call = ("tool_call", "lookup[Vega lamp]")
+    t = run(call, call, ("output", V))
+    held = writer.write_feedback(t, Q, seed=3, phrasings="heldout")
+    assert held != writer.write_feedback(t, Q, seed=3) and held == writer.write_feedback(t, Q, 3, "heldout")
+    with pytest.raises(ValueError, match="phrasings must be one of"):
+        writer.write_feedback(t, Q, phrasings="other")

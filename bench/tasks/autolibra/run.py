@@ -40,12 +40,14 @@ def feedback(prediction: str, example: Example) -> Feedback:
     return Feedback("Correct" if s >= 1.0 else f"Score {s:.2f}: expected {example.target}", s)
 
 
-def collect(agent: CatalogAgent, items: list[Example], prefix: str, seed: int) -> list[tuple[Node, Trajectory]]:
-    """Run the agent on `items`: (answer node, trajectory with the writer's feedback and score)."""
+def collect(agent: CatalogAgent, items: list[Example], prefix: str, seed: int,
+            phrasings: str = "standard") -> list[tuple[Node, Trajectory]]:
+    """Run the agent on `items`: (answer node, trajectory with the writer's feedback, its
+    complaints worded from `writer.PHRASINGS[phrasings]`, and score)."""
     out = []
     for i, ex in enumerate(items):
         node, traj = agent.run(ex.input, f"{prefix}-{i}")
-        traj = traj.model_copy(update={"feedback": writer.write_feedback(traj, ex.input, seed),
+        traj = traj.model_copy(update={"feedback": writer.write_feedback(traj, ex.input, seed, phrasings),
                                        "score": writer.score_trajectory(traj, ex.input)})
         out.append((node, traj))
     return out

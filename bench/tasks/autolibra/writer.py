@@ -50,6 +50,33 @@ COMPLAINTS = {
                 "It padded the answer with lots of unnecessary text.",
                 "The reply went on and on instead of giving the {attribute} concisely."),
 }
+#: The same complaints written with none of the words the sim's concept lexicon lists
+#: (`bench/sim/roles/_agent_reading.py`; a test checks it): `--phrasings heldout` of
+#: `metrics_evidence` measures how much the lexicon, written beside `COMPLAINTS`, flatters
+#: recovery (docs/metrics.md).
+HELDOUT_COMPLAINTS = {
+    "repeated_call": ("It fetched the {item} entry a second time with an identical request.",
+                      "The catalog request for the {item} was issued two separate times, word for word.",
+                      "One query for the {item} would have been enough; it sent an identical second one.",
+                      "It wasted a step re-sending a request it had already made."),
+    "gave_up": ("It abandoned the {attribute} question without consulting the catalog at all.",
+                "The agent apologised and stopped, never consulting the catalog.",
+                "It declined to answer about the {item} and made no effort to find out.",
+                "It threw in the towel right away rather than consulting the catalog."),
+    "asked_user": ("It wanted me to supply the {attribute} of the {item} myself, though the catalog holds it.",
+                   "It turned my {item} request around and queried me, the customer.",
+                   "It expected me to provide the {attribute}, which it should have found on its own.",
+                   "It answered my {item} request with a request of its own for the {attribute}."),
+    "missing_unit": ("The answer {value} leaves out {unit}; I can't tell the scale.",
+                     "It gave {value} alone, without saying {unit}.",
+                     "No {unit} came with the figure it gave.",
+                     "{value} of which? It should say {unit}."),
+    "verbose": ("The final reply dragged on for paragraphs when a single line would do.",
+                "Far too much filler around the {attribute}.",
+                "I had to wade through a wall of text to find the {attribute}.",
+                "The reply could have been a tenth of its size."),
+}
+PHRASINGS = {"standard": COMPLAINTS, "heldout": HELDOUT_COMPLAINTS}
 PRAISE = {
     "looked_up": ("Good that it checked the catalog for the {item} first.",
                   "It looked the {item} up properly before answering."),
@@ -115,8 +142,12 @@ def score_answer(answer: str, question: str, modes: list[str] | None = None) -> 
     return max(0.0, base - penalty)
 
 
-def write_feedback(traj: Trajectory, question: str, seed: int = 0) -> str:
-    """The writer's free-text feedback on one run (rules in the module docstring)."""
+def write_feedback(traj: Trajectory, question: str, seed: int = 0, phrasings: str = "standard") -> str:
+    """The writer's free-text feedback on one run (rules in the module docstring), its
+    complaints from `PHRASINGS[phrasings]`."""
+    if phrasings not in PHRASINGS:
+        raise ValueError(f"phrasings must be one of {sorted(PHRASINGS)}, got {phrasings!r}")
+    complaints = PHRASINGS[phrasings]
     rng = random.Random(f"autolibra-writer/{seed}/{traj.id}/{question}")
     parsed = world.parse_question(question)
     item, attribute, symbol = parsed if parsed else ("item", "value", "")
@@ -124,7 +155,7 @@ def write_feedback(traj: Trajectory, question: str, seed: int = 0) -> str:
     fill = {"item": item, "attribute": attribute, "unit": world.ATTRIBUTES.get(attribute, ("units",))[0],
             "value": value}
     modes = modes_of(traj, question)
-    sentences = [rng.choice(COMPLAINTS[m]).format(**fill) for m in modes]
+    sentences = [rng.choice(complaints[m]).format(**fill) for m in modes]
     good = []
     if _calls(traj):
         good.append("looked_up")
