@@ -7,11 +7,8 @@ folder) print one line on stderr and exit with status 2, never a traceback.
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -19,46 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from undertow.bench.console import cli_console
+from undertow.bench.interrupts import interrupt_once
 
 bench_app = typer.Typer(help="Benchmark optimizers on bundled tasks at matched budgets.",
                         no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 T = TypeVar("T")
-
-
-#: Set by the process entry points (`undertow`, `python -m undertow.bench.runner`): the
-#: command owns the process, which exits once it returns.
-OWNS_PROCESS = False
-
-
-@contextmanager
-def interrupt_once() -> Iterator[None]:
-    """While the body runs, the first SIGINT interrupts it as usual and later ones are
-    ignored: after Ctrl-C the runner stops the workers, saves the ledger and prints how
-    to resume, and a second Ctrl-C (or a `timeout` that signals the process group after
-    the process) would cut that short and lose the message. The previous handler is back
-    when the body ends, except after an interrupt in a command that owns its process
-    (`OWNS_PROCESS`): that process is on its way out with status 130, and a late SIGINT
-    would only break the interpreter's exit with a traceback (Ctrl-\\ still quits).
-    Left alone where SIGINT is already ignored or handled by someone else (not Python's
-    default), or off the main thread."""
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield
-        return
-    hit = False
-
-    def first(signum: int, frame: Any) -> None:
-        nonlocal hit
-        hit = True
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, first)
-    try:
-        yield
-    finally:
-        if not (hit and OWNS_PROCESS):
-            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def cli_guard(fn: Callable[[], T]) -> T:

@@ -100,7 +100,7 @@ def demo(
 
 def main() -> None:
     """Entry point of the `undertow` console script and of `python -m undertow`."""
-    from undertow.bench import bench_cli
+    from undertow.bench import interrupts
 
-    bench_cli.OWNS_PROCESS = True
+    interrupts.OWNS_PROCESS = True
     app()

@@ -135,12 +135,12 @@ def test_sigint_stops_cleanly_with_a_message(tmp_path, workers, again):
                     reason="this test process does not have Python's default SIGINT handler")
 @pytest.mark.parametrize("owns_process", [False, True])
 def test_interrupt_once_ignores_the_second_ctrl_c_and_restores_in_process(monkeypatch, owns_process):
-    from undertow.bench import bench_cli
+    from undertow.bench import interrupts
 
-    monkeypatch.setattr(bench_cli, "OWNS_PROCESS", owns_process)
+    monkeypatch.setattr(interrupts, "OWNS_PROCESS", owns_process)
     first = False
     try:
-        with bench_cli.interrupt_once():
+        with interrupts.interrupt_once():
             try:
                 os.kill(os.getpid(), signal.SIGINT)
                 time.sleep(5)  # interrupted long before
