@@ -63,8 +63,9 @@ class Optimizer(ABC):
     def record(self, proposal: Proposal) -> Proposal:
         """Append `proposal` to `log` and tell the callbacks (every proposal goes through here)."""
         self.log.append(proposal)
-        log.debug("%s step %d %s %s: %s", type(self).__name__, proposal.step, proposal.parameter,
-                  "accepted" if proposal.accepted else "refused", proposal.reason or "-")
+        if log.isEnabledFor(logging.DEBUG):  # (its arguments cost more than the check: hot path)
+            log.debug("%s step %d %s %s: %s", type(self).__name__, proposal.step, proposal.parameter,
+                      "accepted" if proposal.accepted else "refused", proposal.reason or "-")
         if self.callbacks:
             self.callbacks.emit("on_proposal", ProposalEvent(
                 optimizer=type(self).__name__, step=proposal.step, parameter=proposal.parameter,

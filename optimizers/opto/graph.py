@@ -10,6 +10,7 @@ feed into it), operator calls, and outputs with their feedback. Rendering is in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -100,6 +101,7 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=4096)  # op names repeat on every call node of a report
 def ident(text: str) -> str:
     """`text` as an identifier: `mul:3` -> `mul_3`, `my prompt` -> `my_prompt`."""
     s = _IDENT.sub("_", text).strip("_") or "node"
@@ -127,7 +129,12 @@ def _name_nodes(variables: list[Parameter], var_names: dict[int, str], inputs: l
         names[id(node)] = name
 
     for v in variables:
-        claim(v, var_names.get(id(v)) or ident(v.name or "param"), False)
+        base = var_names.get(id(v)) or ident(v.name or "param")
+        if base in used:
+            claim(v, base, False)
+        else:  # the usual case, inline (a report names every node of its graph)
+            used.add(base)
+            names[id(v)] = base
     for n in inputs:
         if n.name is not None:
             claim(n, ident(n.name), False)
@@ -136,8 +143,16 @@ def _name_nodes(variables: list[Parameter], var_names: dict[int, str], inputs: l
     for n in calls:
         if n.name is not None:
             claim(n, ident(n.name), False)
-        else:
-            claim(n, ident(n.op.name), True)
+            continue
+        base = ident(n.op.name)
+        k = counters.get(base, 0)
+        name = f"{base}_{k}"
+        if name in used:
+            claim(n, base, True)
+        else:  # the usual case, inline
+            counters[base] = k + 1
+            used.add(name)
+            names[id(n)] = name
     return names
 
 
@@ -153,6 +168,8 @@ def _output_inputs(outs: list[Node], calls: list[Node], inputs: dict[int, Node]
     One pass in topological order, each node merging its parents' capped lists: linear
     in the subgraph, where a walk per output would be quadratic on a long chain.
     """
+    if not inputs and all(isinstance(a, Node) for n in calls for a in n.args):
+        return {id(o): ([], []) for o in outs}  # nothing from outside: every list is empty
     k = MAX_OUTPUT_INPUTS
     reach: dict[int, tuple[list[Node], list[Any]]] = {}
     for n in calls:

@@ -117,6 +117,8 @@ def cut(text: str, limit: int) -> tuple[str, int]:
 def flat(value: Any) -> str:
     """A value on one line: strings in JSON quotes, other values by repr (whitespace runs
     as one space)."""
+    if type(value) in (int, float, bool):  # hot in reports of numbers: no space in their repr
+        return repr(value)
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else stable_repr(value)
     return " ".join(text.split())
 
@@ -159,7 +161,25 @@ def _arg(view: GraphView, a: Any, limit: int) -> str:
     return f"<{type(a).__name__}>"
 
 
+def _plain_call(view: GraphView, n: Node) -> str | None:
+    """The usual call's #Code line (no keywords, no error, no code run, every argument a
+    named node: the line is their names, the same at every value limit); else None."""
+    if n.kwargs or is_error(n) or any(isinstance(p, Parameter) and p.kind == "code" for p in n.parents):
+        return None
+    names = view.names
+    try:
+        return f"{names[id(n)]} = {n.op.name}({', '.join([names[id(a)] for a in n.args])})"
+    except KeyError:  # a literal or an unnamed node among them
+        return None
+
+
 def _call(view: GraphView, n: Node, limit: int) -> str:
+    """`n`'s #Code line, literals cut to `limit`."""
+    line = _plain_call(view, n)
+    return line if line is not None else _general_call(view, n, limit)
+
+
+def _general_call(view: GraphView, n: Node, limit: int) -> str:
     parts = [_arg(view, a, limit) for a in n.args]
     parts += [f"{k}={_arg(view, v, limit)}" for k, v in (n.kwargs or {}).items()
               if v is not None]
@@ -175,8 +195,12 @@ def _call(view: GraphView, n: Node, limit: int) -> str:
 
 def _needs_limit(n: Node) -> bool:
     """Whether `n`'s call line depends on the value limit (a literal argument or an error)."""
-    return is_error(n) or not all(isinstance(a, Node) for a in n.args) or \
-        any(v is not None and not isinstance(v, Node) for v in (n.kwargs or {}).values())
+    if is_error(n):
+        return True
+    for a in n.args:
+        if not isinstance(a, Node):
+            return True
+    return bool(n.kwargs) and any(v is not None and not isinstance(v, Node) for v in n.kwargs.values())
 
 
 def _key(view: GraphView, n: Node, collapse: str) -> tuple:
@@ -213,7 +237,8 @@ class _Memo:
 
     def __init__(self, view: GraphView, count: Callable[[str], int]) -> None:
         self.view, self._count = view, count
-        self.calls: dict[tuple[int, int], str] = {}
+        self.plain: dict[int, str] = {}  # call lines that no value limit changes
+        self.calls: dict[tuple[int, int], str] = {}  # the others, by (node, limit)
         self.keys: dict[tuple[int, str], tuple] = {}
         self.variables: dict[bool, str] = {}
         self.counts: dict[str, int] = {}
@@ -245,20 +270,30 @@ class _Memo:
         k = (id(n), limit)
         line = self._values.get(k)
         if line is None:
-            line = self._values[k] = (f"({type(n.value).__name__}) {self.view.name(n)} = "
-                                      f"{cut(self.flat(n), limit)[0]}")
+            value = n.value
+            text = self._flat.get(id(n)) or self.flat(n)
+            if len(text) > limit:
+                text = cut(text, limit)[0]
+            line = self._values[k] = f"({type(value).__name__}) {self.view.names[id(n)]} = {text}"
         return line
 
     def call(self, n: Node, limit: int) -> str:
         """`n`'s #Code line with literals cut to `limit` (one line for every limit when
         its arguments are all named nodes: the usual case)."""
-        line = self.calls.get((id(n), 0))
+        line = self.plain.get(id(n))
         if line is None:
+            line = _plain_call(self.view, n)
+            if line is not None:
+                self.plain[id(n)] = line
+                return line
             k = (id(n), limit)
             line = self.calls.get(k)
             if line is None:
                 line = _call(self.view, n, limit)
-                self.calls[k if _needs_limit(n) else (id(n), 0)] = line
+                if _needs_limit(n):
+                    self.calls[k] = line
+                else:
+                    self.plain[id(n)] = line
         return line
 
     @property
@@ -359,6 +394,23 @@ class _Renderer:
         return text
 
     def _code(self) -> str:
+        calls = self.view.calls
+        if self.level.collapse == "none":
+            call, lim = self.memo.call, self.level.value_chars
+            lines = [call(n, lim) for n in calls]
+        else:
+            lines = self._collapsed_lines(calls)
+        cap = self.level.max_code_lines
+        if cap is not None and len(lines) > cap:
+            head, tail = lines[:cap // 2], lines[-(cap - cap // 2):]
+            gone = len(lines) - len(head) - len(tail)
+            lines = [*head, f"# … {gone} lines left out", *tail]
+            self.left_out.append(f"{gone} lines of #Code")
+            self.variable_code = False
+        return "#Code\n" + "\n".join(lines) if lines else ""
+
+    def _collapsed_lines(self, calls: Sequence[Node]) -> list[str]:
+        """#Code's lines with runs of calls of the same key collapsed."""
         lines: list[str] = []
         lim = self.level.value_chars
         reads = self.memo.reads
@@ -370,7 +422,7 @@ class _Renderer:
             return bool(fresh)
 
         call = self.memo.call
-        for run in _runs(self.view, self.view.calls, self.level.collapse, key=self.memo.key):
+        for run in _runs(self.view, calls, self.level.collapse, key=self.memo.key):
             if len(run) == 1:
                 lines.append(call(run[0], lim))
                 continue
@@ -399,14 +451,7 @@ class _Renderer:
             lines.append(call(run[-1], lim))
             if hidden:
                 self.left_out.append(f"{hidden} repeated {run[0].op.name} calls in #Code")
-        cap = self.level.max_code_lines
-        if cap is not None and len(lines) > cap:
-            head, tail = lines[:cap // 2], lines[-(cap - cap // 2):]
-            gone = len(lines) - len(head) - len(tail)
-            lines = [*head, f"# … {gone} lines left out", *tail]
-            self.left_out.append(f"{gone} lines of #Code")
-            self.variable_code = False
-        return "#Code\n" + "\n".join(lines) if lines else ""
+        return lines
 
     def documentation(self) -> str:
         docs = self.memo.docs()
