@@ -24,7 +24,8 @@ Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
   (N = 10 ... 3000), both frameworks over HTTP to one sim-server in its own process,
   each framework in a fresh interpreter per N (`optoprime_probe.py`,
   `trace_opt_optoprime_probe.py`), after a warm-up step (N = 10) and repeated
-  `optoprime_repetitions` times on fresh graphs through one LLM client per
+  `optoprime_repetitions` times on fresh graphs (values `i % 7 + k / 8` at the k-th
+  step, for both) through one LLM client per
   interpreter (fewer when the steps pass half of `trace_opt_limit_s`): `tokens` (all
   prompts of the step, by `tokenizer`), `cpu_ms` (the minimum client CPU time of a
   step: report building, requests, parsing, applying; the server's work is in another
@@ -33,7 +34,11 @@ Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
   own work) with its median, `sdk_cpu_ms_median`, `updated_fraction` (parameters whose
   value changed), `requests`, `count_cpu_ms_median` (undertow only: the part of its
   framework CPU spent counting tokens with the real tokenizer, which the report budget
-  needs and trace-opt does not do), and `trace_opt` (the same from trace-opt's OptoPrime in
+  needs and trace-opt does not do; counts of sections a step repeats from the step before
+  are kept, `tokens.COUNTS`: the probes change every value at every step, so only #Code
+  and the instructions repeat, as in a training loop), `framework_cpu_ms_uncached` (up
+  to N = `UNCACHED_UP_TO`: the same steps with every section counted every step), and
+  `trace_opt` (the same from trace-opt's OptoPrime in
   its own interpreter, or null: not installed, failed, or skipped past
   `trace_opt_limit_s`, noted in `trace_opt_skipped`); `cpu_ratio` and
   `framework_cpu_ratio` are trace-opt's minimum / undertow's (goal >= 10 from N = 100),
@@ -59,6 +64,8 @@ from typing import Any
 
 TRACE_OPT_DEFAULT = "~/.cache/undertow/peers/trace-opt-0.1.3.8/bin/python"
 PARTS = ("runner", "executors", "optoprime", "backward")
+#: The `optoprime` rows measured a second time without the count cache, up to this N.
+UNCACHED_UP_TO = 1000
 #: Parts run only when named (`--part fanout --part limits`).
 OPTIONAL_PARTS = ("fanout", "limits")
 
@@ -236,14 +243,17 @@ def make_executor_one() -> Any:
     return ProcessPoolExecutor(max_workers=1, mp_context=ctx)
 
 
-def _undertow_step(n: int, llm: Any, sdk: list[float], count: Any) -> dict[str, Any]:
+def _undertow_step(n: int, llm: Any, sdk: list[float], count: Any, shift: float = 0.0) -> dict[str, Any]:
     """One OptoPrime step on a fresh graph of `n` parameters summed (see the docstring),
     through `llm`, the client the probe makes once for all its steps (as trace-opt's probe
-    makes its `CustomLLM` once), whose SDK time `_time_sdk` adds to `sdk`."""
+    makes its `CustomLLM` once), whose SDK time `_time_sdk` adds to `sdk`. The values are
+    `i % 7 + shift`: the probes change `shift` every step, so that, as in a training loop,
+    every value and every intermediate result differs from the step before (only the code
+    and the instructions repeat)."""
     from undertow.engine import Parameter, backward
     from undertow.optimizers.opto import OptoPrime
 
-    xs = [Parameter(float(i % 7), name=f"x{i}") for i in range(n)]
+    xs = [Parameter(float(i % 7) + shift, name=f"x{i}") for i in range(n)]
     total = xs[0]
     for x in xs[1:]:
         total = total + x
@@ -279,7 +289,7 @@ def _cpu_into(fn: Any, cell: list[float]) -> Any:
 
 def _timed_counter(count: Any, cell: list[float]) -> Any:
     """`count` (a `TokenCounter`) adding the CPU seconds it spends to `cell`."""
-    return dataclasses.replace(count, count=_cpu_into(count, cell))
+    return dataclasses.replace(count, count=_cpu_into(count.count, cell))
 
 
 def _time_sdk(backend: Any) -> list[float]:
@@ -303,10 +313,12 @@ def _summary(steps: list[dict[str, Any]]) -> dict[str, Any]:
             "backward_ms": round(min(s["backward_ms"] for s in steps), 2), "repetitions": len(steps)}
 
 
-def _undertow_row(n: int, base_url: str, repetitions: int, limit_s: float) -> dict[str, Any]:
+def _undertow_row(n: int, base_url: str, repetitions: int, limit_s: float,
+                  cached: bool = True) -> dict[str, Any]:
     """Our steps at `n`, timed in a fresh interpreter (`optoprime_probe.py`) as trace-opt's are."""
     proc = subprocess.run([sys.executable, "-m", "undertow.bench.perf.optoprime_probe", str(n), base_url,
-                           str(repetitions), str(limit_s)], capture_output=True, text=True, check=False)
+                           str(repetitions), str(limit_s), *([] if cached else ["uncached"])],
+                          capture_output=True, text=True, check=False)
     try:
         steps = json.loads(proc.stdout.strip().splitlines()[-1])["steps"]
     except (json.JSONDecodeError, IndexError, KeyError):
@@ -357,6 +369,9 @@ def optoprime_table(sizes: list[int], trace_opt_python: str | None, limit_s: flo
     with start_in_subprocess() as server:
         for n in sizes:
             row = _undertow_row(n, server.openai_base_url, repetitions, limit_s / 2)
+            if n <= UNCACHED_UP_TO:
+                row["framework_cpu_ms_uncached"] = _undertow_row(
+                    n, server.openai_base_url, repetitions, limit_s / 2, cached=False)["framework_cpu_ms"]
             row["trace_opt"] = None
             # trace-opt's step grows about as N^2 (measured): skip a cell predicted past the limit
             predicted = None if last is None else last[1] * (n / last[0]) ** 2

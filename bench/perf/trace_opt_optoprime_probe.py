@@ -6,8 +6,9 @@ own virtual environment), against the sim-server at BASE_URL:
     python trace_opt_optoprime_probe.py N BASE_URL PROMPT_FILE [REPETITIONS [LIMIT_S]]
 
 First one warm-up step on N = 10 (imports and first-use costs, as the caller does
-for undertow), then up to REPETITIONS steps on fresh graphs of N parameters, each
-timed on its own, stopping early once LIMIT_S of step time is spent. Prints one JSON
+for undertow), then up to REPETITIONS steps on fresh graphs of N parameters (values
+`i % 7 + k / 8` at the k-th step, as undertow's probe makes them), each timed on its
+own, stopping early once LIMIT_S of step time is spent. Prints one JSON
 object: `cpu_ms` (this process's CPU time in each step: the sim server's work is in
 another process), `sdk_cpu_ms` (the part of it spent inside the OpenAI SDK's
 `chat.completions.create`, which both frameworks call), `backward_ms` (each), `updated`
@@ -51,8 +52,8 @@ def main(n: int, base_url: str, prompt_file: str, repetitions: int = 1, limit_s:
 
     llm = Recording()
 
-    def one(size: int) -> dict:
-        xs = [node(float(i % 7), trainable=True, name=f"x{i}") for i in range(size)]
+    def one(size: int, shift: float = 0.0) -> dict:
+        xs = [node(float(i % 7) + shift, trainable=True, name=f"x{i}") for i in range(size)]
         total = xs[0]
         for x in xs[1:]:
             total = total + x
@@ -75,7 +76,7 @@ def main(n: int, base_url: str, prompt_file: str, repetitions: int = 1, limit_s:
     runs: list[dict] = []
     spent = 0.0
     while len(runs) < max(1, repetitions) and (not runs or spent < limit_s):
-        got = one(n)
+        got = one(n, shift=(len(runs) + 1) / 8)
         spent += got["step_wall_s"] + got["backward_ms"] / 1e3
         runs.append(got)
     with open(prompt_file, "w") as f:

@@ -17,8 +17,11 @@ stand-in (their own counts need an API call, which a budget check must not make)
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from undertow.engine.tokens import estimate_tokens
 
@@ -32,6 +35,68 @@ FALLBACK = "chars/4 (fallback estimate)"
 LINE_ADDITIVE = frozenset({"o200k_base", "cl100k_base"})
 
 
+class CountCache:
+    """Token counts of texts already counted, by (tokenizer name, text), least recently
+    used dropped past `max_chars` characters of text held.
+
+    An optimizer's reports repeat most of their sections from step to step (#Code, the
+    documentation, the instructions, the values that did not change); a count is a pure
+    function of the text, so each is made once. Thread-safe.
+    """
+
+    def __init__(self, max_chars: int = 8_000_000) -> None:
+        self.max_chars = max_chars
+        self._counts: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, name: str, text: str) -> int | None:
+        with self._lock:
+            got = self._counts.get((name, text))
+            if got is not None:
+                self._counts.move_to_end((name, text))
+            return got
+
+    def put(self, name: str, text: str, tokens: int) -> None:
+        if len(text) > self.max_chars:
+            return
+        with self._lock:
+            if (name, text) in self._counts:
+                return
+            self._counts[(name, text)] = tokens
+            self._chars += len(text)
+            while self._chars > self.max_chars:
+                (_, old), _n = self._counts.popitem(last=False)
+                self._chars -= len(old)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+            self._chars = 0
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    # Shared, like an LLM client's cache: a copy of an optimizer counts through the same
+    # cache, and a pickled one (sent to a worker) through that process's.
+    def __copy__(self) -> CountCache:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CountCache:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_process_counts, ()) if self is COUNTS else (CountCache, (self.max_chars,))
+
+
+def _process_counts() -> CountCache:
+    return COUNTS
+
+
+#: The process's cache of the real tokenizers' counts (`token_counter()`'s counters use it).
+COUNTS = CountCache()
+
+
 @dataclass(frozen=True)
 class TokenCounter:
     """`count(text) -> int` and the tokenizer's name (`FALLBACK` for the estimate).
@@ -39,18 +104,27 @@ class TokenCounter:
     `line_additive`: `count(a + b) == count(a) + count(b)` whenever `a` ends with a line
     break and `b` starts with a non-space character (see `LINE_ADDITIVE`): a report is
     then counted section by section, each section once, never whole.
+    `cache`: where counts already made are kept (`COUNTS` for the real tokenizers, keyed
+    by `name`, which must then name one tokenizer); None counts every time.
     """
 
     name: str
     count: Callable[[str], int]
     line_additive: bool = False
+    cache: CountCache | None = None
 
     @property
     def is_estimate(self) -> bool:
         return self.name == FALLBACK
 
     def __call__(self, text: str) -> int:
-        return self.count(text)
+        if self.cache is None:
+            return self.count(text)
+        got = self.cache.get(self.name, text)
+        if got is None:
+            got = self.count(text)
+            self.cache.put(self.name, text, got)
+        return got
 
 
 @functools.lru_cache(maxsize=8)
@@ -77,7 +151,7 @@ def _tiktoken(encoding: str) -> TokenCounter | None:
         return None
     # encode_ordinary: special tokens' text counted as plain text, like encode(disallowed_special=())
     return TokenCounter(f"tiktoken:{encoding}", lambda text: len(enc.encode_ordinary(text)),
-                        encoding in LINE_ADDITIVE)
+                        encoding in LINE_ADDITIVE, COUNTS)
 
 
 def _bpe_openai(encoding: str) -> TokenCounter | None:
@@ -104,13 +178,13 @@ def _bpe_openai(encoding: str) -> TokenCounter | None:
                     return fast(text)
                 except UnicodeEncodeError:
                     return fast(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
-            return TokenCounter(f"bpe-openai:{encoding}", counted, encoding in LINE_ADDITIVE)
+            return TokenCounter(f"bpe-openai:{encoding}", counted, encoding in LINE_ADDITIVE, COUNTS)
         return TokenCounter(f"bpe-openai:{encoding}", lambda text: len(ordinary(text)),
-                            encoding in LINE_ADDITIVE)
+                            encoding in LINE_ADDITIVE, COUNTS)
 
     def count(text: str) -> int:
         try:
             return len(enc.encode(text, disallowed_special=()))
         except TypeError:  # an API without the keyword
             return len(enc.encode(text))
-    return TokenCounter(f"bpe-openai:{encoding}", count, encoding in LINE_ADDITIVE)
+    return TokenCounter(f"bpe-openai:{encoding}", count, encoding in LINE_ADDITIVE, COUNTS)
