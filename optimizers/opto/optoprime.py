@@ -274,9 +274,10 @@ class OptoPrime(Optimizer):
     def _read(self, index: int, text: str) -> Candidate:
         parsed = parse_reply(text)
         cand = Candidate(index, text, parsed.reasoning, error=parsed.error)
+        by_name = self.by_name
         for key, raw in parsed.suggestion.items():
             try:
-                name = match_name(key, self.by_name)
+                name = key if key in by_name else match_name(key, by_name)
                 value = coerce(self.by_name[name], raw)
             except SuggestionError as exc:
                 where = key if str(exc).startswith("the key") else name
