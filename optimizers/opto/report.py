@@ -289,7 +289,7 @@ class _Memo:
             k = (id(n), limit)
             line = self.calls.get(k)
             if line is None:
-                line = _call(self.view, n, limit)
+                line = _general_call(self.view, n, limit)
                 if _needs_limit(n):
                     self.calls[k] = line
                 else:
