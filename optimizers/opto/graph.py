@@ -11,6 +11,7 @@ feed into it), operator calls, and outputs with their feedback. Rendering is in
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from undertow.engine import ErrorNode, Node, Parameter, SubgraphFeedback
 from undertow.engine.propagators.subgraph import SubgraphIndex
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]+")
+_BY_ID = operator.attrgetter("id")
 
 
 @dataclass
@@ -66,8 +68,11 @@ class GraphView:
             variables.setdefault(id(fb.parameter), fb.parameter)
             by_index.setdefault(id(fb.index), (fb.index, []))[1].append(fb.parameter)
         for index, params in by_index.values():
-            for n in index.union(params):
-                members.setdefault(id(n), n)
+            if members:
+                for n in index.union(params):
+                    members.setdefault(id(n), n)
+            else:
+                members = {id(n): n for n in index.union(params)}
             for k in index.reached(params):
                 o, f = index.outputs[k], index.feedback[k]
                 entry = out_fb.setdefault(id(o), (o, []))
@@ -75,17 +80,23 @@ class GraphView:
                     entry[1].append(f)
         # Node ids grow with creation and a node is made after its parents: id order
         # is a topological order.
-        nodes = sorted(members.values(), key=lambda n: n.id)
-        calls = [n for n in nodes if not isinstance(n, Parameter) and n.op is not None]
+        nodes = sorted(members.values(), key=_BY_ID)
+        calls: list[Node] = []
+        fixed: list[Node] = []  # parameters in a subgraph that are not being optimized
+        for n in nodes:
+            if isinstance(n, Parameter):
+                if id(n) not in variables:
+                    fixed.append(n)
+            elif n.op is not None:
+                calls.append(n)
         inputs: dict[int, Node] = {}
         for n in calls:
             for p in n.parents:
                 if id(p) not in members and id(p) not in variables:
                     inputs.setdefault(id(p), p)
-        for n in nodes:  # parameters in a subgraph that are not being optimized
-            if isinstance(n, Parameter) and id(n) not in variables:
-                inputs.setdefault(id(n), n)
-        ordered_inputs = sorted(inputs.values(), key=lambda n: n.id)
+        for n in fixed:
+            inputs.setdefault(id(n), n)
+        ordered_inputs = sorted(inputs.values(), key=_BY_ID)
         names = _name_nodes(list(variables.values()), var_names, ordered_inputs, calls)
         view = cls(list(variables.values()), names, ordered_inputs, calls)
         outs = sorted(out_fb.values(), key=lambda e: e[0].id)
