@@ -62,6 +62,9 @@ def test_optoprime_rows_carry_min_median_and_the_sdk_share_on_both_sides() -> No
         assert side["updated_fraction"] == 1.0
     for row in data["optoprime"]:  # our own counting is inside our step's CPU
         assert 0 < row["count_cpu_ms_median"] <= row["cpu_ms_median"]
+    for row in data["optoprime"]:  # small cells: the frameworks take turns, a step a round at least
+        assert row["rounds"] == 3 and row["repetitions"] == 3
+        assert row["framework_cpu_ms_uncached"] > 0
     for row in data["optoprime"]:
         if row["trace_opt"] is None:
             assert data["trace_opt_skipped"]  # says why

@@ -24,7 +24,8 @@ Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
   (N = 10 ... 3000), both frameworks over HTTP to one sim-server in its own process,
   each framework in a fresh interpreter per N (`optoprime_probe.py`,
   `trace_opt_optoprime_probe.py`), after a warm-up step (N = 10) and repeated
-  `optoprime_repetitions` times on fresh graphs (values `i % 7 + k / 8` at the k-th
+  `optoprime_repetitions` times (up to N = `ROUNDS_UP_TO`, in `rounds` rounds of a
+  fresh interpreter each, the two frameworks taking turns) on fresh graphs (values `i % 7 + k / 8` at the k-th
   step, for both) through one LLM client per
   interpreter (fewer when the steps pass half of `trace_opt_limit_s`): `tokens` (all
   prompts of the step, by `tokenizer`), `cpu_ms` (the minimum client CPU time of a
@@ -313,23 +314,28 @@ def _summary(steps: list[dict[str, Any]]) -> dict[str, Any]:
             "backward_ms": round(min(s["backward_ms"] for s in steps), 2), "repetitions": len(steps)}
 
 
-def _undertow_row(n: int, base_url: str, repetitions: int, limit_s: float,
-                  cached: bool = True) -> dict[str, Any]:
+def _undertow_steps(n: int, base_url: str, repetitions: int, limit_s: float,
+                    cached: bool = True) -> list[dict[str, Any]]:
     """Our steps at `n`, timed in a fresh interpreter (`optoprime_probe.py`) as trace-opt's are."""
     proc = subprocess.run([sys.executable, "-m", "undertow.bench.perf.optoprime_probe", str(n), base_url,
                            str(repetitions), str(limit_s), *([] if cached else ["uncached"])],
                           capture_output=True, text=True, check=False)
     try:
-        steps = json.loads(proc.stdout.strip().splitlines()[-1])["steps"]
+        return json.loads(proc.stdout.strip().splitlines()[-1])["steps"]
     except (json.JSONDecodeError, IndexError, KeyError):
         raise RuntimeError(f"undertow's OptoPrime probe failed at N={n}: {proc.stderr.strip()[-2000:]}") from None
+
+
+def _undertow_row(n: int, steps: list[dict[str, Any]]) -> dict[str, Any]:
     first = steps[0]
     return {"N": n, "tokens": first["tokens"], **_summary(steps),
             "updated_fraction": first["updated_fraction"], "requests": first["requests"]}
 
 
-def _trace_opt_step(python: str, n: int, base_url: str, count: Any, limit_s: float,
-                    repetitions: int) -> dict[str, Any] | str:
+def _trace_opt_steps(python: str, n: int, base_url: str, limit_s: float,
+                     repetitions: int) -> dict[str, Any] | str:
+    """trace-opt's steps at `n` in a fresh interpreter: `steps`, the first step's
+    `prompt`, `updated` and `requests`; or a string saying why there are none."""
     script = Path(__file__).with_name("trace_opt_optoprime_probe.py")
     with tempfile.TemporaryDirectory(prefix="undertow-perf-trace-") as d:
         prompt_file = Path(d) / "prompt.txt"
@@ -347,17 +353,30 @@ def _trace_opt_step(python: str, n: int, base_url: str, count: Any, limit_s: flo
         text = prompt_file.read_text() if prompt_file.is_file() else ""
     steps = [{"cpu_ms": c, "sdk_cpu_ms": s, "backward_ms": b}
              for c, s, b in zip(data["cpu_ms"], data["sdk_cpu_ms"], data["backward_ms"])]
-    return {"tokens": count(text), **_summary(steps), "updated_fraction": round(data["updated"] / n, 4),
-            "requests": data.get("requests"),
+    return {"steps": steps, "prompt": text, "updated": data["updated"], "requests": data.get("requests")}
+
+
+def _trace_opt_row(n: int, rounds: list[dict[str, Any]], count: Any) -> dict[str, Any]:
+    steps = [s for r in rounds for s in r["steps"]]
+    first = rounds[0]
+    return {"tokens": count(first["prompt"]), **_summary(steps), "updated_fraction": round(first["updated"] / n, 4),
+            "requests": first["requests"],
             # its own work (CPU), not the wall: on a loaded machine the wall is mostly waiting
-            "work_s": (min(data["backward_ms"]) + min(data["cpu_ms"])) / 1e3}
+            "work_s": (min(s["backward_ms"] for s in steps) + min(s["cpu_ms"] for s in steps)) / 1e3}
+
+
+#: Cells up to this N are measured in `OPTOPRIME_ROUNDS` rounds, undertow's and trace-opt's
+#: probes taking turns, so that the machine's drift over the minutes of a cell (load
+#: from other people, frequency) weighs on both frameworks alike; past it, the time
+#: limit allows only a few steps, all in one round.
+ROUNDS_UP_TO, OPTOPRIME_ROUNDS = 300, 3
 
 
 def optoprime_table(sizes: list[int], trace_opt_python: str | None, limit_s: float,
                     repetitions: int = 30) -> dict[str, Any]:
     """The `optoprime` rows. Each cell keeps the minimum of up to `repetitions` steps
     (30: a minimum of 5 still moved by a third between runs on a shared machine; the
-    time limit stops the large cells after a few)."""
+    time limit stops the large cells after a few), taken in turns (`ROUNDS_UP_TO`)."""
     from undertow.bench.sim.server import start_in_subprocess
     from undertow.optimizers.opto.tokens import token_counter
 
@@ -367,27 +386,44 @@ def optoprime_table(sizes: list[int], trace_opt_python: str | None, limit_s: flo
     rows, skipped = [], []
     last: tuple[int, float] | None = None  # (N, trace-opt's backward + step CPU seconds)
     with start_in_subprocess() as server:
+        url = server.openai_base_url
         for n in sizes:
-            row = _undertow_row(n, server.openai_base_url, repetitions, limit_s / 2)
-            if n <= UNCACHED_UP_TO:
-                row["framework_cpu_ms_uncached"] = _undertow_row(
-                    n, server.openai_base_url, repetitions, limit_s / 2, cached=False)["framework_cpu_ms"]
-            row["trace_opt"] = None
             # trace-opt's step grows about as N^2 (measured): skip a cell predicted past the limit
             predicted = None if last is None else last[1] * (n / last[0]) ** 2
-            if have_trace and (predicted is None or predicted <= limit_s):
-                got = _trace_opt_step(python, n, server.openai_base_url, count, limit_s, repetitions)
-                if isinstance(got, str):
-                    skipped.append(got)
-                    last = (n, float("inf"))
-                else:
-                    row["trace_opt"] = got
-                    last = (n, got.pop("work_s"))
-                    row["cpu_ratio"] = round(got["cpu_ms"] / row["cpu_ms"], 2)
-                    row["framework_cpu_ratio"] = round(got["framework_cpu_ms"] / row["framework_cpu_ms"], 2)
-            elif have_trace:
-                skipped.append(f"N={n}: skipped, predicted {predicted:.0f} s from N={last[0]} "
+            run_trace = have_trace and (predicted is None or predicted <= limit_s)
+            if have_trace and not run_trace:
+                skipped.append(f"N={n}: skipped, predicted {predicted:.0f} s from N={last[0]} "  # type: ignore[index]
                                f"(N^2 growth), past the {limit_s:.0f} s limit")
+            rounds = OPTOPRIME_ROUNDS if n <= ROUNDS_UP_TO else 1
+            each, limit = max(1, repetitions // rounds), limit_s / rounds
+            ours: list[dict[str, Any]] = []
+            uncached: list[dict[str, Any]] = []
+            theirs: list[dict[str, Any]] = []
+            failed: str | None = None
+            for _ in range(rounds):
+                ours += _undertow_steps(n, url, each, limit / 2)
+                if n <= UNCACHED_UP_TO:
+                    uncached += _undertow_steps(n, url, each, limit / 2, cached=False)
+                if run_trace and failed is None:
+                    got = _trace_opt_steps(python, n, url, limit, each)
+                    if isinstance(got, str):
+                        failed = got
+                    else:
+                        theirs.append(got)
+            row = _undertow_row(n, ours)
+            if uncached:
+                row["framework_cpu_ms_uncached"] = _summary(uncached)["framework_cpu_ms"]
+            row["rounds"] = rounds
+            row["trace_opt"] = None
+            if failed is not None:
+                skipped.append(failed)
+                last = (n, float("inf"))
+            elif theirs:
+                got_row = _trace_opt_row(n, theirs, count)
+                last = (n, got_row.pop("work_s"))
+                row["trace_opt"] = got_row
+                row["cpu_ratio"] = round(got_row["cpu_ms"] / row["cpu_ms"], 2)
+                row["framework_cpu_ratio"] = round(got_row["framework_cpu_ms"] / row["framework_cpu_ms"], 2)
             rows.append(row)
     if not have_trace:
         skipped.append(f"trace-opt interpreter not found at {python}")
