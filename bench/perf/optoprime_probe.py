@@ -6,9 +6,9 @@
 the same way: each in an interpreter of its own that has done nothing but import,
 one warm-up step on N = 10, then up to REPETITIONS steps on fresh graphs of N
 parameters whose values change every step (stopping once LIMIT_S of step time is
-spent), all through one LLM client (trace-opt's probe also makes its client once). Measured in the bench's own
-process instead, after the runner and executor parts, our steps carried that process's
-larger heap and whatever Ray was still shutting down. Prints one JSON object: `steps`,
+spent), all through one LLM client (trace-opt's probe also makes its client once).
+Measured in the bench's own process instead, after the runner and executor parts, our
+steps carried that process's larger heap and whatever Ray was still shutting down. Prints one JSON object: `steps`,
 a list of `_undertow_step` results (see `bench.py`). With `uncached`, token counts are
 not kept from one step to the next (`tokens.COUNTS`): every section is counted every step.
 """

@@ -278,7 +278,7 @@ class OptoPrime(Optimizer):
         for key, raw in parsed.suggestion.items():
             try:
                 name = key if key in by_name else match_name(key, by_name)
-                value = coerce(self.by_name[name], raw)
+                value = coerce(by_name[name], raw)
             except SuggestionError as exc:
                 where = key if str(exc).startswith("the key") else name
                 cand.refused.append({"parameter": where, "value": jsonable(raw), "reason": str(exc)})
