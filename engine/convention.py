@@ -179,7 +179,8 @@ def coerce(param: Parameter, raw: Any) -> Any:
         if not value.strip():
             raise CoerceError(f"{kind} parameter: the value is empty")
     elif kind in ("int", "float"):
-        value = _number(param, raw)
+        # a finite float for a float parameter is already its value (the usual reply)
+        value = raw if kind == "float" and type(raw) is float and math.isfinite(raw) else _number(param, raw)
     elif kind == "choice":
         value = _choice(param, raw)
     else:  # json

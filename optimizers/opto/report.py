@@ -164,8 +164,11 @@ def _arg(view: GraphView, a: Any, limit: int) -> str:
 def _plain_call(view: GraphView, n: Node) -> str | None:
     """The usual call's #Code line (no keywords, no error, no code run, every argument a
     named node: the line is their names, the same at every value limit); else None."""
-    if n.kwargs or is_error(n) or any(isinstance(p, Parameter) and p.kind == "code" for p in n.parents):
+    if n.kwargs or is_error(n):
         return None
+    for p in n.parents:
+        if isinstance(p, Parameter) and p.kind == "code":
+            return None
     names = view.names
     try:
         return f"{names[id(n)]} = {n.op.name}({', '.join([names[id(a)] for a in n.args])})"
@@ -271,7 +274,8 @@ class _Memo:
         line = self._values.get(k)
         if line is None:
             value = n.value
-            text = self._flat.get(id(n)) or self.flat(n)
+            kind = type(value)
+            text = repr(value) if kind is float or kind is int else (self._flat.get(id(n)) or self.flat(n))
             if len(text) > limit:
                 text = cut(text, limit)[0]
             line = self._values[k] = f"({type(value).__name__}) {self.view.names[id(n)]} = {text}"
@@ -468,11 +472,12 @@ class _Renderer:
 
     def _variables(self) -> str:
         out = ["#Variables"]
+        names, constraints = self.view.names, self.shown["constraints"]
         for p in self.view.variables:
-            out.append(variable_tag(self.view.name(p), p.kind, p.value))
+            out.append(variable_tag(names[id(p)], p.kind, p.value))
             if p.description:
                 out.append(f"description: {' '.join(p.description.split())}")
-            cons = p.constraints() if self.shown["constraints"] else {}
+            cons = p.constraints() if constraints else {}
             if cons:
                 out.append("constraints: " + "; ".join(f"{k} {_constraint(v)}" for k, v in cons.items()))
         return "\n".join(out)
