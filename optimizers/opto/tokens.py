@@ -17,6 +17,7 @@ stand-in (their own counts need an API call, which a budget check must not make)
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -95,6 +96,8 @@ def _process_counts() -> CountCache:
 
 #: The process's cache of the real tokenizers' counts (`token_counter()`'s counters use it).
 COUNTS = CountCache()
+# A child forked while another thread held the lock would wait on it forever: it gets a new one.
+os.register_at_fork(after_in_child=lambda: setattr(COUNTS, "_lock", threading.Lock()))
 
 
 @dataclass(frozen=True)

@@ -164,3 +164,26 @@ def test_render_report_counts_agree_with_and_without_the_cache() -> None:
             a = render_report(view, max_tokens=budget, count=cached)
             b = render_report(view, max_tokens=budget, count=plain)
             assert (a.text, a.tokens, a.left_out) == (b.text, b.tokens, b.left_out)
+
+
+def test_a_child_forked_while_the_lock_is_held_can_count() -> None:
+    """The runner forks its workers; a fork while another thread counts must not leave
+    the child waiting on a lock no thread of its own will release."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return
+    counter = TokenCounter("test:fork", lambda text: len(text.split()), False, COUNTS)
+    ctx = multiprocessing.get_context("fork")
+    with COUNTS._lock:  # as if another thread were counting at the moment of the fork
+        child = ctx.Process(target=_count_in_child, args=(counter,))
+        child.start()
+    child.join(timeout=120)
+    if child.is_alive():  # hung on the inherited lock
+        child.kill()
+        child.join()
+    assert child.exitcode == 0
+
+
+def _count_in_child(counter: TokenCounter) -> None:
+    assert counter("three words here") == 3
