@@ -275,7 +275,7 @@ class _Memo:
         if line is None:
             value = n.value
             kind = type(value)
-            text = repr(value) if kind is float or kind is int else (self._flat.get(id(n)) or self.flat(n))
+            text = repr(value) if kind is float or kind is int else self.flat(n)
             if len(text) > limit:
                 text = cut(text, limit)[0]
             line = self._values[k] = f"({type(value).__name__}) {self.view.names[id(n)]} = {text}"
