@@ -278,7 +278,7 @@ class _Memo:
             text = repr(value) if kind is float or kind is int else self.flat(n)
             if len(text) > limit:
                 text = cut(text, limit)[0]
-            line = self._values[k] = f"({type(value).__name__}) {self.view.names[id(n)]} = {text}"
+            line = self._values[k] = f"({kind.__name__}) {self.view.names[id(n)]} = {text}"
         return line
 
     def call(self, n: Node, limit: int) -> str:
