@@ -25,9 +25,9 @@ Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
   each framework in a fresh interpreter per N (`optoprime_probe.py`,
   `trace_opt_optoprime_probe.py`), after a warm-up step (N = 10) and repeated
   `optoprime_repetitions` times (up to N = `ROUNDS_UP_TO`, in `rounds` rounds of a
-  fresh interpreter each, the two frameworks taking turns) on fresh graphs (values `i % 7 + k / 8` at the k-th
-  step, for both) through one LLM client per
-  interpreter (fewer when the steps pass half of `trace_opt_limit_s`): `tokens` (all
+  fresh interpreter each, the two frameworks taking turns) on fresh graphs (values
+  `i % 7 + k / 8` at the k-th step, for both) through one LLM client per interpreter
+  (fewer when the steps pass half of `trace_opt_limit_s`): `tokens` (all
   prompts of the step, by `tokenizer`), `cpu_ms` (the minimum client CPU time of a
   step: report building, requests, parsing, applying; the server's work is in another
   process) with `cpu_ms_median`, `framework_cpu_ms` (the same less the CPU spent
@@ -39,8 +39,7 @@ Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
   are kept, `tokens.COUNTS`: the probes change every value at every step, so only #Code
   and the instructions repeat, as in a training loop), `framework_cpu_ms_uncached` (up
   to N = `UNCACHED_UP_TO`: the same steps with every section counted every step), and
-  `trace_opt` (the same from trace-opt's OptoPrime in
-  its own interpreter, or null: not installed, failed, or skipped past
+  `trace_opt` (the same from trace-opt's OptoPrime in its own interpreter, or null: not installed, failed, or skipped past
   `trace_opt_limit_s`, noted in `trace_opt_skipped`); `cpu_ratio` and
   `framework_cpu_ratio` are trace-opt's minimum / undertow's (goal >= 10 from N = 100),
   summed up in `optoprime_goals`.
