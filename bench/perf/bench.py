@@ -35,9 +35,10 @@ Figures (one JSON object, `llm=sim`; every timing ratio uses the minimum over
   own work) with its median, `sdk_cpu_ms_median`, `updated_fraction` (parameters whose
   value changed), `requests`, `count_cpu_ms_median` (undertow only: the part of its
   framework CPU spent counting tokens with the real tokenizer, which the report budget
-  needs and trace-opt does not do; counts of sections a step repeats from the step before
-  are kept, `tokens.COUNTS`: the probes change every value at every step, so only #Code
-  and the instructions repeat, as in a training loop), `framework_cpu_ms_uncached` (up
+  needs and trace-opt does not do; counts already made are kept, `tokens.COUNTS`, by
+  digit shape and by line: the probes change every value at every step, so #Code and
+  the instructions repeat as text and the values' lines by shape, as in a training
+  loop of numbers), `framework_cpu_ms_uncached` (up
   to N = `UNCACHED_UP_TO`: the same steps with every section counted every step), and
   `trace_opt` (the same from trace-opt's OptoPrime in its own interpreter, or null: not installed, failed, or skipped past
   `trace_opt_limit_s`, noted in `trace_opt_skipped`); `cpu_ratio` and

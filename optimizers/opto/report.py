@@ -331,9 +331,10 @@ class _Memo:
 
     def additive(self, parts: Sequence[str]) -> bool:
         """Whether a text of `parts` joined by blank lines is counted exactly part by part
-        (a line-additive tokenizer, and every part after the first starts with text)."""
+        (a line-additive tokenizer, and every part after the first starts with a character
+        that is neither white space nor "/": see `tokens.LINE_ADDITIVE`)."""
         return bool(getattr(self._count, "line_additive", False)) and \
-            all(p[:1] and not p[0].isspace() for p in parts[1:])
+            all(p[:1] and not p[0].isspace() and p[0] != "/" for p in parts[1:])
 
     def exact(self, parts: Sequence[str], over: int | None = None) -> int:
         """The tokens of `parts` joined by blank lines, as the sum of each part's count

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,11 +30,28 @@ from undertow.engine.tokens import estimate_tokens
 FALLBACK = "chars/4 (fallback estimate)"
 
 
-#: Encodings whose pre-tokenizer never puts a line break and the non-space character
-#: after it in one piece, so a text's count is the sum of its parts' counts when each
-#: part after the first starts with a non-space character right after a line break
-#: (tests/optimizers/test_report_counts.py checks it on generated texts).
+#: Encodings whose pre-tokenizer never puts a line break and the character after it in
+#: one piece when that character is neither white space nor "/" (o200k's punctuation
+#: piece takes line breaks and slashes after it), so a text's count is the sum of its
+#: parts' counts when each part after the first starts with such a character right
+#: after a line break (tests/optimizers/test_report_counts.py checks it on generated texts).
 LINE_ADDITIVE = frozenset({"o200k_base", "cl100k_base"})
+
+#: Encodings in which an ASCII digit's value never matters to a count: the pre-tokenizer
+#: cuts runs of digits into pieces of at most three, whatever the digits, no other piece
+#: takes a digit, and every string of one to three ASCII digits is a single token. So an
+#: ASCII text counts as its *digit shape* (every digit made "0") counts; reports whose
+#: numbers changed but kept their shapes (a training loop's values) are counted from the
+#: cache (tests/optimizers/test_count_cache.py checks both facts on the real encodings).
+DIGIT_BLIND = frozenset({"o200k_base", "cl100k_base"})
+
+_ZEROS = str.maketrans("123456789", "000000000")
+
+#: A line break whose next line a line-additive count cannot start afresh (see LINE_ADDITIVE).
+_JOINED_LINE = re.compile(r"\n[\s/]")
+
+#: Texts shorter than this are counted whole: splitting them saves nothing.
+LINES_FROM = 256
 
 
 class CountCache:
@@ -58,14 +76,28 @@ class CountCache:
                 self._counts.move_to_end((name, text))
             return got
 
-    def put(self, name: str, text: str, tokens: int) -> None:
-        if len(text) > self.max_chars:
-            return
+    def get_many(self, name: str, texts: list[str]) -> list[int | None]:
+        """`get` of each text, under one lock."""
+        counts, out = self._counts, []
         with self._lock:
-            if (name, text) in self._counts:
-                return
-            self._counts[(name, text)] = tokens
-            self._chars += len(text)
+            for text in texts:
+                got = counts.get((name, text))
+                if got is not None:
+                    counts.move_to_end((name, text))
+                out.append(got)
+        return out
+
+    def put(self, name: str, text: str, tokens: int) -> None:
+        self.put_many(name, [(text, tokens)])
+
+    def put_many(self, name: str, items: list[tuple[str, int]]) -> None:
+        """`put` of each (text, count), under one lock."""
+        with self._lock:
+            for text, tokens in items:
+                if len(text) > self.max_chars or (name, text) in self._counts:
+                    continue
+                self._counts[(name, text)] = tokens
+                self._chars += len(text)
             while self._chars > self.max_chars:
                 (_, old), _n = self._counts.popitem(last=False)
                 self._chars -= len(old)
@@ -109,25 +141,61 @@ class TokenCounter:
     then counted section by section, each section once, never whole.
     `cache`: where counts already made are kept (`COUNTS` for the real tokenizers, keyed
     by `name`, which must then name one tokenizer); None counts every time.
+    `digit_blind`: an ASCII text counts as its digit shape does (see `DIGIT_BLIND`); with
+    a cache, ASCII texts are looked up by shape, and a line-additive counter looks a
+    text missing from the cache up line by line, counting only the lines whose shapes are
+    new: a report whose numbers changed costs a few lookups instead of a count.
     """
 
     name: str
     count: Callable[[str], int]
     line_additive: bool = False
     cache: CountCache | None = None
+    digit_blind: bool = False
 
     @property
     def is_estimate(self) -> bool:
         return self.name == FALLBACK
 
     def __call__(self, text: str) -> int:
-        if self.cache is None:
+        cache = self.cache
+        if cache is None:
             return self.count(text)
-        got = self.cache.get(self.name, text)
+        if self.digit_blind and text.isascii():
+            text = text.translate(_ZEROS)
+        got = cache.get(self.name, text)
         if got is None:
-            got = self.count(text)
-            self.cache.put(self.name, text, got)
+            lines = _lines(text) if self.line_additive and len(text) >= LINES_FROM else None
+            got = self.count(text) if lines is None else self._sum(lines)
+            cache.put(self.name, text, got)
         return got
+
+    def _sum(self, lines: list[str]) -> int:
+        """The count of `lines` joined (their counts summed: see `_lines`), new ones counted."""
+        cache = self.cache
+        assert cache is not None
+        counts = cache.get_many(self.name, lines)
+        missing = dict.fromkeys(line for line, got in zip(lines, counts) if got is None)
+        new = [(line, self.count(line)) for line in missing]
+        if new:
+            cache.put_many(self.name, new)
+            fresh = dict(new)
+            counts = [fresh[line] if got is None else got for line, got in zip(lines, counts)]
+        return sum(counts)  # type: ignore[arg-type]
+
+
+def _lines(text: str) -> list[str] | None:
+    """`text` cut after each line break, when a line-additive count of it is the sum of
+    its lines' counts: no line after the first starts with white space or "/" (trailing
+    line breaks stay with the last line). None otherwise."""
+    body = text.rstrip("\n")
+    if _JOINED_LINE.search(body) is not None:
+        return None
+    lines = body.split("\n")
+    last = lines.pop() + text[len(body):]
+    out = [line + "\n" for line in lines]
+    out.append(last)
+    return out
 
 
 @functools.lru_cache(maxsize=8)
@@ -154,7 +222,7 @@ def _tiktoken(encoding: str) -> TokenCounter | None:
         return None
     # encode_ordinary: special tokens' text counted as plain text, like encode(disallowed_special=())
     return TokenCounter(f"tiktoken:{encoding}", lambda text: len(enc.encode_ordinary(text)),
-                        encoding in LINE_ADDITIVE, COUNTS)
+                        encoding in LINE_ADDITIVE, COUNTS, encoding in DIGIT_BLIND)
 
 
 def _bpe_openai(encoding: str) -> TokenCounter | None:
@@ -181,13 +249,15 @@ def _bpe_openai(encoding: str) -> TokenCounter | None:
                     return fast(text)
                 except UnicodeEncodeError:
                     return fast(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
-            return TokenCounter(f"bpe-openai:{encoding}", counted, encoding in LINE_ADDITIVE, COUNTS)
+            return TokenCounter(f"bpe-openai:{encoding}", counted, encoding in LINE_ADDITIVE, COUNTS,
+                                encoding in DIGIT_BLIND)
         return TokenCounter(f"bpe-openai:{encoding}", lambda text: len(ordinary(text)),
-                            encoding in LINE_ADDITIVE, COUNTS)
+                            encoding in LINE_ADDITIVE, COUNTS, encoding in DIGIT_BLIND)
 
     def count(text: str) -> int:
         try:
             return len(enc.encode(text, disallowed_special=()))
         except TypeError:  # an API without the keyword
             return len(enc.encode(text))
-    return TokenCounter(f"bpe-openai:{encoding}", count, encoding in LINE_ADDITIVE, COUNTS)
+    return TokenCounter(f"bpe-openai:{encoding}", count, encoding in LINE_ADDITIVE, COUNTS,
+                        encoding in DIGIT_BLIND)

@@ -187,3 +187,102 @@ def test_a_child_forked_while_the_lock_is_held_can_count() -> None:
 
 def _count_in_child(counter: TokenCounter) -> None:
     assert counter("three words here") == 3
+
+
+# -- counts by digit shape and by line (the real tokenizers) ---------------------------
+
+def _real_encodings() -> list[tuple[str, object]]:
+    try:
+        import bpe_openai
+    except ImportError:
+        return []
+    from undertow.optimizers.opto.tokens import DIGIT_BLIND
+    return [(name, bpe_openai.get_encoding(name)) for name in sorted(DIGIT_BLIND)]
+
+
+def test_every_string_of_one_to_three_digits_is_one_token_in_the_digit_blind_encodings() -> None:
+    """The fact `DIGIT_BLIND` rests on (with the pre-tokenizer's digit runs cut in threes)."""
+    import itertools
+
+    encodings = _real_encodings()
+    if not encodings:
+        import pytest
+        pytest.skip("bpe-openai not installed")
+    for name, enc in encodings:
+        many = [s for k in (1, 2, 3) for s in map("".join, itertools.product("0123456789", repeat=k))
+                if len(enc.encode_ordinary(s)) != 1]  # type: ignore[attr-defined]
+        assert many == [], name
+
+
+_LINE_PIECES = st.sampled_from(["<variable name=\"x1\" kind=\"float\">", "</variable>", "#Others", "(float) add_3 = ",
+                                "3.25", "-0.5", "1e-05", "12345678", "x9", "\n", "\n\n", " ", "  ", "\t", "/", "//",
+                                ".", ">", "a = add(b, 2)", "'s", "007", "2024-12-03", "\r\n", "word", "\n/", "\n "])
+_ascii_texts = st.lists(st.one_of(_LINE_PIECES, st.text(st.characters(max_codepoint=127), max_size=8)),
+                        max_size=80).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ascii_texts, min_size=1, max_size=4), st.text(st.sampled_from("0123456789"), min_size=1))
+def test_counts_by_digit_shape_and_by_line_equal_the_tokenizers_own(texts: list[str], digits: str) -> None:
+    """A cached real counter (texts looked up by digit shape, long ones summed line by
+    line) gives exactly what the tokenizer counts, on ASCII texts with numbers, slashes
+    after line breaks, indented and blank lines; and the same text with other digits."""
+    raw = token_counter()
+    if raw.is_estimate or not raw.digit_blind:
+        import pytest
+        pytest.skip("no digit-blind tokenizer installed")
+    import dataclasses
+
+    from unittest import mock
+
+    counter = dataclasses.replace(raw, cache=CountCache())
+    swap = str.maketrans("0123456789", (digits * 10)[:10])
+    with mock.patch("undertow.optimizers.opto.tokens.LINES_FROM", 0):  # every text by lines
+        for text in texts + [t.translate(swap) for t in texts]:
+            assert counter(text) == raw.count(text), text
+
+
+def test_a_line_break_then_a_slash_is_not_a_place_to_cut() -> None:
+    """o200k puts punctuation, the line break after it and a following "/" in one
+    piece: the line sum must not cut there (it did before `LINE_ADDITIVE` said so)."""
+    raw = token_counter()
+    if raw.is_estimate or not raw.name.endswith("o200k_base"):
+        import pytest
+        pytest.skip("o200k not installed")
+    a, b = "x.\n", "//y"
+    assert raw.count(a + b) != raw.count(a) + raw.count(b)
+    from undertow.optimizers.opto.tokens import _lines
+    assert _lines((a + b) * 200) is None
+
+
+def test_numbers_that_keep_their_shape_are_not_counted_again() -> None:
+    """A report whose values changed but kept their digit shapes is counted from the
+    cache; a value whose shape changed costs one count of its own line."""
+    raw = token_counter()
+    if raw.is_estimate or not raw.digit_blind:
+        import pytest
+        pytest.skip("no digit-blind tokenizer installed")
+    import dataclasses
+
+    seen: list[str] = []
+
+    def count(text: str) -> int:
+        seen.append(text)
+        return raw.count(text)
+
+    counter = dataclasses.replace(raw, count=count, cache=CountCache())
+
+    def section(values: list[float]) -> str:
+        return "#Variables\n" + "".join(f'<variable name="x{i}" kind="float">{v}</variable>\n'
+                                        for i, v in enumerate(values)) + "\n"
+
+    first = [i % 7 + 0.25 for i in range(40)]
+    assert counter(section(first)) == raw.count(section(first))
+    seen.clear()
+    second = [i % 5 + 0.75 for i in range(40)]  # new values, same shapes
+    assert counter(section(second)) == raw.count(section(second))
+    assert seen == []
+    third = list(second)
+    third[7] = 12.125  # one value of a new shape
+    assert counter(section(third)) == raw.count(section(third))
+    assert len(seen) == 1 and "00.000" in seen[0] and seen[0].count("\n") == 1

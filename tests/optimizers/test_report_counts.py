@@ -150,3 +150,17 @@ def test_a_misjudged_level_is_tightened_never_sent_over_budget() -> None:
     report = render_report(view, max_tokens=budget, count=COUNT)
     assert report.tokens == COUNT(report.text)
     assert report.tokens <= budget or report.left_out  # over only when even the leanest level is
+
+
+def test_a_part_starting_with_a_slash_is_not_summed() -> None:
+    """o200k keeps "/" after a line break in the piece before it ("x.\\n//"): a report
+    whose part starts with "/" is counted whole, not as the sum of its parts."""
+    from undertow.engine import Parameter
+    from undertow.optimizers.opto import GraphView
+    from undertow.optimizers.opto.report import _Memo
+
+    x = Parameter(1.0, name="x")
+    memo = _Memo(GraphView([x], {id(x): "x"}, [], []), COUNT)
+    assert memo.additive(["#Code", "#Variables"]) == COUNT.line_additive
+    assert not memo.additive(["#Code", "// a comment"])
+    assert not memo.additive(["#Code", " indented"])
