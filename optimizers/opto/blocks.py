@@ -25,8 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from undertow.engine import Parameter, SubgraphFeedback
-from undertow.engine.convention import variable_tag
-from undertow.optimizers.opto.report import Report
+from undertow.optimizers.opto.report import Report, variable_lines
 
 #: The most of a request's budget its variables (and their memory lines) may take.
 VARIABLE_SHARE = 0.4
@@ -45,14 +44,9 @@ class Block:
 
 
 def variable_text(name: str, p: Parameter) -> str:
-    """Roughly what the report shows for one variable (for sizing, not for display)."""
-    text = variable_tag(name, p.kind, p.value) + "\n"
-    if p.description:
-        text += f"description: {p.description}\n"
-    cons = p.constraints()
-    if cons:
-        text += "constraints: " + "; ".join(f"{k} {v}" for k, v in cons.items()) + "\n"
-    return text
+    """What the report's #Variables shows for one variable, constraints included (the
+    step is sized with it, and the report reuses it)."""
+    return variable_lines(name, p)
 
 
 def reply_budget(value_tokens: int, variables: int) -> int:

@@ -164,9 +164,10 @@ class OptoPrime(Optimizer):
         return {n: by_id[id(p)] for n, p in self.by_name.items() if id(p) in by_id}
 
     def _render(self, names: list[str], received: dict[str, list[SubgraphFeedback]],
-                lossless: bool = False) -> Report | None:
+                lossless: bool = False, texts: dict[str, str] | None = None) -> Report | None:
         """The report offering only the variables `names`, with their own memory (with
-        `lossless`, None when it cannot fit without leaving something out)."""
+        `lossless`, None when it cannot fit without leaving something out); `texts`:
+        their `variable_text`s, when made already."""
         view = GraphView.build([fb for n in names for fb in received[n]],
                                {id(self.by_name[n]): n for n in names})
         wanted = set(names)
@@ -175,12 +176,14 @@ class OptoPrime(Optimizer):
         rejections = [r for r in self.last_rejections
                       if r.get("parameter") in wanted or r.get("parameter") not in self.by_name]
         render = render_lossless if lossless else render_report
+        shown = {id(self.by_name[n]): texts[n] for n in names} if texts is not None else None
         return render(view, sections=self.sections, max_tokens=self.max_tokens,
                       max_value_chars=self.max_value_chars, memory=memory,
-                      rejections=rejections, count=self.tokenizer)
+                      rejections=rejections, count=self.tokenizer, variable_texts=shown)
 
-    def _block(self, names: list[str], received: dict[str, list[SubgraphFeedback]]) -> Report:
-        report = self._render(names, received)
+    def _block(self, names: list[str], received: dict[str, list[SubgraphFeedback]],
+               texts: dict[str, str] | None = None) -> Report:
+        report = self._render(names, received, texts=texts)
         assert report is not None
         return report
 
@@ -206,13 +209,13 @@ class OptoPrime(Optimizer):
             value_tokens = {n: self.tokenizer(t) for n, t in texts.items()}  # sizes to split by
         # when the variables alone exceed the budget, one report cannot hold them: skip it
         if value_tokens is None or sum(value_tokens.values()) * rows <= self.max_tokens:
-            whole = self._render(names, received, lossless=True)
+            whole = self._render(names, received, lossless=True, texts=texts)
             if whole is not None and whole.tokens <= self.max_tokens and not whole.left_out:
                 return [Block(names, whole, reply_budget(whole.variable_tokens, len(names)))]
         if value_tokens is None:
             value_tokens = {n: self.tokenizer(t) for n, t in texts.items()}
         planned = plan_blocks(names, {n: t * rows for n, t in value_tokens.items()}, self.max_tokens, received)
-        fitted = fit_blocks(planned, lambda ns: self._block(ns, received), self.max_tokens)
+        fitted = fit_blocks(planned, lambda ns: self._block(ns, received, texts), self.max_tokens)
         return [Block(ns, rep, reply_budget(sum(value_tokens[n] for n in ns), len(ns))) for ns, rep in fitted]
 
     def report(self) -> Report | None:

@@ -145,6 +145,18 @@ def _constraint(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
+def variable_lines(name: str, p: Parameter, constraints: bool = True) -> str:
+    """One variable as #Variables shows it, each line ending with a line break: its tag,
+    its description (white space folded) and, with `constraints`, its constraints."""
+    text = variable_tag(name, p.kind, p.value) + "\n"
+    if p.description:
+        text += f"description: {' '.join(p.description.split())}\n"
+    cons = p.constraints() if constraints else None
+    if cons:
+        text += "constraints: " + "; ".join(f"{k} {_constraint(v)}" for k, v in cons.items()) + "\n"
+    return text
+
+
 def _arg(view: GraphView, a: Any, limit: int) -> str:
     if isinstance(a, Node):
         return view.names.get(id(a), "…")
@@ -238,8 +250,11 @@ class _Memo:
     """What the levels of one `render_report` share: call lines, run keys, the
     #Variables section and token counts of sections (each computed once, not per level)."""
 
-    def __init__(self, view: GraphView, count: Callable[[str], int]) -> None:
+    def __init__(self, view: GraphView, count: Callable[[str], int],
+                 variable_texts: Mapping[int, str] | None = None) -> None:
         self.view, self._count = view, count
+        #: each variable's `variable_lines` (with constraints), by id, when the caller has them
+        self.variable_texts = variable_texts
         self.plain: dict[int, str] = {}  # call lines that no value limit changes
         self.calls: dict[tuple[int, int], str] = {}  # the others, by (node, limit)
         self.keys: dict[tuple[int, str], tuple] = {}
@@ -472,16 +487,12 @@ class _Renderer:
         return got
 
     def _variables(self) -> str:
-        out = ["#Variables"]
-        names, constraints = self.view.names, self.shown["constraints"]
-        for p in self.view.variables:
-            out.append(variable_tag(names[id(p)], p.kind, p.value))
-            if p.description:
-                out.append(f"description: {' '.join(p.description.split())}")
-            cons = p.constraints() if constraints else {}
-            if cons:
-                out.append("constraints: " + "; ".join(f"{k} {_constraint(v)}" for k, v in cons.items()))
-        return "\n".join(out)
+        names, constraints, given = self.view.names, self.shown["constraints"], self.memo.variable_texts
+        if given is not None and constraints:
+            body = "".join(given[id(p)] for p in self.view.variables)
+        else:
+            body = "".join(variable_lines(names[id(p)], p, constraints) for p in self.view.variables)
+        return "#Variables\n" + body[:-1] if body else "#Variables"
 
     def inputs(self) -> str:
         lim = self.level.value_chars
@@ -607,15 +618,19 @@ def render_report(view: GraphView, *, sections: Mapping[str, bool] | None = None
                   max_tokens: int = 6000, max_value_chars: int = 500,
                   memory: Sequence[Mapping[str, Any]] = (),
                   rejections: Sequence[Mapping[str, Any]] = (),
-                  count: Callable[[str], int] = estimate_tokens) -> Report:
+                  count: Callable[[str], int] = estimate_tokens,
+                  variable_texts: Mapping[int, str] | None = None) -> Report:
     """Render `view` as a report within `max_tokens`, tightening step by step.
 
     `memory` entries are `{"step", "values": {name: value}, "feedback": [...]}`;
     `rejections` entries are `{"parameter", "value", "reason"}`. `count` counts a
     text's tokens (default: the chars/4 estimate; OptoPrime passes a real tokenizer
-    when one is installed, see `tokens.py`).
+    when one is installed, see `tokens.py`). `variable_texts`: each variable's
+    `variable_lines(name, p)` by `id(p)`, when the caller made them already (OptoPrime
+    sizes its step with them), so that #Variables is not made twice.
     """
-    report = _render_levels(view, sections, max_tokens, max_value_chars, memory, rejections, count, False)
+    report = _render_levels(view, sections, max_tokens, max_value_chars, memory, rejections, count, False,
+                            variable_texts)
     assert report is not None  # only a lossless render gives up
     return report
 
@@ -624,22 +639,24 @@ def render_lossless(view: GraphView, *, sections: Mapping[str, bool] | None = No
                     max_tokens: int = 6000, max_value_chars: int = 500,
                     memory: Sequence[Mapping[str, Any]] = (),
                     rejections: Sequence[Mapping[str, Any]] = (),
-                    count: Callable[[str], int] = estimate_tokens) -> Report | None:
+                    count: Callable[[str], int] = estimate_tokens,
+                    variable_texts: Mapping[int, str] | None = None) -> Report | None:
     """`render_report`'s report if it leaves nothing out (every call, input and output
     shown), else None, decided at the first level that would need to: the levels only
     get lossier, so tightening further is wasted work (OptoPrime then splits the step)."""
-    return _render_levels(view, sections, max_tokens, max_value_chars, memory, rejections, count, True)
+    return _render_levels(view, sections, max_tokens, max_value_chars, memory, rejections, count, True,
+                          variable_texts)
 
 
 def _render_levels(view: GraphView, sections: Mapping[str, bool] | None, max_tokens: int,
                    max_value_chars: int, memory: Sequence[Mapping[str, Any]],
                    rejections: Sequence[Mapping[str, Any]], count: Callable[[str], int],
-                   lossless: bool) -> Report | None:
+                   lossless: bool, variable_texts: Mapping[int, str] | None = None) -> Report | None:
     if max_tokens < 1 or max_value_chars < 1:
         raise ValueError("max_tokens and max_value_chars must be positive")
     shown = check_sections(sections)
     text, left, tokens, whole = "", [], 0, True
-    memo = _Memo(view, count)
+    memo = _Memo(view, count, variable_texts)
     levels = _levels(max_value_chars, len(view.outputs), len(view.calls), max_tokens)
     judged = ""  # the last text found over budget
     for i, level in enumerate(levels):
