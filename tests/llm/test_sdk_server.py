@@ -24,8 +24,9 @@ def _litellm_installed() -> bool:
 
 
 #: The litellm case skips (naming the extra) where LiteLLM is not installed.
-PROVIDERS = ["openai", "anthropic", pytest.param("litellm", marks=pytest.mark.skipif(
-    not _litellm_installed(), reason="LiteLLM not installed: pip install 'undertow[litellm]'"))]
+NEEDS_LITELLM = pytest.mark.skipif(not _litellm_installed(),
+                                   reason="LiteLLM not installed: pip install 'undertow[litellm]'")
+PROVIDERS = ["openai", "anthropic", pytest.param("litellm", marks=NEEDS_LITELLM)]
 QUESTION = "Sort these words alphabetically: pear apple fig"
 
 
@@ -51,7 +52,7 @@ def test_system_message_reaches_the_model(client_for, llm_sim, provider) -> None
 
 @pytest.mark.parametrize("provider, header", [("openai", "retry_after_ms=400"),
                                               ("anthropic", "retry_after=0.4"),
-                                              ("litellm", "retry_after_ms=400")])
+                                              pytest.param("litellm", "retry_after_ms=400", marks=NEEDS_LITELLM)])
 def test_429_then_success_honours_retry_after(client_for, llm_server, provider, header) -> None:
     llm = client_for(provider, retry=RetryPolicy(max_retries=3, base_delay=0.001))
     llm_server.set_faults(f"status=429,times=1,{header}")
