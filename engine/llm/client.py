@@ -124,7 +124,7 @@ class LLM:
                 key=response.key, finish_reason=response.finish_reason))
         return response
 
-    def _observe_failure(self, request: LLMRequest, key: str, purpose: str, started: float,
+    def _observe_failure(self, request: LLMRequest, key: str | None, purpose: str, started: float,
                          exc: BaseException) -> None:
         log.info("llm %s:%s purpose=%s failed: %s: %s", request.provider, request.model, purpose,
                  type(exc).__name__, exc)
@@ -132,7 +132,7 @@ class LLM:
             self.callbacks.emit("on_llm_call", LLMCallEvent(
                 provider=request.provider, model=request.model, purpose=purpose, input_tokens=0,
                 output_tokens=0, cost_usd=0.0, cached=False, latency_s=time.perf_counter() - started,
-                key=key, error=f"{type(exc).__name__}: {exc}"))
+                key=request_key(request) if key is None else key, error=f"{type(exc).__name__}: {exc}"))
 
     def __repr__(self) -> str:
         return f"LLM({self.backend!r}, model={self.model!r})"
@@ -174,15 +174,18 @@ class LLM:
             response_format=dict(response_format) if response_format is not None else None,
             sample_index=sample_index, extra=extra)
 
-    def _response(self, reply: Reply, request: LLMRequest, key: str, purpose: str,
+    def _response(self, reply: Reply, request: LLMRequest, key: str | None, purpose: str,
                   started: float, *, cached: bool, cost: float, attempts: int) -> LLMResponse:
         usage = Usage(prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens,
                       estimated=reply.usage_estimated)
-        return LLMResponse(
+        response = LLMResponse(
             text=reply.text, usage=usage, cost_usd=cost,
             model=reply.model or request.model, provider=request.provider,
             latency_s=time.perf_counter() - started, cached=cached, purpose=purpose,
-            finish_reason=reply.finish_reason, key=key, attempts=attempts)
+            finish_reason=reply.finish_reason, attempts=attempts,
+            **({} if key is None else {"key": key}))
+        response._request = request  # its key, when not known, is made on first use
+        return response
 
     def _reserve(self, request: LLMRequest, purpose: str) -> Reservation:
         """Book the request's worst case (prompt bound + max_tokens, priced) under the budgets."""
@@ -193,10 +196,13 @@ class LLM:
                                        max_tokens=request.max_tokens)
 
     def _lookup(self, request: LLMRequest, purpose: str, started: float
-                ) -> tuple[str, LLMResponse | None, Reservation | None]:
-        """(cache key, the cached response or None, the reservation of a call to send)."""
+                ) -> tuple[str | None, LLMResponse | None, Reservation | None]:
+        """(cache key, None without a cache: the response makes it when asked; the cached
+        response or None; the reservation of a call to send)."""
+        if self.cache is None:
+            return None, None, self._reserve(request, purpose)
         key = request_key(request)
-        if self.cache is not None and (reply := self.cache.get(key)) is not None:
+        if (reply := self.cache.get(key)) is not None:
             self.accounting.record_hit(purpose)
             return key, self._response(reply, request, key, purpose, started,
                                        cached=True, cost=0.0, attempts=0), None
@@ -205,7 +211,7 @@ class LLM:
     def _estimate(self, request: LLMRequest) -> int:
         return request_tokens((m.content for m in request.messages), request.max_tokens)
 
-    def _book(self, reply: Reply, request: LLMRequest, key: str, purpose: str, started: float,
+    def _book(self, reply: Reply, request: LLMRequest, key: str | None, purpose: str, started: float,
               attempts: int, estimate: int, held: Reservation | None = None) -> LLMResponse:
         usage = Usage(prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
         cost = self.accounting.record(purpose, request.provider, request.model, usage, held)
@@ -214,8 +220,8 @@ class LLM:
         if self.rate_limiter is not None:
             self.rate_limiter.settle(estimate, usage.total_tokens)
         cut_by_budget = held is not None and held.max_tokens is not None and reply.finish_reason == "length"
-        if self.cache is not None and not cut_by_budget:  # a reply cut short by the budget's limit
-            self.cache.set(key, reply)                   # is no answer to the request as asked
+        if self.cache is not None and key is not None and not cut_by_budget:  # a reply cut short by the
+            self.cache.set(key, reply)  # budget's limit is no answer to the request as asked
         return self._response(reply, request, key, purpose, started,
                               cached=False, cost=cost, attempts=attempts)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field, model_validator
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -111,5 +111,36 @@ class LLMResponse(BaseModel):
     cached: bool = False
     purpose: str = "forward"
     finish_reason: str | None = None
-    key: str = ""
     attempts: int = 1
+    #: the request answered (the client sets it): `key` is computed from it when first read
+    _request: LLMRequest | None = PrivateAttr(default=None)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def key(self) -> str:
+        """The request's cache key (`cache.request_key`; "" when the request is unknown)."""
+        # Made when first read, not at every call: hashing a long prompt's canonical JSON
+        # costs more than the rest of the client's work on a reply. Kept in __dict__
+        # under a name that is no field (equality and dumps look at fields only).
+        got = self.__dict__.get(_KEY)
+        if got is None:
+            got = ""
+            if self._request is not None:
+                from undertow.engine.llm.cache import request_key
+
+                got = request_key(self._request)
+            self.__dict__[_KEY] = got
+        return got
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _given_key(cls, data: Any, handler: Any) -> Any:
+        """A `key=` given (by the client when a cache lookup made it, or in a dump read
+        back) is kept as the key."""
+        made = handler(data)
+        if isinstance(data, dict) and isinstance(data.get("key"), str):
+            made.__dict__[_KEY] = data["key"]
+        return made
+
+
+_KEY = " key"  # no identifier: never a field's name

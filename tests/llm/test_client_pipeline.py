@@ -190,3 +190,37 @@ def test_cache_entry_is_plain_json(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path)
     raw = cache._cache.get(response.key)
     assert json.loads(raw)["text"] == response.text
+
+
+def test_a_client_without_a_cache_gives_the_same_keys_made_when_read(client_for, llm_server,
+                                                                     tmp_path: Path) -> None:
+    """Without a cache the key is made only when read (`LLMResponse.key`), and it is
+    the key a cached client stores the reply under; call events carry it too, failed
+    calls included."""
+    from undertow.engine.callbacks import Callback
+    from undertow.engine.llm import LLMResponse
+    from undertow.engine.llm.cache import request_key
+
+    seen: list[str] = []
+
+    class Keys(Callback):
+        def on_llm_call(self, event) -> None:  # type: ignore[no-untyped-def]
+            seen.append(event.key)
+
+    plain = client_for("openai")
+    a = plain.complete("Name a fruit.", sample_index=3)
+    assert " key" not in a.__dict__  # not made yet: nothing asked for it
+    b = client_for("openai", cache_dir=tmp_path).complete("Name a fruit.", sample_index=3)
+    watched = client_for("openai")
+    watched.add_callback(Keys())
+    watched.complete("Name a fruit.", sample_index=3)
+    assert a.key == b.key == request_key(plain.request("Name a fruit.", sample_index=3)) == seen[0]
+    assert len(a.key) == 64 and a == a.model_copy()
+    assert LLMResponse.model_validate(a.model_dump()).key == a.key  # a dump read back keeps it
+    with pytest.raises(ValidationError):
+        a.key = "other"  # type: ignore[misc]
+    assert plain.complete("Name a fruit.", sample_index=4).key != a.key
+    llm_server.set_faults("status=400,times=1")
+    with pytest.raises(Exception):
+        watched.complete("Name a fruit.", sample_index=5)
+    assert seen[-1] == request_key(watched.request("Name a fruit.", sample_index=5))
