@@ -39,6 +39,11 @@ class Proposal(BaseModel):
     meta: dict[str, Any] = Field(default_factory=dict)
 
 
+#: `Proposal(**fields)` without `BaseModel.__init__`'s Python layer, same validation (a
+#: step on a large graph makes one per parameter: a quarter of the cost each).
+_new_proposal = Proposal.__pydantic_validator__.validate_python
+
+
 class Optimizer(ABC):
     """Base class: turns the feedback parameters received into new values."""
 
@@ -122,8 +127,8 @@ class Optimizer(ABC):
             proposal = Proposal(step=self.steps, parameter=self.names[id(param)], old=old, new=jsonable(value),
                                 accepted=False, reason=str(exc), meta=meta or {})
         else:
-            proposal = Proposal(step=self.steps, parameter=self.names[id(param)], old=old, new=param.value,
-                                accepted=True, reason=reason, meta=meta or {})
+            proposal = _new_proposal({"step": self.steps, "parameter": self.names[id(param)], "old": old,
+                                      "new": param.value, "accepted": True, "reason": reason, "meta": meta or {}})
         return self.record(proposal)
 
     # -- resumable state --------------------------------------------------------

@@ -175,9 +175,9 @@ class TokenCounter:
         cache = self.cache
         assert cache is not None
         counts = cache.get_many(self.name, lines)
-        missing = dict.fromkeys(line for line, got in zip(lines, counts) if got is None)
-        new = [(line, self.count(line)) for line in missing]
-        if new:
+        if None in counts:
+            missing = dict.fromkeys(line for line, got in zip(lines, counts) if got is None)
+            new = [(line, self.count(line)) for line in missing]
             cache.put_many(self.name, new)
             fresh = dict(new)
             counts = [fresh[line] if got is None else got for line, got in zip(lines, counts)]
