@@ -93,9 +93,12 @@ def find_json_object(text: str) -> dict[str, Any] | None:
     fails fast instead of raising RecursionError.
     """
     stripped = text.strip()
+    obj = _strict(stripped)  # the usual reply: nothing else to look for
+    if isinstance(obj, dict):
+        return obj
     fences = [m.group(1).strip() for m, _ in zip(_FENCE.finditer(text), range(MAX_FENCES))]
-    for reader in (_strict, _lenient_whole):
-        for candidate in (stripped, *fences):
+    for reader, candidates in ((_strict, fences), (_lenient_whole, [stripped, *fences])):
+        for candidate in candidates:
             obj = reader(candidate)
             if isinstance(obj, dict):
                 return obj
