@@ -137,8 +137,9 @@ class TokenCounter:
     """`count(text) -> int` and the tokenizer's name (`FALLBACK` for the estimate).
 
     `line_additive`: `count(a + b) == count(a) + count(b)` whenever `a` ends with a line
-    break and `b` starts with a non-space character (see `LINE_ADDITIVE`): a report is
-    then counted section by section, each section once, never whole.
+    break and `b` starts with a character that is neither white space nor "/" (see
+    `LINE_ADDITIVE`): a report is then counted section by section, each section once,
+    never whole, and a long text not in the cache line by line.
     `cache`: where counts already made are kept (`COUNTS` for the real tokenizers, keyed
     by `name`, which must then name one tokenizer); None counts every time.
     `digit_blind`: an ASCII text counts as its digit shape does (see `DIGIT_BLIND`); with
