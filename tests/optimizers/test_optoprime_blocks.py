@@ -134,3 +134,31 @@ def test_one_count_of_the_joined_variables_is_the_sum_of_their_counts(values):
     params = [Parameter(v, name=f"v{i}", description=d) for i, (v, d) in enumerate(values)]
     texts = [variable_text(p.name, p) for p in params]
     assert count("".join(texts)) == sum(count(t) for t in texts)
+
+
+@pytest.mark.parametrize("constraints", [True, False])
+@pytest.mark.parametrize("n", [6, 400])
+def test_reports_made_with_the_sizing_texts_equal_reports_made_afresh(constraints, n):
+    """`blocks()` hands the #Variables lines it sized the step with to the report: every
+    request's text must be what rendering its variables from scratch gives (descriptions
+    with runs of white space, constraints of several kinds, sections masked or not)."""
+    from undertow.optimizers.opto import GraphView, render_report
+    from undertow.optimizers.opto.report import render_lossless
+
+    xs = [Parameter(float(i % 5), name=f"x{i}", description="a  weight\n for the sum" if i % 3 else None,
+                    bounds=(-10.0, 10.0) if i % 2 else None) for i in range(n)]
+    xs.append(Parameter("b", name="pick", choices=["a", "b"]))
+    total = xs[0]
+    for x in xs[1:-1]:
+        total = total + x
+    backward([total, xs[-1] + "!"], ["make it larger", "say more"])
+    opt = OptoPrime(xs, make_llm("sim", cache_dir=False), sections={"constraints": constraints})
+    blocks = opt.blocks()
+    assert sum(len(b.names) for b in blocks) == n + 1
+    for block in blocks:
+        params = [opt.by_name[name] for name in block.names]
+        view = GraphView.build([fb for p in params for fb in p.feedback], {id(p): name for p, name
+                                                                           in zip(params, block.names)})
+        options = dict(sections={"constraints": constraints}, max_tokens=opt.max_tokens, count=opt.tokenizer)
+        afresh = render_lossless(view, **options) if len(blocks) == 1 else render_report(view, **options)
+        assert afresh is not None and block.report.text == afresh.text
