@@ -144,8 +144,9 @@ class OptoPrime(Optimizer):
         self.by_name = {self.names[id(p)]: p for p in self.parameters}
 
     # -- the report ------------------------------------------------------------
-    def _received(self) -> list[SubgraphFeedback]:
-        out: list[SubgraphFeedback] = []
+    def _by_name(self) -> dict[str, list[SubgraphFeedback]]:
+        """The subgraph feedback received, by the name of the parameter it is about."""
+        by_id: dict[int, list[SubgraphFeedback]] = {}
         for p in self.parameters:
             for fb in p.feedback:
                 if not isinstance(fb, SubgraphFeedback):
@@ -153,14 +154,7 @@ class OptoPrime(Optimizer):
                         f"parameter {self.names[id(p)]!r} received {type(fb).__name__}; OptoPrime "
                         "reads subgraph feedback: call backward(outputs, feedback) with the "
                         'default "subgraph" propagator')
-                out.append(fb)
-        return out
-
-    def _by_name(self) -> dict[str, list[SubgraphFeedback]]:
-        received = self._received()
-        by_id: dict[int, list[SubgraphFeedback]] = {}
-        for fb in received:
-            by_id.setdefault(id(fb.parameter), []).append(fb)
+                by_id.setdefault(id(fb.parameter), []).append(fb)
         return {n: by_id[id(p)] for n, p in self.by_name.items() if id(p) in by_id}
 
     def _render(self, names: list[str], received: dict[str, list[SubgraphFeedback]],
