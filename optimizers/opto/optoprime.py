@@ -162,8 +162,8 @@ class OptoPrime(Optimizer):
         """The report offering only the variables `names`, with their own memory (with
         `lossless`, None when it cannot fit without leaving something out); `texts`:
         their `variable_text`s, when made already."""
-        view = GraphView.build([fb for n in names for fb in received[n]],
-                               {id(self.by_name[n]): n for n in names})
+        # (the names of all parameters: the view looks up only those it shows)
+        view = GraphView.build([fb for n in names for fb in received[n]], self.names)
         wanted = set(names)
         memory = [{**m, "values": {k: v for k, v in m.get("values", {}).items() if k in wanted}}
                   for m in (self.memory[-self.memory_size:] if self.memory_size else [])]
