@@ -63,7 +63,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-TRACE_OPT_DEFAULT = "~/.cache/undertow/peers/trace-opt-0.1.3.8/bin/python"
 PARTS = ("runner", "executors", "optoprime", "backward")
 #: The `optoprime` rows measured a second time without the count cache, up to this N.
 UNCACHED_UP_TO = 1000
@@ -377,11 +376,12 @@ def optoprime_table(sizes: list[int], trace_opt_python: str | None, limit_s: flo
     """The `optoprime` rows. Each cell keeps the minimum of up to `repetitions` steps
     (30: a minimum of 5 still moved by a third between runs on a shared machine; the
     time limit stops the large cells after a few), taken in turns (`ROUNDS_UP_TO`)."""
+    from undertow.bench.peers.install import python_of
     from undertow.bench.sim.server import start_in_subprocess
     from undertow.optimizers.opto.tokens import token_counter
 
     count = token_counter()
-    python = os.path.expanduser(trace_opt_python or TRACE_OPT_DEFAULT)
+    python = os.path.expanduser(trace_opt_python) if trace_opt_python else str(python_of("trace-opt"))
     have_trace = os.path.exists(python)
     rows, skipped = [], []
     last: tuple[int, float] | None = None  # (N, trace-opt's backward + step CPU seconds)

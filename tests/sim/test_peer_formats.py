@@ -16,10 +16,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from undertow.bench.peers.install import peers_root
 from undertow.bench.sim import SimLLM
 from undertow.bench.sim.server import running_server
 
-PEERS = Path(os.environ.get("UNDERTOW_PEERS_DIR", Path.home() / ".cache" / "undertow" / "peers"))
+PEERS = peers_root()  # `undertow peers install`'s folder (UNDERTOW_PEERS_DIR, else the user cache)
 
 
 def _python(name: str) -> Path:
