@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +60,11 @@ class PeerStatus:
 def _imports(python: Path, module: str) -> tuple[bool, str]:
     if not python.is_file():
         return False, f"no python at {python}"
-    proc = subprocess.run([str(python), "-c", f"import {module}"], capture_output=True, text=True,
-                          env={**os.environ, "TRACE_DEFAULT_LLM_BACKEND": "CustomLLM"}, timeout=300)
+    # in a folder of its own: importing textgrad makes ./logs/ in the working directory
+    with tempfile.TemporaryDirectory(prefix="undertow-peer-import-") as folder:
+        proc = subprocess.run([str(python), "-c", f"import {module}"], capture_output=True, text=True,
+                              env={**os.environ, "TRACE_DEFAULT_LLM_BACKEND": "CustomLLM"}, timeout=300,
+                              cwd=folder)
     return proc.returncode == 0, proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
 
 
